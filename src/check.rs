@@ -1,0 +1,297 @@
+//! The pin check proper: matching a policy against the certificates of one verified path.
+//!
+//! This is the hot path. It borrows everything, hashes lazily (a certificate is hashed only if
+//! a pin could match it, and each digest at most once), stops at the first allowed match when
+//! there is nothing to deny, and never allocates.
+
+use pki_types::CertificateDer;
+use sha2::{Digest, Sha256};
+
+use crate::der;
+use crate::pin::{sha256, Pin, PinKind};
+use crate::pin_set::{PinScope, Position, ScopedPin};
+
+/// The pins that apply to one connection.
+#[derive(Clone, Copy)]
+pub(crate) struct Policy<'a> {
+    /// At least one must match, unless empty.
+    pub(crate) allowed: &'a [ScopedPin],
+    /// The entry's deny pins.
+    pub(crate) denied: &'a [ScopedPin],
+    /// Pins denied for every host.
+    pub(crate) denied_everywhere: &'a [ScopedPin],
+}
+
+impl Policy<'_> {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.allowed.is_empty() && self.denied.is_empty() && self.denied_everywhere.is_empty()
+    }
+}
+
+/// The outcome for one path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// An allowed pin matched (or none was required) and nothing denied matched.
+    Accepted,
+    /// No allowed pin matched.
+    NoMatch,
+    /// The certificate at `index` on the path matched a deny pin.
+    Denied {
+        pin: ScopedPin,
+        index: usize,
+        everywhere: bool,
+    },
+}
+
+/// Digests of a trust anchor, computed once when the verifier is built.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AnchorDigests {
+    pub(crate) spki: [u8; 32],
+    pub(crate) certificate: Option<[u8; 32]>,
+}
+
+impl AnchorDigests {
+    /// Digests of an anchor's SPKI, stored by webpki without its SEQUENCE header.
+    pub(crate) fn of_anchor_spki(spki_contents: &[u8]) -> [u8; 32] {
+        let (header, header_len) = der::sequence_header(spki_contents.len());
+        let mut hasher = Sha256::new();
+        hasher.update(&header[..header_len]);
+        hasher.update(spki_contents);
+        hasher.finalize().into()
+    }
+}
+
+/// A certificate of a path: either its DER (a cheap borrowed handle) or a trust anchor's
+/// precomputed digests and subject.
+#[derive(Clone)]
+pub(crate) enum PathEntry<'a> {
+    Der(CertificateDer<'a>),
+    Anchor {
+        digests: &'a AnchorDigests,
+        subject: &'a [u8],
+    },
+}
+
+/// Lazily computed digests of one certificate.
+struct Digests<'a> {
+    entry: PathEntry<'a>,
+    spki: Option<Option<[u8; 32]>>,
+    certificate: Option<Option<[u8; 32]>>,
+}
+
+impl<'a> Digests<'a> {
+    fn new(entry: PathEntry<'a>) -> Self {
+        Self {
+            entry,
+            spki: None,
+            certificate: None,
+        }
+    }
+
+    fn get(&mut self, kind: PinKind) -> Option<[u8; 32]> {
+        let entry = &self.entry;
+        match kind {
+            PinKind::Spki => *self.spki.get_or_insert_with(|| match entry {
+                PathEntry::Der(der) => {
+                    der::certificate_fields(der.as_ref()).map(|f| sha256(f.spki))
+                }
+                PathEntry::Anchor { digests, .. } => Some(digests.spki),
+            }),
+            PinKind::Certificate => *self.certificate.get_or_insert_with(|| match entry {
+                PathEntry::Der(der) => Some(sha256(der.as_ref())),
+                PathEntry::Anchor { digests, .. } => digests.certificate,
+            }),
+        }
+    }
+
+    fn matches(&mut self, pin: &Pin) -> bool {
+        self.get(pin.kind()).as_ref() == Some(pin.sha256())
+    }
+}
+
+/// The first pin of `pins` that `admits` lets apply and that matches the certificate.
+fn first_match(
+    pins: &[ScopedPin],
+    admits: impl Fn(PinScope) -> bool,
+    digests: &mut Digests<'_>,
+) -> Option<ScopedPin> {
+    pins.iter()
+        .find(|scoped| admits(scoped.scope()) && digests.matches(&scoped.pin()))
+        .copied()
+}
+
+/// Checks one certificate against the deny lists and, if `want_allowed`, the allowed pins.
+pub(crate) fn check_certificate(
+    policy: &Policy<'_>,
+    entry: PathEntry<'_>,
+    admits: impl Fn(PinScope) -> bool + Copy,
+    want_allowed: bool,
+) -> CertificateVerdict {
+    let mut digests = Digests::new(entry);
+    if let Some(pin) = first_match(policy.denied_everywhere, admits, &mut digests) {
+        return CertificateVerdict::Denied {
+            pin,
+            everywhere: true,
+        };
+    }
+    if let Some(pin) = first_match(policy.denied, admits, &mut digests) {
+        return CertificateVerdict::Denied {
+            pin,
+            everywhere: false,
+        };
+    }
+    if want_allowed && first_match(policy.allowed, admits, &mut digests).is_some() {
+        return CertificateVerdict::Allowed;
+    }
+    CertificateVerdict::Neutral
+}
+
+/// The outcome for one certificate.
+pub(crate) enum CertificateVerdict {
+    Allowed,
+    Neutral,
+    Denied { pin: ScopedPin, everywhere: bool },
+}
+
+/// Checks a whole path, given leaf first and trust anchor last.
+pub(crate) fn check_path<'a>(
+    policy: &Policy<'_>,
+    path: impl Iterator<Item = (Position, PathEntry<'a>)>,
+) -> Verdict {
+    let must_deny_check = !policy.denied.is_empty() || !policy.denied_everywhere.is_empty();
+    let mut matched = policy.allowed.is_empty();
+    for (index, (position, entry)) in path.enumerate() {
+        if matched && !must_deny_check {
+            break;
+        }
+        match check_certificate(policy, entry, |scope| scope.admits(position), !matched) {
+            CertificateVerdict::Allowed => matched = true,
+            CertificateVerdict::Neutral => {}
+            CertificateVerdict::Denied { pin, everywhere } => {
+                return Verdict::Denied {
+                    pin,
+                    index,
+                    everywhere,
+                }
+            }
+        }
+    }
+    if matched {
+        Verdict::Accepted
+    } else {
+        Verdict::NoMatch
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anchor(spki: u8) -> AnchorDigests {
+        AnchorDigests {
+            spki: [spki; 32],
+            certificate: None,
+        }
+    }
+
+    #[test]
+    fn anchor_spki_digest_rewraps_the_sequence_header() {
+        let contents = [0x05u8, 0x00];
+        let wrapped = [0x30u8, 0x02, 0x05, 0x00];
+        assert_eq!(AnchorDigests::of_anchor_spki(&contents), sha256(&wrapped));
+    }
+
+    #[test]
+    fn scope_limits_where_a_pin_matches() {
+        let root = anchor(7);
+        let leaf_only = [ScopedPin::new(Pin::spki_sha256([7; 32]), PinScope::Leaf)];
+        let policy = Policy {
+            allowed: &leaf_only,
+            denied: &[],
+            denied_everywhere: &[],
+        };
+        let path = [(
+            Position::Root,
+            PathEntry::Anchor {
+                digests: &root,
+                subject: &[],
+            },
+        )];
+        assert_eq!(
+            check_path(&policy, path.clone().into_iter()),
+            Verdict::NoMatch
+        );
+
+        let root_only = [ScopedPin::new(Pin::spki_sha256([7; 32]), PinScope::Root)];
+        let policy = Policy {
+            allowed: &root_only,
+            ..policy
+        };
+        assert_eq!(
+            check_path(&policy, path.clone().into_iter()),
+            Verdict::Accepted
+        );
+    }
+
+    #[test]
+    fn deny_beats_allow_on_a_later_certificate() {
+        let first = anchor(1);
+        let second = anchor(2);
+        let allowed = [ScopedPin::new(Pin::spki_sha256([1; 32]), PinScope::Any)];
+        let denied = [ScopedPin::new(Pin::spki_sha256([2; 32]), PinScope::Any)];
+        let policy = Policy {
+            allowed: &allowed,
+            denied: &denied,
+            denied_everywhere: &[],
+        };
+        let path = [
+            (
+                Position::Intermediate,
+                PathEntry::Anchor {
+                    digests: &first,
+                    subject: &[],
+                },
+            ),
+            (
+                Position::Root,
+                PathEntry::Anchor {
+                    digests: &second,
+                    subject: &[],
+                },
+            ),
+        ];
+        assert_eq!(
+            check_path(&policy, path.clone().into_iter()),
+            Verdict::Denied {
+                pin: denied[0],
+                index: 1,
+                everywhere: false
+            }
+        );
+    }
+
+    #[test]
+    fn certificate_pin_never_matches_an_anchor_without_its_certificate() {
+        let root = anchor(3);
+        let allowed = [ScopedPin::new(
+            Pin::certificate_sha256([3; 32]),
+            PinScope::Any,
+        )];
+        let policy = Policy {
+            allowed: &allowed,
+            denied: &[],
+            denied_everywhere: &[],
+        };
+        let path = [(
+            Position::Root,
+            PathEntry::Anchor {
+                digests: &root,
+                subject: &[],
+            },
+        )];
+        assert_eq!(
+            check_path(&policy, path.clone().into_iter()),
+            Verdict::NoMatch
+        );
+    }
+}

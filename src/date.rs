@@ -1,0 +1,433 @@
+//! Calendar dates in UTC, used for pin-set expiry.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use pki_types::UnixTime;
+
+const SECONDS_PER_DAY: u64 = 86_400;
+const MIN_YEAR: u32 = 1970;
+const MAX_YEAR: u32 = 9999;
+
+/// A calendar date in UTC (proleptic Gregorian calendar), between
+/// 1970-01-01 and 9999-12-31 inclusive.
+///
+/// Dates order chronologically and print as `YYYY-MM-DD`.
+///
+/// ```
+/// use rustls_pinning::Date;
+///
+/// let expiry: Date = "2030-06-01".parse()?;
+/// assert_eq!(expiry, Date::new(2030, 6, 1)?);
+/// assert_eq!(expiry.to_string(), "2030-06-01");
+/// # Ok::<(), rustls_pinning::DateError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Date {
+    // Field order matters: the derived `Ord` compares year, then month, then day.
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    /// The last representable date, 9999-12-31.
+    const MAX: Date = Date {
+        year: 9999,
+        month: 12,
+        day: 31,
+    };
+
+    /// Builds a date from its year, month (1–12) and day of the month.
+    ///
+    /// Years outside 1970..=9999 and days that do not exist in the given
+    /// month (such as February 29 in a non-leap year) are rejected.
+    ///
+    /// ```
+    /// use rustls_pinning::Date;
+    ///
+    /// assert!(Date::new(2024, 2, 29).is_ok());
+    /// assert!(Date::new(2023, 2, 29).is_err());
+    /// ```
+    pub fn new(year: u32, month: u8, day: u8) -> Result<Date, DateError> {
+        let describe_input = || format!("{year:04}-{month:02}-{day:02}");
+        let year = match u16::try_from(year) {
+            Ok(year) if (MIN_YEAR..=MAX_YEAR).contains(&u32::from(year)) => year,
+            _ => {
+                return Err(DateError::YearOutOfRange {
+                    input: describe_input(),
+                })
+            }
+        };
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return Err(DateError::OutOfRange {
+                input: describe_input(),
+            });
+        }
+        Ok(Date { year, month, day })
+    }
+
+    /// The year, between 1970 and 9999.
+    ///
+    /// ```
+    /// use rustls_pinning::Date;
+    ///
+    /// assert_eq!(Date::new(2030, 6, 1)?.year(), 2030);
+    /// # Ok::<(), rustls_pinning::DateError>(())
+    /// ```
+    pub fn year(self) -> u32 {
+        u32::from(self.year)
+    }
+
+    /// The month, between 1 (January) and 12 (December).
+    ///
+    /// ```
+    /// use rustls_pinning::Date;
+    ///
+    /// assert_eq!(Date::new(2030, 6, 1)?.month(), 6);
+    /// # Ok::<(), rustls_pinning::DateError>(())
+    /// ```
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    /// The day of the month, starting at 1.
+    ///
+    /// ```
+    /// use rustls_pinning::Date;
+    ///
+    /// assert_eq!(Date::new(2030, 6, 1)?.day(), 1);
+    /// # Ok::<(), rustls_pinning::DateError>(())
+    /// ```
+    pub fn day(self) -> u8 {
+        self.day
+    }
+
+    /// The instant 00:00:00 UTC at the start of this date.
+    ///
+    /// ```
+    /// use rustls_pinning::Date;
+    ///
+    /// let start = Date::new(2000, 3, 1)?.to_unix_time();
+    /// assert_eq!(start.as_secs(), 951_868_800);
+    /// # Ok::<(), rustls_pinning::DateError>(())
+    /// ```
+    pub fn to_unix_time(self) -> UnixTime {
+        let days = days_from_civil(u64::from(self.year), self.month, self.day);
+        UnixTime::since_unix_epoch(Duration::from_secs(days * SECONDS_PER_DAY))
+    }
+
+    /// The UTC date containing the given instant.
+    ///
+    /// Instants after the end of 9999-12-31 saturate to that date, so that
+    /// the result always stays printable as `YYYY-MM-DD`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rustls_pinning::Date;
+    /// use rustls::pki_types::UnixTime;
+    ///
+    /// let noon = UnixTime::since_unix_epoch(Duration::from_secs(951_868_800 + 43_200));
+    /// assert_eq!(Date::from_unix_time(noon), Date::new(2000, 3, 1)?);
+    /// # Ok::<(), rustls_pinning::DateError>(())
+    /// ```
+    pub fn from_unix_time(time: UnixTime) -> Date {
+        let (year, month, day) = civil_from_days(time.as_secs() / SECONDS_PER_DAY);
+        match u16::try_from(year) {
+            Ok(year) if u32::from(year) <= MAX_YEAR => Date { year, month, day },
+            _ => Date::MAX,
+        }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl FromStr for Date {
+    type Err = DateError;
+
+    /// Parses exactly `YYYY-MM-DD` with ASCII digits; no time, zone or
+    /// surrounding whitespace is accepted.
+    fn from_str(input: &str) -> Result<Date, DateError> {
+        let malformed = || DateError::Malformed {
+            input: input.to_owned(),
+        };
+        let bytes = input.as_bytes();
+        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+            return Err(malformed());
+        }
+        let year = parse_ascii_digits(&bytes[0..4]).ok_or_else(malformed)?;
+        let month = parse_ascii_digits(&bytes[5..7]).ok_or_else(malformed)?;
+        let day = parse_ascii_digits(&bytes[8..10]).ok_or_else(malformed)?;
+        let (Ok(month), Ok(day)) = (u8::try_from(month), u8::try_from(day)) else {
+            return Err(malformed());
+        };
+        // Report the caller's text rather than the re-formatted fields.
+        Date::new(year, month, day).map_err(|error| match error {
+            DateError::YearOutOfRange { .. } => DateError::YearOutOfRange {
+                input: input.to_owned(),
+            },
+            _ => DateError::OutOfRange {
+                input: input.to_owned(),
+            },
+        })
+    }
+}
+
+/// Why a date was rejected.
+///
+/// ```
+/// use rustls_pinning::{Date, DateError};
+///
+/// let error = "2023-02-29".parse::<Date>().unwrap_err();
+/// assert!(matches!(error, DateError::OutOfRange { .. }));
+/// assert_eq!(error.to_string(), "invalid date \"2023-02-29\": no such day");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DateError {
+    /// The text is not of the form `YYYY-MM-DD` with ASCII digits.
+    #[error("invalid date \"{input}\": expected YYYY-MM-DD")]
+    Malformed {
+        /// The rejected text.
+        input: String,
+    },
+    /// The month or day does not exist in the calendar.
+    #[error("invalid date \"{input}\": no such day")]
+    OutOfRange {
+        /// The rejected date, as given.
+        input: String,
+    },
+    /// The year is before 1970 or after 9999.
+    #[error("invalid date \"{input}\": year must be between 1970 and 9999")]
+    YearOutOfRange {
+        /// The rejected date, as given.
+        input: String,
+    },
+}
+
+/// Formats seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+///
+/// Unlike [`Date`], this covers the whole `u64` range because it only
+/// serves human-readable messages; years beyond 9999 simply get more digits.
+pub(crate) fn format_rfc3339(secs: u64) -> String {
+    let (year, month, day) = civil_from_days(secs / SECONDS_PER_DAY);
+    let second_of_day = secs % SECONDS_PER_DAY;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+        second_of_day % 60
+    )
+}
+
+fn parse_ascii_digits(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |value, &byte| {
+        byte.is_ascii_digit()
+            .then(|| value * 10 + u32::from(byte - b'0'))
+    })
+}
+
+fn is_leap_year(year: u16) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 for a valid date no earlier than 1970-01-01.
+///
+/// Howard Hinnant's `days_from_civil`
+/// (<https://howardhinnant.github.io/date_algorithms.html#days_from_civil>),
+/// restricted to unsigned arithmetic because dates before 1970 are
+/// unrepresentable here. Treating March as the first month puts the leap day
+/// at the end of the year, which makes the day-of-year formula uniform.
+fn days_from_civil(year: u64, month: u8, day: u8) -> u64 {
+    let month = u64::from(month);
+    let day = u64::from(day);
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year / 400;
+    let year_of_era = year - era * 400;
+    let month_from_march = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    // 719_468 is the number of days from 0000-03-01 to 1970-01-01.
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The (year, month, day) of a count of days since 1970-01-01.
+///
+/// Howard Hinnant's `civil_from_days`
+/// (<https://howardhinnant.github.io/date_algorithms.html#civil_from_days>),
+/// the inverse of [`days_from_civil`].
+fn civil_from_days(days_since_epoch: u64) -> (u64, u8, u8) {
+    let days = days_since_epoch + 719_468;
+    let era = days / 146_097;
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    // Both values are bounded by the algorithm (day <= 31, month <= 12).
+    (year, month as u8, day as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unix(secs: u64) -> UnixTime {
+        UnixTime::since_unix_epoch(Duration::from_secs(secs))
+    }
+
+    #[test]
+    fn known_dates_map_to_known_unix_times() {
+        let cases = [
+            ("1970-01-01", 0),
+            ("1970-01-02", 86_400),
+            ("2000-01-01", 946_684_800),
+            ("2000-03-01", 951_868_800),
+            ("2024-02-29", 1_709_164_800),
+            ("2038-01-19", 2_147_472_000),
+            ("9999-12-31", 253_402_214_400),
+        ];
+        for (text, secs) in cases {
+            let date: Date = text.parse().unwrap();
+            assert_eq!(date.to_unix_time().as_secs(), secs, "{text}");
+            assert_eq!(Date::from_unix_time(unix(secs)), date, "{text}");
+        }
+    }
+
+    #[test]
+    fn leap_days_are_validated() {
+        assert!(Date::new(2024, 2, 29).is_ok());
+        assert!(Date::new(2000, 2, 29).is_ok());
+        assert!(Date::new(2400, 2, 29).is_ok());
+        assert_eq!(
+            "2023-02-29".parse::<Date>(),
+            Err(DateError::OutOfRange {
+                input: "2023-02-29".into()
+            })
+        );
+        assert_eq!(
+            Date::new(2100, 2, 29),
+            Err(DateError::OutOfRange {
+                input: "2100-02-29".into()
+            })
+        );
+    }
+
+    #[test]
+    fn impossible_fields_are_out_of_range() {
+        for (year, month, day) in [(2024, 0, 1), (2024, 13, 1), (2024, 1, 0), (2024, 4, 31)] {
+            assert!(
+                matches!(
+                    Date::new(year, month, day),
+                    Err(DateError::OutOfRange { .. })
+                ),
+                "{year}-{month}-{day}"
+            );
+        }
+        assert!(matches!(
+            "2024-12-32".parse::<Date>(),
+            Err(DateError::OutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn years_outside_supported_range_are_rejected() {
+        for year in [0, 1969, 10_000, 70_000, u32::MAX] {
+            assert!(
+                matches!(Date::new(year, 1, 1), Err(DateError::YearOutOfRange { .. })),
+                "{year}"
+            );
+        }
+        assert_eq!(
+            "1969-12-31".parse::<Date>(),
+            Err(DateError::YearOutOfRange {
+                input: "1969-12-31".into()
+            })
+        );
+    }
+
+    #[test]
+    fn malformed_text_is_rejected_with_the_input_quoted() {
+        let inputs = [
+            "2024-1-01",
+            "2024-01-1",
+            "24-01-01",
+            "2024-01-01T00:00:00Z",
+            "",
+            "２０２４-01-01",
+            " 2024-01-01",
+            "2024-01-01 ",
+            "2024/01/01",
+            "+024-01-01",
+            "2024-+1-01",
+            "20240101",
+            "2024-01-0a",
+        ];
+        for input in inputs {
+            let error = input.parse::<Date>().unwrap_err();
+            assert_eq!(
+                error,
+                DateError::Malformed {
+                    input: input.into()
+                }
+            );
+            assert!(error.to_string().contains(&format!("\"{input}\"")));
+        }
+    }
+
+    #[test]
+    fn every_day_round_trips_through_unix_time_and_text() {
+        let mut previous: Option<Date> = None;
+        // Covers several leap cycles including the 2000 and 2100 century rules.
+        for day in 0..(150 * 366) {
+            let start = day * SECONDS_PER_DAY;
+            let date = Date::from_unix_time(unix(start));
+            assert_eq!(date.to_unix_time().as_secs(), start);
+            assert_eq!(
+                Date::from_unix_time(unix(start + SECONDS_PER_DAY - 1)),
+                date
+            );
+            assert_eq!(date.to_string().parse::<Date>(), Ok(date));
+            if let Some(previous) = previous {
+                assert!(previous < date);
+            }
+            previous = Some(date);
+        }
+    }
+
+    #[test]
+    fn instants_past_year_9999_saturate() {
+        let end_of_range = Date::MAX.to_unix_time().as_secs() + SECONDS_PER_DAY;
+        assert_eq!(Date::from_unix_time(unix(end_of_range)), Date::MAX);
+        assert_eq!(Date::from_unix_time(unix(u64::MAX)), Date::MAX);
+    }
+
+    #[test]
+    fn rfc3339_formatting() {
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(951_868_800 + 3_723), "2000-03-01T01:02:03Z");
+        assert_eq!(format_rfc3339(1_709_251_199), "2024-02-29T23:59:59Z");
+        assert!(format_rfc3339(u64::MAX).ends_with('Z'));
+    }
+}

@@ -1,0 +1,355 @@
+//! The error a pin failure carries inside `rustls::Error`, and the builder errors.
+
+use core::fmt;
+
+use pki_types::UnixTime;
+
+use crate::date::format_rfc3339;
+use crate::host_pattern::HostPattern;
+use crate::pin::{Pin, PinKind};
+use crate::pin_set::{Position, ScopedPin};
+
+/// Why a verifier refused a server whose chain and name were otherwise valid.
+///
+/// It reaches the caller as
+/// `rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(..)))` and can be
+/// downcast back with [`PinningError::from_rustls`]. Its message lists each verified path
+/// as `sha256/...: subject` lines next to the configured pins, so the right new pin can be
+/// copied from the error alone.
+///
+/// `Debug` prints the same text as `Display`: rustls shows the errors of other verifiers with
+/// `{:?}`, and a pin failure should read the same wherever it is printed.
+///
+/// ```
+/// use rustls_pinning::PinningError;
+///
+/// fn explain(error: &rustls::Error) -> String {
+///     match PinningError::from_rustls(error) {
+///         Some(pinning) => format!("pinning refused {}: {pinning}", pinning.host()),
+///         None => format!("TLS failed: {error}"),
+///     }
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, PartialEq, Eq)]
+pub enum PinningError {
+    /// Every verified path lacked an allowed pin (and none matched a deny pin).
+    NoPinMatched {
+        /// The server name the client asked for.
+        host: String,
+        /// The entry that applied.
+        pattern: HostPattern,
+        /// The entry's allowed pins.
+        allowed: Vec<ScopedPin>,
+        /// The verified paths that were tried, each leaf first.
+        verified_paths: Vec<Vec<PathCertificate>>,
+    },
+    /// A verified path contained a certificate matching a deny pin, and no other verified
+    /// path was acceptable.
+    DeniedPinMatched {
+        /// The server name the client asked for.
+        host: String,
+        /// The entry whose deny list matched, or `None` for a pin denied everywhere.
+        pattern: Option<HostPattern>,
+        /// The deny pin that matched.
+        denied: ScopedPin,
+        /// The certificate that matched it.
+        certificate: PathCertificate,
+        /// The verified paths that were tried, each leaf first.
+        verified_paths: Vec<Vec<PathCertificate>>,
+    },
+    /// The pin set rejects hosts without an entry, and none matched this one.
+    HostNotPinned {
+        /// The server name the client asked for.
+        host: String,
+    },
+    /// The entry expired, and the verifier has no other trust to fall back on (pins-only
+    /// mode), so nothing can vouch for the server.
+    EntryExpiredWithoutFallback {
+        /// The server name the client asked for.
+        host: String,
+        /// The expired entry.
+        pattern: HostPattern,
+        /// When it expired.
+        expired_at: UnixTime,
+    },
+}
+
+impl PinningError {
+    /// The pinning error inside a `rustls::Error`, if that is what it carries.
+    ///
+    /// ```
+    /// use rustls_pinning::PinningError;
+    /// let error = rustls::Error::General("unrelated".into());
+    /// assert!(PinningError::from_rustls(&error).is_none());
+    /// ```
+    pub fn from_rustls(error: &rustls::Error) -> Option<&Self> {
+        match error {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other)) => {
+                other.0.downcast_ref::<Self>()
+            }
+            _ => None,
+        }
+    }
+
+    /// The server name the client asked for.
+    ///
+    /// ```
+    /// use rustls_pinning::PinningError;
+    /// # fn demo(error: &PinningError) {
+    /// println!("refused {}", error.host());
+    /// # }
+    /// ```
+    pub fn host(&self) -> &str {
+        match self {
+            Self::NoPinMatched { host, .. }
+            | Self::DeniedPinMatched { host, .. }
+            | Self::HostNotPinned { host }
+            | Self::EntryExpiredWithoutFallback { host, .. } => host,
+        }
+    }
+
+    pub(crate) fn into_rustls(self) -> rustls::Error {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+            std::sync::Arc::new(self),
+        )))
+    }
+}
+
+/// One certificate of a verified path, as a pin failure reports it.
+///
+/// ```
+/// use rustls_pinning::PinningError;
+/// # fn demo(error: &PinningError) {
+/// if let PinningError::NoPinMatched { verified_paths, .. } = error {
+///     for certificate in &verified_paths[0] {
+///         println!("{}: {} {}", certificate.position(), certificate.spki_pin(), certificate.subject());
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathCertificate {
+    pub(crate) position: Position,
+    pub(crate) spki_pin: Pin,
+    pub(crate) certificate_pin: Option<Pin>,
+    pub(crate) subject: String,
+}
+
+impl PathCertificate {
+    /// Where it sits on the path.
+    ///
+    /// ```
+    /// # use rustls_pinning::{PathCertificate, Position};
+    /// # fn demo(certificate: &PathCertificate) {
+    /// let is_leaf = certificate.position() == Position::Leaf;
+    /// # }
+    /// ```
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// The SPKI pin of its key.
+    ///
+    /// ```
+    /// # use rustls_pinning::PathCertificate;
+    /// # fn demo(certificate: &PathCertificate) {
+    /// println!("pin this key with {}", certificate.spki_pin());
+    /// # }
+    /// ```
+    pub fn spki_pin(&self) -> Pin {
+        self.spki_pin
+    }
+
+    /// The certificate pin, unless it is a trust anchor whose certificate the verifier was
+    /// not given.
+    ///
+    /// ```
+    /// # use rustls_pinning::PathCertificate;
+    /// # fn demo(certificate: &PathCertificate) {
+    /// if let Some(pin) = certificate.certificate_pin() { println!("{pin}"); }
+    /// # }
+    /// ```
+    pub fn certificate_pin(&self) -> Option<Pin> {
+        self.certificate_pin
+    }
+
+    /// The subject distinguished name, RFC 4514 style (`CN=..., O=...`).
+    ///
+    /// ```
+    /// # use rustls_pinning::PathCertificate;
+    /// # fn demo(certificate: &PathCertificate) {
+    /// println!("{}", certificate.subject());
+    /// # }
+    /// ```
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+}
+
+fn write_paths(
+    f: &mut fmt::Formatter<'_>,
+    paths: &[Vec<PathCertificate>],
+    show_certificate_pins: bool,
+) -> fmt::Result {
+    for (number, path) in paths.iter().enumerate() {
+        if paths.len() == 1 {
+            writeln!(f, "  verified path:")?;
+        } else {
+            writeln!(f, "  verified path {} of {}:", number + 1, paths.len())?;
+        }
+        for certificate in path {
+            writeln!(
+                f,
+                "    {:<12}  {}: {}",
+                certificate.position.to_string(),
+                certificate.spki_pin,
+                certificate.subject
+            )?;
+            if show_certificate_pins {
+                if let Some(pin) = certificate.certificate_pin {
+                    writeln!(f, "    {:<12}  {pin}", "")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn any_certificate_pin(pins: &[ScopedPin]) -> bool {
+    pins.iter()
+        .any(|scoped| scoped.pin().kind() == PinKind::Certificate)
+}
+
+impl fmt::Display for PinningError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoPinMatched {
+                host,
+                pattern,
+                allowed,
+                verified_paths,
+            } => {
+                writeln!(
+                    f,
+                    "certificate pinning failure for \"{host}\" (entry \"{pattern}\"): \
+                     no certificate of the verified path matches a pinned key"
+                )?;
+                write_paths(f, verified_paths, any_certificate_pin(allowed))?;
+                write!(f, "  pinned for \"{pattern}\":")?;
+                for pin in allowed {
+                    write!(f, "\n    {pin}")?;
+                }
+                Ok(())
+            }
+            Self::DeniedPinMatched {
+                host,
+                pattern,
+                denied,
+                certificate,
+                verified_paths,
+            } => {
+                let list = match pattern {
+                    Some(pattern) => format!("entry \"{pattern}\""),
+                    None => String::from("the global deny list"),
+                };
+                writeln!(
+                    f,
+                    "certificate pinning failure for \"{host}\": the {} certificate \"{}\" \
+                     matches deny pin {denied} of {list}",
+                    certificate.position, certificate.subject
+                )?;
+                write_paths(
+                    f,
+                    verified_paths,
+                    denied.pin().kind() == PinKind::Certificate,
+                )
+            }
+            Self::HostNotPinned { host } => write!(
+                f,
+                "certificate pinning failure for \"{host}\": no pin-set entry matches this \
+                 host and unpinned hosts are rejected"
+            ),
+            Self::EntryExpiredWithoutFallback {
+                host,
+                pattern,
+                expired_at,
+            } => write!(
+                f,
+                "certificate pinning failure for \"{host}\": entry \"{pattern}\" expired at {} \
+                 and this verifier has no certificate authority to fall back on",
+                format_rfc3339(expired_at.as_secs())
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for PinningError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for PinningError {}
+
+/// Why a [`PinningVerifier`](crate::PinningVerifier) could not be built.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifierBuilderError {
+    /// The root store is empty, so no chain could ever validate.
+    #[error("no root trust anchors were provided")]
+    NoRootAnchors,
+    /// A CRL did not parse.
+    #[error("CRL #{index} could not be parsed: {reason}")]
+    InvalidCrl {
+        /// Its position in the list given, from 0.
+        index: usize,
+        /// What webpki reported.
+        reason: String,
+    },
+    /// A root certificate did not parse as a trust anchor.
+    #[error("root certificate #{index} could not be parsed: {reason}")]
+    InvalidRootCertificate {
+        /// Its position in the list given, from 0.
+        index: usize,
+        /// What webpki reported.
+        reason: String,
+    },
+    /// A root certificate was given that is not a trust anchor of the root store: hashing it
+    /// could never match, so the configuration is wrong.
+    #[error("root certificate #{index} (\"{subject}\") is not in the root store")]
+    RootCertificateNotInStore {
+        /// Its position in the list given, from 0.
+        index: usize,
+        /// Its subject.
+        subject: String,
+    },
+    /// A certificate pin is scoped to the root, but the verifier was given no root
+    /// certificates: trust anchors carry only a key and a name, so it could never match.
+    #[error(
+        "{} has certificate pin {pin} scoped to the root, but no root certificates were given \
+         (use with_root_certificates, or pin the root's key with an SPKI pin)",
+        describe_owner(.pattern)
+    )]
+    CertificatePinOnRootWithoutRootCertificates {
+        /// The entry, or `None` for the global deny list.
+        pattern: Option<HostPattern>,
+        /// The pin.
+        pin: Pin,
+    },
+    /// The pin set uses something a pins-only verifier cannot honour without a CA.
+    #[error("entry \"{pattern}\" cannot be used without a certificate authority: {reason}")]
+    UnsupportedInPinsOnlyMode {
+        /// The entry.
+        pattern: HostPattern,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+fn describe_owner(pattern: &Option<HostPattern>) -> String {
+    match pattern {
+        Some(pattern) => format!("entry \"{pattern}\""),
+        None => String::from("the global deny list"),
+    }
+}

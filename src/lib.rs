@@ -1,0 +1,62 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod check;
+pub mod danger;
+mod date;
+mod der;
+mod error;
+mod ext;
+mod host_pattern;
+mod pin;
+mod pin_set;
+mod verifier;
+mod webpki_error;
+mod wrap;
+
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+
+pub use date::{Date, DateError};
+pub use error::{PathCertificate, PinningError, VerifierBuilderError};
+pub use ext::BuilderPinningExt;
+pub use host_pattern::{HostPattern, HostPatternError, HostPatternKind};
+pub use pin::{Pin, PinError, PinKind};
+pub use pin_set::{
+    AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder, PinScope, PinSet, PinSetBuilder,
+    PinSetError, Position, ScopedPin, UnpinnedHostPolicy,
+};
+pub use verifier::{PinningVerifier, PinningVerifierBuilder};
+pub use wrap::WrappingBuilder;
+
+/// The crypto provider to pass to the builders when the application has no preference: the
+/// process default if one is installed, otherwise the provider this crate's features select
+/// (aws-lc-rs before ring).
+///
+/// Unlike `ClientConfig::builder()`, this never panics when both providers are compiled in and
+/// none is installed.
+///
+/// ```
+/// let provider = rustls_pinning::default_crypto_provider();
+/// assert!(!provider.cipher_suites.is_empty());
+/// ```
+#[cfg(any(feature = "aws-lc-rs", feature = "ring"))]
+pub fn default_crypto_provider() -> Arc<CryptoProvider> {
+    if let Some(installed) = CryptoProvider::get_default() {
+        return installed.clone();
+    }
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+    let provider = rustls::crypto::ring::default_provider();
+    Arc::new(provider)
+}

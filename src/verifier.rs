@@ -1,0 +1,724 @@
+//! `PinningVerifier`: WebPKI validation with pins matched against the verified path.
+
+use core::cell::{Cell, RefCell};
+use core::fmt;
+use std::sync::Arc;
+
+use pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::{DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
+use webpki::{
+    CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth,
+    UnknownStatusPolicy, VerifiedPath,
+};
+
+use crate::check::{check_path, AnchorDigests, PathEntry, Policy, Verdict};
+use crate::danger::PinsOnly;
+use crate::der;
+use crate::error::{PathCertificate, PinningError, VerifierBuilderError};
+use crate::host_pattern::normalize_host_into;
+use crate::pin::Pin;
+use crate::pin_set::{
+    AfterExpiry, EnforcementMode, PinEntry, PinSet, Position, UnpinnedHostPolicy,
+};
+use crate::webpki_error::pki_error;
+use crate::wrap::Wrapped;
+
+/// A rustls server certificate verifier that runs WebPKI validation and then requires the
+/// verified path to match the [`PinSet`].
+///
+/// Pins are matched only against the path webpki verified (leaf, intermediates, trust
+/// anchor), never against other certificates the server sent, so appending a pinned
+/// certificate to an impostor's chain achieves nothing. Matching happens while webpki builds
+/// paths: with cross-signed roots, the path through the pinned key is found even when another
+/// valid path exists.
+///
+/// Chain and name failures are reported exactly as rustls's `WebPkiServerVerifier` reports
+/// them; a pin failure is `CertificateError::Other` carrying a [`PinningError`].
+///
+/// Three ways to build one:
+/// - [`PinningVerifier::builder`]: WebPKI with your roots (the normal case);
+/// - [`PinningVerifier::wrap`]: pins on top of another verifier, such as the platform's;
+/// - [`crate::danger::pins_only`]: a pin as the only trust, for private services.
+///
+/// ```
+/// use std::sync::Arc;
+/// use rustls_pinning::{BuilderPinningExt, Pin, PinEntry, PinSet, PinningVerifier};
+/// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+/// let provider = rustls_pinning::default_crypto_provider();
+/// let pins = PinSet::builder()
+///     .entry(PinEntry::builder("api.example.com".parse()?)
+///         .pin("sha256/r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=".parse()?)
+///         .pin("sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=".parse()?))
+///     .build()?;
+/// let verifier = PinningVerifier::builder(roots, pins, provider.clone()).build()?;
+/// let config = rustls::ClientConfig::builder_with_provider(provider)
+///     .with_safe_default_protocol_versions()?
+///     .with_pinning(verifier)
+///     .with_no_client_auth();
+/// # Ok(()) }
+/// ```
+pub struct PinningVerifier {
+    pins: PinSet,
+    trust: Trust,
+}
+
+pub(crate) enum Trust {
+    WebPki(WebPkiTrust),
+    Wrapped(Wrapped),
+    PinsOnly(PinsOnly),
+}
+
+pub(crate) struct WebPkiTrust {
+    roots: Arc<RootCertStore>,
+    /// Parallel to `roots.roots`.
+    anchors: Vec<AnchorDigests>,
+    crls: Vec<CertRevocationList<'static>>,
+    revocation_check_depth: RevocationCheckDepth,
+    unknown_revocation_policy: UnknownStatusPolicy,
+    revocation_expiration_policy: ExpirationPolicy,
+    supported: WebPkiSupportedAlgorithms,
+}
+
+impl PinningVerifier {
+    /// Starts a verifier that validates with WebPKI against `roots`, then enforces `pins`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{PinSet, PinningVerifier, VerifierBuilderError};
+    /// let empty_roots = Arc::new(rustls::RootCertStore::empty());
+    /// let result = PinningVerifier::builder(
+    ///     empty_roots,
+    ///     PinSet::builder().build()?,
+    ///     rustls_pinning::default_crypto_provider(),
+    /// )
+    /// .build();
+    /// assert!(matches!(result, Err(VerifierBuilderError::NoRootAnchors)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder(
+        roots: Arc<RootCertStore>,
+        pins: PinSet,
+        provider: Arc<CryptoProvider>,
+    ) -> PinningVerifierBuilder {
+        PinningVerifierBuilder {
+            roots,
+            pins,
+            supported: provider.signature_verification_algorithms,
+            root_certificates: Vec::new(),
+            crls: Vec::new(),
+            revocation_check_depth: RevocationCheckDepth::Chain,
+            unknown_revocation_policy: UnknownStatusPolicy::Deny,
+            revocation_expiration_policy: ExpirationPolicy::Ignore,
+        }
+    }
+
+    /// Starts a verifier that lets `inner` decide trust and then enforces `pins` on top: for
+    /// verifiers that do not reveal the path they built, such as rustls-platform-verifier.
+    /// See [`WrappingBuilder`] for what this mode can and cannot prove.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = PinningVerifier::wrap(inner, PinSet::builder().build()?, rustls_pinning::default_crypto_provider())
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn wrap(
+        inner: Arc<dyn ServerCertVerifier>,
+        pins: PinSet,
+        provider: Arc<CryptoProvider>,
+    ) -> crate::wrap::WrappingBuilder {
+        crate::wrap::WrappingBuilder::new(inner, pins, provider)
+    }
+
+    pub(crate) fn from_parts(pins: PinSet, trust: Trust) -> Arc<Self> {
+        Arc::new(Self { pins, trust })
+    }
+
+    /// The pin set this verifier enforces.
+    ///
+    /// ```
+    /// # use rustls_pinning::PinningVerifier;
+    /// # fn demo(verifier: &PinningVerifier) {
+    /// println!("{} pinned patterns", verifier.pins().len());
+    /// # }
+    /// ```
+    pub fn pins(&self) -> &PinSet {
+        &self.pins
+    }
+}
+
+/// The entry, if any, that governs a connection.
+pub(crate) enum Resolution<'a> {
+    /// An entry applies and is in force.
+    Pinned(&'a PinEntry),
+    /// Plain validation (global deny pins still apply); `Some` when an entry was skipped
+    /// because it expired.
+    Unpinned(Option<&'a PinEntry>),
+    /// No entry, and the set rejects unpinned hosts.
+    Rejected,
+}
+
+pub(crate) fn resolve<'a>(
+    pins: &'a PinSet,
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> Resolution<'a> {
+    let entry = match server_name {
+        ServerName::DnsName(name) => {
+            let mut buf = [0u8; 256];
+            normalize_host_into(name.as_ref(), &mut buf)
+                .and_then(|name| pins.lookup_normalized_dns(name))
+        }
+        ServerName::IpAddress(ip) => pins.lookup_ip(std::net::IpAddr::from(*ip)),
+        _ => None,
+    };
+    match entry {
+        Some(entry) if entry.is_expired_at(now) && entry.after_expiry() == AfterExpiry::Skip => {
+            Resolution::Unpinned(Some(entry))
+        }
+        Some(entry) => Resolution::Pinned(entry),
+        None => match pins.unpinned_host_policy() {
+            UnpinnedHostPolicy::Reject => Resolution::Rejected,
+            _ => Resolution::Unpinned(None),
+        },
+    }
+}
+
+pub(crate) fn host_text(server_name: &ServerName<'_>) -> String {
+    match server_name {
+        ServerName::DnsName(name) => name.as_ref().to_owned(),
+        ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+pub(crate) fn policy_for<'a>(pins: &'a PinSet, entry: Option<&'a PinEntry>) -> Policy<'a> {
+    Policy {
+        allowed: entry.map_or(&[], PinEntry::allowed_pins),
+        denied: entry.map_or(&[], PinEntry::denied_pins),
+        denied_everywhere: pins.globally_denied_pins(),
+    }
+}
+
+/// The shape of webpki's `verify_path` hook.
+type PathCallback<'a> = dyn Fn(&VerifiedPath<'_>) -> Result<(), webpki::Error> + 'a;
+
+/// A verified path that failed the pin check, kept for the error message.
+pub(crate) struct RejectedPath {
+    pub(crate) certificates: Vec<PathCertificate>,
+    pub(crate) verdict: Verdict,
+}
+
+/// The most paths a failure message lists; more only happen with unusual cross-signing.
+const MAX_REPORTED_PATHS: usize = 8;
+
+/// What the pin check saw while webpki searched for a path.
+#[derive(Default)]
+pub(crate) struct Search {
+    pub(crate) valid_path_seen: Cell<bool>,
+    pub(crate) rejected: RefCell<Vec<RejectedPath>>,
+}
+
+impl Search {
+    pub(crate) fn record(&self, certificates: Vec<PathCertificate>, verdict: Verdict) {
+        let mut rejected = self.rejected.borrow_mut();
+        if rejected.len() < MAX_REPORTED_PATHS {
+            rejected.push(RejectedPath {
+                certificates,
+                verdict,
+            });
+        }
+    }
+
+    /// Whether report-only mode may let the connection through: some path failed only the
+    /// entry's own pins, not a pin denied everywhere.
+    fn tolerable_in_report_only(&self) -> bool {
+        self.rejected.borrow().iter().any(|path| {
+            !matches!(
+                path.verdict,
+                Verdict::Denied {
+                    everywhere: true,
+                    ..
+                }
+            )
+        })
+    }
+
+    pub(crate) fn into_error(self, host: String, entry: Option<&PinEntry>) -> PinningError {
+        let rejected = self.rejected.into_inner();
+        let denied = rejected.iter().find_map(|path| match path.verdict {
+            Verdict::Denied {
+                pin,
+                index,
+                everywhere,
+            } => Some((pin, path.certificates.get(index).cloned(), everywhere)),
+            _ => None,
+        });
+        let verified_paths = rejected.into_iter().map(|path| path.certificates).collect();
+        match (denied, entry) {
+            (Some((denied, Some(certificate), everywhere)), _) => PinningError::DeniedPinMatched {
+                host,
+                pattern: if everywhere {
+                    None
+                } else {
+                    entry.map(|entry| entry.pattern().clone())
+                },
+                denied,
+                certificate,
+                verified_paths,
+            },
+            (_, Some(entry)) => PinningError::NoPinMatched {
+                host,
+                pattern: entry.pattern().clone(),
+                allowed: entry.allowed_pins().to_vec(),
+                verified_paths,
+            },
+            // A rejection always has a deny verdict or an entry; keep a sound answer anyway.
+            (_, None) => PinningError::HostNotPinned { host },
+        }
+    }
+}
+
+impl WebPkiTrust {
+    fn anchor_digests(&self, anchor: &pki_types::TrustAnchor<'_>) -> AnchorDigests {
+        // webpki hands back a reference into the slice we passed, so identity finds the
+        // precomputed digests without hashing on the hot path.
+        self.roots
+            .roots
+            .iter()
+            .position(|candidate| core::ptr::eq(candidate, anchor))
+            .and_then(|index| self.anchors.get(index).copied())
+            .unwrap_or_else(|| AnchorDigests {
+                spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
+                certificate: None,
+            })
+    }
+
+    fn path_entries<'p>(
+        &self,
+        path: &'p VerifiedPath<'p>,
+        anchor: &'p AnchorDigests,
+    ) -> impl Iterator<Item = (Position, PathEntry<'p>)> {
+        core::iter::once((Position::Leaf, PathEntry::Der(path.end_entity().der())))
+            .chain(
+                path.intermediate_certificates()
+                    .map(|cert| (Position::Intermediate, PathEntry::Der(cert.der()))),
+            )
+            .chain(core::iter::once((
+                Position::Root,
+                PathEntry::Anchor {
+                    digests: anchor,
+                    subject: path.anchor().subject.as_ref(),
+                },
+            )))
+    }
+
+    fn verify(
+        &self,
+        pins: &PinSet,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let cert = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
+        let resolution = resolve(pins, server_name, now);
+        let entry = match resolution {
+            Resolution::Pinned(entry) => Some(entry),
+            _ => None,
+        };
+        let policy = policy_for(pins, entry);
+        let search = Search::default();
+        let check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
+            search.valid_path_seen.set(true);
+            let anchor = self.anchor_digests(path.anchor());
+            let verdict = check_path(&policy, self.path_entries(path, &anchor));
+            if verdict == Verdict::Accepted {
+                return Ok(());
+            }
+            let certificates = self
+                .path_entries(path, &anchor)
+                .map(|(position, entry)| PathCertificate::describe(position, entry))
+                .collect();
+            search.record(certificates, verdict);
+            // Any error makes webpki try the next candidate path; which one is irrelevant,
+            // because `search` tells the outcome apart from genuine chain failures.
+            Err(webpki::Error::UnknownIssuer)
+        };
+
+        let crl_refs = self.crls.iter().collect::<Vec<_>>();
+        let revocation = match crl_refs.is_empty() {
+            true => None,
+            false => webpki::RevocationOptionsBuilder::new(&crl_refs)
+                .ok()
+                .map(|builder| {
+                    builder
+                        .with_depth(self.revocation_check_depth)
+                        .with_status_policy(self.unknown_revocation_policy)
+                        .with_expiration_policy(self.revocation_expiration_policy)
+                        .build()
+                }),
+        };
+        let verify_path: Option<&PathCallback<'_>> = if policy.is_empty() {
+            None
+        } else {
+            Some(&check)
+        };
+        let result = cert.verify_for_usage(
+            self.supported.all,
+            &self.roots.roots,
+            intermediates,
+            now,
+            KeyUsage::server_auth(),
+            revocation,
+            verify_path,
+        );
+        let pinned_path_found = match result {
+            Ok(_) => true,
+            Err(_) if search.valid_path_seen.get() => false,
+            Err(error) => return Err(pki_error(error)),
+        };
+
+        // The name is checked after the chain, as rustls does, and before reporting a pin
+        // failure: a pin error should mean "valid certificate, wrong key", nothing else.
+        cert.verify_is_valid_for_subject_name(server_name)
+            .map_err(pki_error)?;
+
+        if pinned_path_found {
+            return match resolution {
+                Resolution::Rejected => Err(PinningError::HostNotPinned {
+                    host: host_text(server_name),
+                }
+                .into_rustls()),
+                _ => Ok(ServerCertVerified::assertion()),
+            };
+        }
+        let report_only = entry.is_some_and(|entry| entry.mode() == EnforcementMode::ReportOnly);
+        if report_only && search.tolerable_in_report_only() {
+            return Ok(ServerCertVerified::assertion());
+        }
+        Err(search
+            .into_error(host_text(server_name), entry)
+            .into_rustls())
+    }
+}
+
+impl PathCertificate {
+    pub(crate) fn describe(position: Position, entry: PathEntry<'_>) -> Self {
+        match entry {
+            PathEntry::Der(der) => {
+                let fields = der::certificate_fields(der.as_ref());
+                Self {
+                    position,
+                    spki_pin: Pin::spki_sha256(
+                        fields.map_or([0; 32], |fields| crate::pin::sha256(fields.spki)),
+                    ),
+                    certificate_pin: Some(Pin::certificate_of(&der)),
+                    subject: fields.map_or_else(
+                        || String::from("(unparsable certificate)"),
+                        |fields| der::format_name(fields.subject),
+                    ),
+                }
+            }
+            PathEntry::Anchor { digests, subject } => Self {
+                position,
+                spki_pin: Pin::spki_sha256(digests.spki),
+                certificate_pin: digests.certificate.map(Pin::certificate_sha256),
+                subject: der::format_name(subject),
+            },
+        }
+    }
+}
+
+impl ServerCertVerifier for PinningVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        match &self.trust {
+            Trust::WebPki(trust) => {
+                trust.verify(&self.pins, end_entity, intermediates, server_name, now)
+            }
+            Trust::Wrapped(wrapped) => wrapped.verify(
+                &self.pins,
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ),
+            Trust::PinsOnly(pins_only) => {
+                pins_only.verify(&self.pins, end_entity, server_name, now)
+            }
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        match &self.trust {
+            Trust::WebPki(trust) => {
+                rustls::crypto::verify_tls12_signature(message, cert, dss, &trust.supported)
+            }
+            Trust::Wrapped(wrapped) => wrapped.inner().verify_tls12_signature(message, cert, dss),
+            Trust::PinsOnly(pins_only) => pins_only.verify_tls12_signature(message, cert, dss),
+        }
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        match &self.trust {
+            Trust::WebPki(trust) => {
+                rustls::crypto::verify_tls13_signature(message, cert, dss, &trust.supported)
+            }
+            Trust::Wrapped(wrapped) => wrapped.inner().verify_tls13_signature(message, cert, dss),
+            Trust::PinsOnly(pins_only) => pins_only.verify_tls13_signature(message, cert, dss),
+        }
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        match &self.trust {
+            Trust::WebPki(trust) => trust.supported.supported_schemes(),
+            Trust::Wrapped(wrapped) => wrapped.inner().supported_verify_schemes(),
+            Trust::PinsOnly(pins_only) => pins_only.supported_verify_schemes(),
+        }
+    }
+
+    fn root_hint_subjects(&self) -> Option<&[rustls::DistinguishedName]> {
+        match &self.trust {
+            Trust::Wrapped(wrapped) => wrapped.inner().root_hint_subjects(),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for PinningVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = match &self.trust {
+            Trust::WebPki(trust) => format!("WebPki({} roots)", trust.roots.len()),
+            Trust::Wrapped(wrapped) => format!("Wrapped({:?})", wrapped.inner()),
+            Trust::PinsOnly(_) => String::from("PinsOnly"),
+        };
+        f.debug_struct("PinningVerifier")
+            .field("trust", &mode)
+            .field("entries", &self.pins.len())
+            .finish()
+    }
+}
+
+/// Builds a WebPKI [`PinningVerifier`]. Revocation options mirror rustls's
+/// `ServerCertVerifierBuilder` and default the same way.
+#[derive(Debug)]
+#[must_use]
+pub struct PinningVerifierBuilder {
+    roots: Arc<RootCertStore>,
+    pins: PinSet,
+    supported: WebPkiSupportedAlgorithms,
+    root_certificates: Vec<CertificateDer<'static>>,
+    crls: Vec<CertificateRevocationListDer<'static>>,
+    revocation_check_depth: RevocationCheckDepth,
+    unknown_revocation_policy: UnknownStatusPolicy,
+    revocation_expiration_policy: ExpirationPolicy,
+}
+
+impl PinningVerifierBuilder {
+    /// Gives the whole certificates of (some of) the trust anchors, so that certificate pins
+    /// can match a root. A trust anchor keeps only a name and a key, so without this only
+    /// SPKI pins can match a root. Every certificate must be an anchor of the root store.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls::pki_types::CertificateDer;
+    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # fn demo(root: CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut roots = rustls::RootCertStore::empty();
+    /// roots.add(root.clone())?;
+    /// let verifier = PinningVerifier::builder(Arc::new(roots), PinSet::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .with_root_certificates([root])
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_root_certificates(
+        mut self,
+        certificates: impl IntoIterator<Item = CertificateDer<'static>>,
+    ) -> Self {
+        self.root_certificates.extend(certificates);
+        self
+    }
+
+    /// Checks revocation against these CRLs (by default for every certificate of the chain,
+    /// with unknown status rejected, as rustls does).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls::pki_types::CertificateRevocationListDer;
+    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>, crl: CertificateRevocationListDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .with_crls([crl])
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_crls(
+        mut self,
+        crls: impl IntoIterator<Item = CertificateRevocationListDer<'static>>,
+    ) -> Self {
+        self.crls.extend(crls);
+        self
+    }
+
+    /// Checks revocation of the leaf only, not of the intermediates.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .only_check_end_entity_revocation();
+    /// # Ok(()) }
+    /// ```
+    pub fn only_check_end_entity_revocation(mut self) -> Self {
+        self.revocation_check_depth = RevocationCheckDepth::EndEntity;
+        self
+    }
+
+    /// Accepts certificates whose revocation status no CRL covers.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .allow_unknown_revocation_status();
+    /// # Ok(()) }
+    /// ```
+    pub fn allow_unknown_revocation_status(mut self) -> Self {
+        self.unknown_revocation_policy = UnknownStatusPolicy::Allow;
+        self
+    }
+
+    /// Rejects a CRL whose `nextUpdate` has passed.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .enforce_revocation_expiration();
+    /// # Ok(()) }
+    /// ```
+    pub fn enforce_revocation_expiration(mut self) -> Self {
+        self.revocation_expiration_policy = ExpirationPolicy::Enforce;
+        self
+    }
+
+    /// Validates the configuration and precomputes the trust anchors' digests.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// An empty root store, a CRL or root certificate that does not parse, a root certificate
+    /// missing from the store, or a certificate pin scoped to the root without root
+    /// certificates.
+    pub fn build(self) -> Result<Arc<PinningVerifier>, VerifierBuilderError> {
+        if self.roots.is_empty() {
+            return Err(VerifierBuilderError::NoRootAnchors);
+        }
+        if self.root_certificates.is_empty() {
+            if let Some((pattern, scoped)) = self.pins.root_certificate_pin() {
+                return Err(
+                    VerifierBuilderError::CertificatePinOnRootWithoutRootCertificates {
+                        pattern: pattern.cloned(),
+                        pin: scoped.pin(),
+                    },
+                );
+            }
+        }
+        let mut anchors: Vec<AnchorDigests> = self
+            .roots
+            .roots
+            .iter()
+            .map(|anchor| AnchorDigests {
+                spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
+                certificate: None,
+            })
+            .collect();
+        for (index, certificate) in self.root_certificates.iter().enumerate() {
+            let parsed = webpki::anchor_from_trusted_cert(certificate).map_err(|error| {
+                VerifierBuilderError::InvalidRootCertificate {
+                    index,
+                    reason: error.to_string(),
+                }
+            })?;
+            let digest = crate::pin::sha256(certificate.as_ref());
+            let mut found = false;
+            for (anchor, digests) in self.roots.roots.iter().zip(anchors.iter_mut()) {
+                if anchor.subject == parsed.subject
+                    && anchor.subject_public_key_info == parsed.subject_public_key_info
+                {
+                    digests.certificate = Some(digest);
+                    found = true;
+                }
+            }
+            if !found {
+                return Err(VerifierBuilderError::RootCertificateNotInStore {
+                    index,
+                    subject: der::format_name(&parsed.subject),
+                });
+            }
+        }
+        let crls = self
+            .crls
+            .iter()
+            .enumerate()
+            .map(|(index, der)| {
+                webpki::OwnedCertRevocationList::from_der(der.as_ref())
+                    .map(CertRevocationList::from)
+                    .map_err(|error| VerifierBuilderError::InvalidCrl {
+                        index,
+                        reason: error.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PinningVerifier::from_parts(
+            self.pins,
+            Trust::WebPki(WebPkiTrust {
+                roots: self.roots,
+                anchors,
+                crls,
+                revocation_check_depth: self.revocation_check_depth,
+                unknown_revocation_policy: self.unknown_revocation_policy,
+                revocation_expiration_policy: self.revocation_expiration_policy,
+                supported: self.supported,
+            }),
+        ))
+    }
+}
