@@ -116,7 +116,7 @@ impl PinningVerifier {
 
     /// Starts a verifier that lets `inner` decide trust and then enforces `pins` on top: for
     /// verifiers that do not reveal the path they built, such as rustls-platform-verifier.
-    /// See [`WrappingBuilder`] for what this mode can and cannot prove.
+    /// See [`WrappingBuilder`](crate::WrappingBuilder) for what this mode can and cannot prove.
     ///
     /// ```
     /// # use std::sync::Arc;
