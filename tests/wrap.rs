@@ -1,0 +1,470 @@
+//! Wrap mode: pins enforced on top of rustls's own `WebPkiServerVerifier`, which does not
+//! reveal the path it built. Leaf pins are compared directly; CA pins must be proven to sign
+//! the leaf's chain, so a pinned CA certificate appended to an impostor's chain is useless.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{providers, root_store, Ca, Leaf};
+use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, Error, RootCertStore};
+use rustls_pinning::{
+    Pin, PinEntry, PinScope, PinSet, PinningError, PinningVerifier, Position, UnpinnedHostPolicy,
+};
+
+const HOST: &str = "wrap.test";
+
+/// A pin no test certificate has, to satisfy the backup-pin rule.
+const BACKUP: Pin = Pin::spki_sha256([0xB0; 32]);
+
+/// Two independent CA hierarchies, both trusted by the inner verifier. `leaf` is the real
+/// server (under `root`/`int`); `impostor` is a valid certificate for the same name from the
+/// other CA.
+struct Pki {
+    root: Ca,
+    int: Ca,
+    leaf: Leaf,
+    other_root: Ca,
+    other_int: Ca,
+    impostor: Leaf,
+}
+
+impl Pki {
+    fn new() -> Self {
+        let root = Ca::root("Wrap Root");
+        let int = root.intermediate("Wrap Intermediate");
+        let leaf = int.leaf(&[HOST]);
+        let other_root = Ca::root("Other Trusted Root");
+        let other_int = other_root.intermediate("Other Trusted Intermediate");
+        let impostor = other_int.leaf(&[HOST]);
+        Pki {
+            root,
+            int,
+            leaf,
+            other_root,
+            other_int,
+            impostor,
+        }
+    }
+
+    fn roots(&self) -> Arc<RootCertStore> {
+        root_store(&[&self.root, &self.other_root])
+    }
+}
+
+fn spki(cert: &CertificateDer<'_>) -> Pin {
+    Pin::spki_of(cert).unwrap()
+}
+
+fn inner(roots: Arc<RootCertStore>, provider: &Arc<CryptoProvider>) -> Arc<dyn ServerCertVerifier> {
+    WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        .build()
+        .unwrap()
+}
+
+fn wrapped(
+    roots: Arc<RootCertStore>,
+    pins: PinSet,
+    provider: &Arc<CryptoProvider>,
+) -> Arc<PinningVerifier> {
+    PinningVerifier::wrap(inner(roots, provider), pins, provider.clone())
+        .build()
+        .unwrap()
+}
+
+fn entry_pins(pins: &[Pin]) -> PinSet {
+    let mut entry = PinEntry::builder(HOST.parse().unwrap());
+    for pin in pins {
+        entry = entry.pin(*pin);
+    }
+    PinSet::builder().entry(entry).build().unwrap()
+}
+
+fn verify(
+    verifier: &dyn ServerCertVerifier,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    host: &str,
+) -> Result<ServerCertVerified, Error> {
+    let name = ServerName::try_from(host).unwrap();
+    verifier.verify_server_cert(end_entity, intermediates, &name, &[], UnixTime::now())
+}
+
+/// The `PinningError` inside a rejection; panics (with `label`) on acceptance or another error.
+fn pinning_error(result: Result<ServerCertVerified, Error>, label: &str) -> PinningError {
+    match result {
+        Ok(_) => panic!("[{label}] accepted, expected a pinning rejection"),
+        Err(error) => PinningError::from_rustls(&error)
+            .unwrap_or_else(|| panic!("[{label}] expected a PinningError, got {error:?}"))
+            .clone(),
+    }
+}
+
+fn assert_no_pin_matched(result: Result<ServerCertVerified, Error>, label: &str) {
+    match pinning_error(result, label) {
+        PinningError::NoPinMatched { host, pattern, .. } => {
+            assert_eq!(host, HOST, "[{label}]");
+            assert_eq!(pattern.to_string(), HOST, "[{label}]");
+        }
+        other => panic!("[{label}] expected NoPinMatched, got {other}"),
+    }
+}
+
+#[test]
+fn leaf_spki_pin_accepts_the_pinned_leaf_only() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let sibling = pki.int.leaf(&[HOST]);
+        let verifier = wrapped(
+            pki.roots(),
+            entry_pins(&[spki(&pki.leaf.cert), BACKUP]),
+            &provider,
+        );
+        let chain = [pki.int.cert_der().clone()];
+
+        assert!(
+            verify(&*verifier, &pki.leaf.cert, &chain, HOST).is_ok(),
+            "[{name}] pinned leaf must be accepted"
+        );
+        assert_no_pin_matched(
+            verify(&*verifier, &sibling.cert, &chain, HOST),
+            &format!("{name}: other leaf from the same intermediate"),
+        );
+    }
+}
+
+#[test]
+fn intermediate_pin_accepts_when_the_intermediate_is_presented() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let verifier = wrapped(
+            pki.roots(),
+            entry_pins(&[spki(pki.int.cert_der()), BACKUP]),
+            &provider,
+        );
+        verify(
+            &*verifier,
+            &pki.leaf.cert,
+            &[pki.int.cert_der().clone()],
+            HOST,
+        )
+        .unwrap_or_else(|e| panic!("[{name}] pinned intermediate on the chain: {e}"));
+
+        // A leaf pinned at the intermediate scope does not count as the leaf itself.
+        let scoped = PinSet::builder()
+            .entry(
+                PinEntry::builder(HOST.parse().unwrap())
+                    .pin_at(spki(&pki.leaf.cert), PinScope::Intermediate)
+                    .pin(BACKUP),
+            )
+            .build()
+            .unwrap();
+        let verifier = wrapped(pki.roots(), scoped, &provider);
+        assert_no_pin_matched(
+            verify(
+                &*verifier,
+                &pki.leaf.cert,
+                &[pki.int.cert_der().clone()],
+                HOST,
+            ),
+            &format!("{name}: leaf key scoped to intermediate"),
+        );
+    }
+}
+
+#[test]
+fn stuffed_pinned_intermediate_does_not_vouch_for_an_impostor() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let verifier = wrapped(
+            pki.roots(),
+            entry_pins(&[spki(pki.int.cert_der()), BACKUP]),
+            &provider,
+        );
+        let stuffed = [pki.other_int.cert_der().clone(), pki.int.cert_der().clone()];
+        // The inner verifier on its own is happy: the impostor chains to a trusted root.
+        inner(pki.roots(), &provider)
+            .verify_server_cert(
+                &pki.impostor.cert,
+                &stuffed,
+                &ServerName::try_from(HOST).unwrap(),
+                &[],
+                UnixTime::now(),
+            )
+            .unwrap_or_else(|e| panic!("[{name}] impostor is WebPKI-valid: {e}"));
+
+        let error = pinning_error(
+            verify(&*verifier, &pki.impostor.cert, &stuffed, HOST),
+            &format!("{name}: stuffed intermediate"),
+        );
+        match &error {
+            PinningError::NoPinMatched { verified_paths, .. } => {
+                // The pinned intermediate was not proven, so it is not on the reported path.
+                let pinned = spki(pki.int.cert_der());
+                assert!(
+                    verified_paths
+                        .iter()
+                        .flatten()
+                        .all(|certificate| certificate.spki_pin() != pinned),
+                    "[{name}] the stuffed intermediate must not be reported as on the path: {error}"
+                );
+            }
+            other => panic!("[{name}] expected NoPinMatched, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn stuffed_pinned_root_does_not_vouch_for_an_impostor() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let pins = || entry_pins(&[spki(pki.root.cert_der()), BACKUP]);
+        let stuffed = [
+            pki.other_int.cert_der().clone(),
+            pki.root.cert_der().clone(),
+        ];
+
+        let verifier = wrapped(pki.roots(), pins(), &provider);
+        assert_no_pin_matched(
+            verify(&*verifier, &pki.impostor.cert, &stuffed, HOST),
+            &format!("{name}: stuffed root"),
+        );
+
+        // Also when the root is configured as a CA certificate: it still does not sign the
+        // impostor's chain.
+        let verifier =
+            PinningVerifier::wrap(inner(pki.roots(), &provider), pins(), provider.clone())
+                .with_ca_certificates([pki.root.cert_der().clone()])
+                .build()
+                .unwrap();
+        assert_no_pin_matched(
+            verify(&*verifier, &pki.impostor.cert, &stuffed, HOST),
+            &format!("{name}: stuffed root, root configured"),
+        );
+
+        // Sanity: the genuine server passes the same verifier.
+        verify(
+            &*verifier,
+            &pki.leaf.cert,
+            &[pki.int.cert_der().clone()],
+            HOST,
+        )
+        .unwrap_or_else(|e| panic!("[{name}] genuine chain under the pinned root: {e}"));
+    }
+}
+
+#[test]
+fn root_pin_for_an_unsent_root_needs_the_root_certificate() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let pins = || entry_pins(&[spki(pki.root.cert_der()), BACKUP]);
+        let chain = [pki.int.cert_der().clone()];
+
+        let without = wrapped(pki.roots(), pins(), &provider);
+        assert_no_pin_matched(
+            verify(&*without, &pki.leaf.cert, &chain, HOST),
+            &format!("{name}: root not given"),
+        );
+
+        let with = PinningVerifier::wrap(inner(pki.roots(), &provider), pins(), provider.clone())
+            .with_ca_certificates([pki.root.cert_der().clone()])
+            .build()
+            .unwrap();
+        verify(&*with, &pki.leaf.cert, &chain, HOST)
+            .unwrap_or_else(|e| panic!("[{name}] root given via with_ca_certificates: {e}"));
+    }
+}
+
+#[test]
+fn deny_pin_on_a_proven_intermediate_rejects() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let denied = spki(pki.int.cert_der());
+        let pins = PinSet::builder()
+            .entry(
+                PinEntry::builder(HOST.parse().unwrap())
+                    .pin(spki(&pki.leaf.cert))
+                    .pin(BACKUP)
+                    .deny(denied),
+            )
+            .build()
+            .unwrap();
+        let verifier = wrapped(pki.roots(), pins, &provider);
+        let error = pinning_error(
+            verify(
+                &*verifier,
+                &pki.leaf.cert,
+                &[pki.int.cert_der().clone()],
+                HOST,
+            ),
+            name,
+        );
+        match &error {
+            PinningError::DeniedPinMatched {
+                host,
+                pattern,
+                denied: matched,
+                certificate,
+                ..
+            } => {
+                assert_eq!(host, HOST, "[{name}]");
+                assert_eq!(
+                    pattern.as_ref().map(ToString::to_string).as_deref(),
+                    Some(HOST),
+                    "[{name}]"
+                );
+                assert_eq!(matched.pin(), denied, "[{name}]");
+                assert_eq!(certificate.spki_pin(), denied, "[{name}] {error}");
+                assert_ne!(certificate.position(), Position::Leaf, "[{name}] {error}");
+            }
+            other => panic!("[{name}] expected DeniedPinMatched, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn deny_pin_on_an_appended_unrelated_certificate_is_ignored() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let pins = PinSet::builder()
+            .entry(
+                PinEntry::builder(HOST.parse().unwrap())
+                    .pin(spki(&pki.leaf.cert))
+                    .pin(BACKUP)
+                    .deny(spki(pki.other_int.cert_der())),
+            )
+            .build()
+            .unwrap();
+        let verifier = wrapped(pki.roots(), pins, &provider);
+        let chain = [pki.int.cert_der().clone(), pki.other_int.cert_der().clone()];
+        verify(&*verifier, &pki.leaf.cert, &chain, HOST).unwrap_or_else(|e| {
+            panic!("[{name}] a denied certificate that is not on the path must not reject: {e}")
+        });
+    }
+}
+
+#[test]
+fn inner_verifier_errors_pass_through_unchanged() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let untrusted_root = Ca::root("Untrusted Root");
+        let untrusted = untrusted_root.leaf(&[HOST]);
+        let pins = || entry_pins(&[spki(&untrusted.cert), spki(&pki.leaf.cert)]);
+        let verifier = wrapped(pki.roots(), pins(), &provider);
+        let plain = inner(pki.roots(), &provider);
+
+        // Untrusted chain, even though its leaf is pinned.
+        let error = verify(&*verifier, &untrusted.cert, &[], HOST).unwrap_err();
+        assert_eq!(
+            error,
+            Error::InvalidCertificate(CertificateError::UnknownIssuer),
+            "[{name}] untrusted chain"
+        );
+        assert_eq!(
+            Some(error),
+            verify(&*plain, &untrusted.cert, &[], HOST).err(),
+            "[{name}] same error as the inner verifier"
+        );
+
+        // Wrong name: the pinned leaf is only valid for HOST. Pin the other name too.
+        let other_host = "elsewhere.test";
+        let pins = PinSet::builder()
+            .entry(
+                PinEntry::builder(other_host.parse().unwrap())
+                    .pin(spki(&pki.leaf.cert))
+                    .pin(BACKUP),
+            )
+            .build()
+            .unwrap();
+        let verifier = wrapped(pki.roots(), pins, &provider);
+        let chain = [pki.int.cert_der().clone()];
+        let error = verify(&*verifier, &pki.leaf.cert, &chain, other_host).unwrap_err();
+        match &error {
+            Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+                expected,
+                presented,
+            }) => {
+                assert_eq!(
+                    expected,
+                    &ServerName::try_from(other_host).unwrap(),
+                    "[{name}]"
+                );
+                assert_eq!(presented, &[format!("DnsName(\"{HOST}\")")], "[{name}]");
+            }
+            other => panic!("[{name}] expected NotValidForNameContext, got {other:?}"),
+        }
+        assert_eq!(
+            Some(error),
+            verify(&*plain, &pki.leaf.cert, &chain, other_host).err(),
+            "[{name}] same error as the inner verifier"
+        );
+    }
+}
+
+#[test]
+fn report_only_entry_with_wrong_pins_is_accepted() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let pins = PinSet::builder()
+            .entry(
+                PinEntry::builder(HOST.parse().unwrap())
+                    .pin(BACKUP)
+                    .report_only(),
+            )
+            .build()
+            .unwrap();
+        let verifier = wrapped(pki.roots(), pins, &provider);
+        verify(
+            &*verifier,
+            &pki.leaf.cert,
+            &[pki.int.cert_der().clone()],
+            HOST,
+        )
+        .unwrap_or_else(|e| panic!("[{name}] report-only must not enforce: {e}"));
+
+        // Report-only does not excuse an untrusted chain.
+        let untrusted = Ca::root("Untrusted Root").leaf(&[HOST]);
+        assert_eq!(
+            verify(&*verifier, &untrusted.cert, &[], HOST).unwrap_err(),
+            Error::InvalidCertificate(CertificateError::UnknownIssuer),
+            "[{name}] report-only with an untrusted chain"
+        );
+    }
+}
+
+#[test]
+fn unpinned_host_is_rejected_when_the_policy_says_so() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let build = |policy| {
+            PinSet::builder()
+                .entry(
+                    PinEntry::builder("other.test".parse().unwrap())
+                        .pin(spki(&pki.leaf.cert))
+                        .pin(BACKUP),
+                )
+                .unpinned_hosts(policy)
+                .build()
+                .unwrap()
+        };
+        let chain = [pki.int.cert_der().clone()];
+
+        let strict = wrapped(pki.roots(), build(UnpinnedHostPolicy::Reject), &provider);
+        match pinning_error(verify(&*strict, &pki.leaf.cert, &chain, HOST), name) {
+            PinningError::HostNotPinned { host } => assert_eq!(host, HOST, "[{name}]"),
+            other => panic!("[{name}] expected HostNotPinned, got {other}"),
+        }
+
+        let lenient = wrapped(
+            pki.roots(),
+            build(UnpinnedHostPolicy::WebPkiOnly),
+            &provider,
+        );
+        verify(&*lenient, &pki.leaf.cert, &chain, HOST)
+            .unwrap_or_else(|e| panic!("[{name}] WebPkiOnly lets an unpinned host through: {e}"));
+    }
+}
