@@ -540,3 +540,15 @@ fn print_indented(text: &str, indent: usize) {
         println!("{:indent$}{line}", "");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `cargo test` runs the whole demo: each step checks its own outcome and fails the
+    /// demo (and so this test) if pinning does not behave as the output claims.
+    #[test]
+    fn demo_checks_pass() {
+        if let Err(error) = super::main() {
+            panic!("demo failed: {error}");
+        }
+    }
+}

@@ -43,6 +43,20 @@ pub(crate) enum Verdict {
     },
 }
 
+impl Verdict {
+    /// Whether a report-only entry lets the connection through: anything but a pin denied
+    /// everywhere, which no entry can waive.
+    pub(crate) fn tolerable_in_report_only(&self) -> bool {
+        !matches!(
+            self,
+            Self::Denied {
+                everywhere: true,
+                ..
+            }
+        )
+    }
+}
+
 /// Digests of a trust anchor, computed once when the verifier is built.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct AnchorDigests {

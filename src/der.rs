@@ -66,6 +66,8 @@ fn expect_element(input: &[u8], tag: u8) -> Option<(Element<'_>, &[u8])> {
 /// The fields of an X.509 certificate that pinning and its messages use, borrowed from the DER.
 #[derive(Clone, Copy)]
 pub(crate) struct CertificateFields<'a> {
+    /// The issuer Name, contents only (no SEQUENCE header).
+    pub(crate) issuer: &'a [u8],
     /// The subject Name, contents only (no SEQUENCE header), as webpki stores names.
     pub(crate) subject: &'a [u8],
     /// The SubjectPublicKeyInfo including its SEQUENCE header: exactly the bytes an SPKI pin
@@ -87,13 +89,14 @@ pub(crate) fn certificate_fields(der: &[u8]) -> Option<CertificateFields<'_>> {
     }
     let (_serial, rest) = expect_element(rest, TAG_INTEGER)?;
     let (_signature, rest) = expect_element(rest, TAG_SEQUENCE)?;
-    let (_issuer, rest) = expect_element(rest, TAG_SEQUENCE)?;
+    let (issuer, rest) = expect_element(rest, TAG_SEQUENCE)?;
     let (validity, rest) = expect_element(rest, TAG_SEQUENCE)?;
     let (subject, rest) = expect_element(rest, TAG_SEQUENCE)?;
     let (spki, _) = expect_element(rest, TAG_SEQUENCE)?;
     let (not_before, after) = split_element(validity.contents)?;
     let (not_after, _) = split_element(after)?;
     Some(CertificateFields {
+        issuer: issuer.contents,
         subject: subject.contents,
         spki: spki.encoded,
         not_before: not_before.contents,

@@ -162,6 +162,20 @@ pub(crate) enum Resolution<'a> {
     Rejected,
 }
 
+impl<'a> Resolution<'a> {
+    /// The entry whose pins are enforced, if any.
+    pub(crate) fn entry(&self) -> Option<&'a PinEntry> {
+        match self {
+            Self::Pinned(entry) => Some(entry),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) fn is_report_only(entry: Option<&PinEntry>) -> bool {
+    entry.is_some_and(|entry| entry.mode() == EnforcementMode::ReportOnly)
+}
+
 pub(crate) fn resolve<'a>(
     pins: &'a PinSet,
     server_name: &ServerName<'_>,
@@ -235,17 +249,12 @@ impl Search {
     }
 
     /// Whether report-only mode may let the connection through: some path failed only the
-    /// entry's own pins, not a pin denied everywhere.
+    /// entry's own pins.
     fn tolerable_in_report_only(&self) -> bool {
-        self.rejected.borrow().iter().any(|path| {
-            !matches!(
-                path.verdict,
-                Verdict::Denied {
-                    everywhere: true,
-                    ..
-                }
-            )
-        })
+        self.rejected
+            .borrow()
+            .iter()
+            .any(|path| path.verdict.tolerable_in_report_only())
     }
 
     pub(crate) fn into_error(self, host: String, entry: Option<&PinEntry>) -> PinningError {
@@ -327,10 +336,7 @@ impl WebPkiTrust {
     ) -> Result<ServerCertVerified, Error> {
         let cert = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
         let resolution = resolve(pins, server_name, now);
-        let entry = match resolution {
-            Resolution::Pinned(entry) => Some(entry),
-            _ => None,
-        };
+        let entry = resolution.entry();
         let policy = policy_for(pins, entry);
         let search = Search::default();
         let check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
@@ -397,8 +403,7 @@ impl WebPkiTrust {
                 _ => Ok(ServerCertVerified::assertion()),
             };
         }
-        let report_only = entry.is_some_and(|entry| entry.mode() == EnforcementMode::ReportOnly);
-        if report_only && search.tolerable_in_report_only() {
+        if is_report_only(entry) && search.tolerable_in_report_only() {
             return Ok(ServerCertVerified::assertion());
         }
         Err(search

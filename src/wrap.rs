@@ -8,10 +8,13 @@ use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::Error;
 use webpki::{EndEntityCert, KeyUsage};
 
-use crate::check::{check_certificate, CertificateVerdict, PathEntry, Verdict};
+use crate::check::{check_certificate, check_path, CertificateVerdict, PathEntry, Policy, Verdict};
+use crate::der;
 use crate::error::{PathCertificate, PinningError, VerifierBuilderError};
 use crate::pin_set::{PinScope, PinSet, Position};
-use crate::verifier::{host_text, policy_for, resolve, PinningVerifier, Resolution, Search, Trust};
+use crate::verifier::{
+    host_text, is_report_only, policy_for, resolve, PinningVerifier, Resolution, Search, Trust,
+};
 use crate::webpki_error::pki_error;
 
 /// Builds a [`PinningVerifier`] that wraps another verifier.
@@ -31,7 +34,8 @@ use crate::webpki_error::pki_error;
 /// - candidates are the certificates the server presented plus those given to
 ///   [`with_ca_certificates`](Self::with_ca_certificates); a root the server does not send
 ///   can only match if it is given there;
-/// - intermediate and root scopes are not told apart: both mean "a proven CA";
+/// - the path's order is not known, so a proven CA certificate counts as the root if it is
+///   self-issued and as an intermediate otherwise;
 /// - the proof checks signatures, validity and name constraints of the partial chain, not
 ///   revocation (the inner verifier's job);
 /// - a certificate pin on a root needs that root's certificate among the candidates.
@@ -140,10 +144,6 @@ pub(crate) struct Wrapped {
     extra_cas: Vec<CertificateDer<'static>>,
 }
 
-fn is_ca_scope(scope: PinScope) -> bool {
-    scope != PinScope::Leaf
-}
-
 impl Wrapped {
     pub(crate) fn inner(&self) -> &Arc<dyn ServerCertVerifier> {
         &self.inner
@@ -189,141 +189,78 @@ impl Wrapped {
             now,
         )?;
         let resolution = resolve(pins, server_name, now);
-        let entry = match resolution {
-            Resolution::Pinned(entry) => Some(entry),
-            _ => None,
-        };
+        let entry = resolution.entry();
         let policy = policy_for(pins, entry);
-        let verdict = if policy.is_empty() {
-            Verdict::Accepted
-        } else {
+        if !policy.is_empty() {
             let leaf = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
-            self.verdict(&policy, &leaf, end_entity, intermediates, now)
-        };
-        match (verdict, resolution) {
-            (Verdict::Accepted, Resolution::Rejected) => Err(PinningError::HostNotPinned {
-                host: host_text(server_name),
-            }
-            .into_rustls()),
-            (Verdict::Accepted, _) => Ok(verified),
-            (
-                Verdict::Denied {
-                    everywhere: false, ..
-                }
-                | Verdict::NoMatch,
-                _,
-            ) if entry.is_some_and(|entry| {
-                entry.mode() == crate::pin_set::EnforcementMode::ReportOnly
-            }) =>
-            {
-                Ok(verified)
-            }
-            (verdict, _) => {
-                let leaf = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
+            let path = self.proven_path(Some(&policy), &leaf, end_entity, intermediates, now);
+            let verdict = check_path(&policy, path);
+            let tolerated = is_report_only(entry) && verdict.tolerable_in_report_only();
+            if verdict != Verdict::Accepted && !tolerated {
+                // Failure only: list every proven CA, pinned or not, so the message shows
+                // what could be pinned, and check again over that list for its indexes.
+                let path = self
+                    .proven_path(None, &leaf, end_entity, intermediates, now)
+                    .collect::<Vec<_>>();
+                let verdict = check_path(&policy, path.iter().cloned());
                 let search = Search::default();
                 search.record(
-                    self.proven_chain(&leaf, end_entity, intermediates, now),
+                    path.into_iter()
+                        .map(|(position, entry)| PathCertificate::describe(position, entry))
+                        .collect(),
                     verdict,
                 );
-                Err(search
+                return Err(search
                     .into_error(host_text(server_name), entry)
-                    .into_rustls())
+                    .into_rustls());
             }
         }
+        if let Resolution::Rejected = resolution {
+            return Err(PinningError::HostNotPinned {
+                host: host_text(server_name),
+            }
+            .into_rustls());
+        }
+        Ok(verified)
     }
 
-    fn verdict(
-        &self,
-        policy: &crate::check::Policy<'_>,
-        leaf: &EndEntityCert<'_>,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
-    ) -> Verdict {
-        let must_deny_check = !policy.denied.is_empty() || !policy.denied_everywhere.is_empty();
-        let mut matched = policy.allowed.is_empty();
-        match check_certificate(
-            policy,
-            PathEntry::Der(end_entity.clone()),
-            |scope| scope.admits(Position::Leaf),
-            true,
-        ) {
-            CertificateVerdict::Allowed => matched = true,
-            CertificateVerdict::Neutral => {}
-            CertificateVerdict::Denied { pin, everywhere } => {
-                return Verdict::Denied {
-                    pin,
-                    index: 0,
-                    everywhere,
-                }
-            }
-        }
-        let candidates = intermediates.iter().chain(self.extra_cas.iter());
-        for candidate in candidates {
-            if matched && !must_deny_check {
-                break;
-            }
-            match check_certificate(
-                policy,
-                PathEntry::Der(candidate.clone()),
-                is_ca_scope,
-                !matched,
-            ) {
-                CertificateVerdict::Neutral => {}
-                CertificateVerdict::Allowed => {
-                    matched = self.proves(leaf, candidate, intermediates, now);
-                }
-                CertificateVerdict::Denied { pin, everywhere } => {
-                    if self.proves(leaf, candidate, intermediates, now) {
-                        // The error lists the leaf then the proven CAs; this one is last.
-                        let index = 1 + self
-                            .proven_cas(leaf, intermediates, now)
-                            .position(|proven| proven == candidate)
-                            .unwrap_or(0);
-                        return Verdict::Denied {
-                            pin,
-                            index,
-                            everywhere,
-                        };
-                    }
-                }
-            }
-        }
-        if matched {
-            Verdict::Accepted
-        } else {
-            Verdict::NoMatch
-        }
-    }
-
-    fn proven_cas<'a>(
+    /// The leaf, then each candidate CA proven to sign the leaf's chain, as the root if it is
+    /// self-issued and as an intermediate otherwise. With a policy, candidates that match none
+    /// of its CA pins are passed over before the proof, which costs signature checks.
+    fn proven_path<'a>(
         &'a self,
+        policy: Option<&'a Policy<'a>>,
         leaf: &'a EndEntityCert<'a>,
+        end_entity: &'a CertificateDer<'a>,
         intermediates: &'a [CertificateDer<'a>],
         now: UnixTime,
-    ) -> impl Iterator<Item = &'a CertificateDer<'a>> + 'a {
-        intermediates
+    ) -> impl Iterator<Item = (Position, PathEntry<'a>)> + 'a {
+        let candidates = intermediates
             .iter()
             .chain(self.extra_cas.iter())
+            .filter(move |candidate| {
+                policy.is_none_or(|policy| {
+                    !matches!(
+                        check_certificate(
+                            policy,
+                            PathEntry::Der((*candidate).clone()),
+                            |scope| scope != PinScope::Leaf,
+                            true,
+                        ),
+                        CertificateVerdict::Neutral
+                    )
+                })
+            })
             .filter(move |candidate| self.proves(leaf, candidate, intermediates, now))
-    }
-
-    /// The leaf and every candidate proven to sign its chain: the best account of the path
-    /// that wrap mode can give in an error message.
-    fn proven_chain(
-        &self,
-        leaf: &EndEntityCert<'_>,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
-    ) -> Vec<PathCertificate> {
-        core::iter::once(PathCertificate::describe(
-            Position::Leaf,
-            PathEntry::Der(end_entity.clone()),
-        ))
-        .chain(self.proven_cas(leaf, intermediates, now).map(|ca| {
-            PathCertificate::describe(Position::Intermediate, PathEntry::Der(ca.clone()))
-        }))
-        .collect()
+            .map(|candidate| {
+                let self_issued = der::certificate_fields(candidate.as_ref())
+                    .is_some_and(|fields| fields.subject == fields.issuer);
+                let position = match self_issued {
+                    true => Position::Root,
+                    false => Position::Intermediate,
+                };
+                (position, PathEntry::Der(candidate.clone()))
+            });
+        core::iter::once((Position::Leaf, PathEntry::Der(end_entity.clone()))).chain(candidates)
     }
 }

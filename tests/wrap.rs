@@ -280,6 +280,56 @@ fn root_pin_for_an_unsent_root_needs_the_root_certificate() {
 }
 
 #[test]
+fn scopes_follow_self_issuance_of_the_proven_certificate() {
+    // Wrap mode cannot see the path's order: a proven CA counts as the root when it is
+    // self-issued, as an intermediate otherwise.
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let scoped = |pin: Pin, scope: PinScope| {
+            let pins = PinSet::builder()
+                .entry(
+                    PinEntry::builder(HOST.parse().unwrap())
+                        .pin_at(pin, scope)
+                        .pin(BACKUP),
+                )
+                .build()
+                .unwrap();
+            PinningVerifier::wrap(inner(pki.roots(), &provider), pins, provider.clone())
+                .with_ca_certificates([pki.root.cert_der().clone()])
+                .build()
+                .unwrap()
+        };
+        let chain = [pki.int.cert_der().clone()];
+        let root_pin = spki(pki.root.cert_der());
+        let int_pin = spki(pki.int.cert_der());
+
+        for (label, pin, scope, accepted) in [
+            ("root key as root", root_pin, PinScope::Root, true),
+            (
+                "root key as intermediate",
+                root_pin,
+                PinScope::Intermediate,
+                false,
+            ),
+            (
+                "intermediate key as intermediate",
+                int_pin,
+                PinScope::Intermediate,
+                true,
+            ),
+            ("intermediate key as root", int_pin, PinScope::Root, false),
+        ] {
+            let result = verify(&*scoped(pin, scope), &pki.leaf.cert, &chain, HOST);
+            if accepted {
+                result.unwrap_or_else(|e| panic!("[{name}: {label}] expected acceptance: {e}"));
+            } else {
+                assert_no_pin_matched(result, &format!("{name}: {label}"));
+            }
+        }
+    }
+}
+
+#[test]
 fn deny_pin_on_a_proven_intermediate_rejects() {
     for (name, provider) in providers() {
         let pki = Pki::new();
