@@ -58,10 +58,12 @@ impl Verdict {
 }
 
 /// Digests of a trust anchor, computed once when the verifier is built.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct AnchorDigests {
     pub(crate) spki: [u8; 32],
-    pub(crate) certificate: Option<[u8; 32]>,
+    /// The digests of the root certificates given for this anchor: none if none was given,
+    /// several when a root was re-issued with the same name and key.
+    pub(crate) certificates: Vec<[u8; 32]>,
 }
 
 impl AnchorDigests {
@@ -102,24 +104,21 @@ impl<'a> Digests<'a> {
         }
     }
 
-    fn get(&mut self, kind: PinKind) -> Option<[u8; 32]> {
-        let entry = &self.entry;
-        match kind {
-            PinKind::Spki => *self.spki.get_or_insert_with(|| match entry {
-                PathEntry::Der(der) => {
-                    der::certificate_fields(der.as_ref()).map(|f| sha256(f.spki))
-                }
-                PathEntry::Anchor { digests, .. } => Some(digests.spki),
-            }),
-            PinKind::Certificate => *self.certificate.get_or_insert_with(|| match entry {
-                PathEntry::Der(der) => Some(sha256(der.as_ref())),
-                PathEntry::Anchor { digests, .. } => digests.certificate,
-            }),
-        }
-    }
-
     fn matches(&mut self, pin: &Pin) -> bool {
-        self.get(pin.kind()).as_ref() == Some(pin.sha256())
+        let entry = &self.entry;
+        let digest = match (pin.kind(), entry) {
+            (PinKind::Spki, PathEntry::Anchor { digests, .. }) => Some(digests.spki),
+            (PinKind::Spki, PathEntry::Der(der)) => *self.spki.get_or_insert_with(|| {
+                der::certificate_fields(der.as_ref()).map(|fields| sha256(fields.spki))
+            }),
+            (PinKind::Certificate, PathEntry::Anchor { digests, .. }) => {
+                return digests.certificates.contains(pin.sha256());
+            }
+            (PinKind::Certificate, PathEntry::Der(der)) => *self
+                .certificate
+                .get_or_insert_with(|| Some(sha256(der.as_ref()))),
+        };
+        digest.as_ref() == Some(pin.sha256())
     }
 }
 
@@ -168,32 +167,51 @@ pub(crate) enum CertificateVerdict {
 }
 
 /// Checks a whole path, given leaf first and trust anchor last.
+///
+/// A pin denied everywhere decides at once. An entry's own deny pin decides too, but only
+/// after the rest of the path is searched for pins denied everywhere: report-only mode waives
+/// the entry's deny pins, never the global ones, so one must not hide the other.
 pub(crate) fn check_path<'a>(
     policy: &Policy<'_>,
     path: impl Iterator<Item = (Position, PathEntry<'a>)>,
 ) -> Verdict {
-    let must_deny_check = !policy.denied.is_empty() || !policy.denied_everywhere.is_empty();
     let mut matched = policy.allowed.is_empty();
+    let mut entry_denial = None;
     for (index, (position, entry)) in path.enumerate() {
-        if matched && !must_deny_check {
+        let only_global_deny_left = entry_denial.is_some() || (matched && policy.denied.is_empty());
+        if only_global_deny_left && policy.denied_everywhere.is_empty() {
             break;
         }
-        match check_certificate(policy, entry, |scope| scope.admits(position), !matched) {
+        let admits = |scope: PinScope| scope.admits(position);
+        match check_certificate(policy, entry, admits, !matched && entry_denial.is_none()) {
             CertificateVerdict::Allowed => matched = true,
             CertificateVerdict::Neutral => {}
-            CertificateVerdict::Denied { pin, everywhere } => {
+            CertificateVerdict::Denied {
+                pin,
+                everywhere: true,
+            } => {
                 return Verdict::Denied {
                     pin,
                     index,
-                    everywhere,
+                    everywhere: true,
                 }
+            }
+            CertificateVerdict::Denied {
+                pin,
+                everywhere: false,
+            } => {
+                entry_denial.get_or_insert(Verdict::Denied {
+                    pin,
+                    index,
+                    everywhere: false,
+                });
             }
         }
     }
-    if matched {
-        Verdict::Accepted
-    } else {
-        Verdict::NoMatch
+    match (entry_denial, matched) {
+        (Some(denial), _) => denial,
+        (None, true) => Verdict::Accepted,
+        (None, false) => Verdict::NoMatch,
     }
 }
 
@@ -204,7 +222,7 @@ mod tests {
     fn anchor(spki: u8) -> AnchorDigests {
         AnchorDigests {
             spki: [spki; 32],
-            certificate: None,
+            certificates: Vec::new(),
         }
     }
 
@@ -279,6 +297,55 @@ mod tests {
             Verdict::Denied {
                 pin: denied[0],
                 index: 1,
+                everywhere: false
+            }
+        );
+    }
+
+    #[test]
+    fn an_entry_deny_does_not_hide_a_later_global_deny() {
+        let leaf = anchor(1);
+        let intermediate = anchor(2);
+        let entry_deny = [ScopedPin::new(Pin::spki_sha256([1; 32]), PinScope::Any)];
+        let global_deny = [ScopedPin::new(Pin::spki_sha256([2; 32]), PinScope::Any)];
+        let policy = Policy {
+            allowed: &[],
+            denied: &entry_deny,
+            denied_everywhere: &global_deny,
+        };
+        let path = [
+            (
+                Position::Leaf,
+                PathEntry::Anchor {
+                    digests: &leaf,
+                    subject: &[],
+                },
+            ),
+            (
+                Position::Intermediate,
+                PathEntry::Anchor {
+                    digests: &intermediate,
+                    subject: &[],
+                },
+            ),
+        ];
+        assert_eq!(
+            check_path(&policy, path.clone().into_iter()),
+            Verdict::Denied {
+                pin: global_deny[0],
+                index: 1,
+                everywhere: true
+            }
+        );
+        let policy = Policy {
+            denied_everywhere: &[],
+            ..policy
+        };
+        assert_eq!(
+            check_path(&policy, path.into_iter()),
+            Verdict::Denied {
+                pin: entry_deny[0],
+                index: 0,
                 everywhere: false
             }
         );

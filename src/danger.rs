@@ -196,21 +196,7 @@ impl PinsOnly {
                 .into_rustls())
             }
         };
-        let policy = policy_for(pins, Some(entry));
-        let leaf = [(Position::Leaf, PathEntry::Der(end_entity.clone()))];
-        let verdict = check_path(&policy, leaf.clone().into_iter());
-        if verdict != Verdict::Accepted {
-            let search = Search::default();
-            search.record(
-                leaf.into_iter()
-                    .map(|(position, entry)| PathCertificate::describe(position, entry))
-                    .collect(),
-                verdict,
-            );
-            return Err(search
-                .into_error(host_text(server_name), Some(entry))
-                .into_rustls());
-        }
+        // As in WebPKI mode, certificate problems are reported before pin problems.
         if self.checks.validity_dates {
             let (not_before, not_after) = der::certificate_fields(end_entity.as_ref())
                 .and_then(|fields| fields.validity())
@@ -233,6 +219,21 @@ impl PinsOnly {
         if self.checks.server_name {
             cert.verify_is_valid_for_subject_name(server_name)
                 .map_err(pki_error)?;
+        }
+        let policy = policy_for(pins, Some(entry));
+        let leaf = [(Position::Leaf, PathEntry::Der(end_entity.clone()))];
+        let verdict = check_path(&policy, leaf.clone().into_iter());
+        if verdict != Verdict::Accepted {
+            let search = Search::default();
+            search.record(
+                leaf.into_iter()
+                    .map(|(position, entry)| PathCertificate::describe(position, entry))
+                    .collect(),
+                verdict,
+            );
+            return Err(search
+                .into_error(host_text(server_name), Some(entry))
+                .into_rustls());
         }
         Ok(ServerCertVerified::assertion())
     }

@@ -90,16 +90,10 @@ impl HostPattern {
     /// # Ok::<(), rustls_pinning::HostPatternError>(())
     /// ```
     pub fn matches(&self, host: &str) -> bool {
-        if let Some(host_ip) = parse_ip_literal(host) {
-            return self.rule == Rule::Ip(host_ip);
-        }
-        let mut buf = [0u8; 256];
-        if let Some(name) = normalize_host_into(host, &mut buf) {
-            return check_ascii_dns_name(name).is_ok() && self.matches_dns_name(name);
-        }
-        match normalize_dns_name(host) {
-            Ok(name) => self.matches_dns_name(&name),
-            Err(_) => false,
+        match canonical_host(host) {
+            Some(CanonicalHost::Ip(ip)) => self.rule == Rule::Ip(ip),
+            Some(CanonicalHost::Dns(name)) => self.matches_dns_name(&name),
+            None => false,
         }
     }
 
@@ -388,6 +382,27 @@ pub(crate) fn normalize_host_into<'b>(host: &str, buf: &'b mut [u8; 256]) -> Opt
     normalized.copy_from_slice(host.as_bytes());
     normalized.make_ascii_lowercase();
     std::str::from_utf8(normalized).ok()
+}
+
+/// A host as the client names it, normalised and validated: what patterns are matched with.
+pub(crate) enum CanonicalHost {
+    Ip(IpAddr),
+    Dns(String),
+}
+
+/// Normalises `host` (an IP literal, or a DNS name in ASCII or Unicode) the way patterns are
+/// normalised; `None` if it is not a valid host name.
+pub(crate) fn canonical_host(host: &str) -> Option<CanonicalHost> {
+    if let Some(ip) = parse_ip_literal(host) {
+        return Some(CanonicalHost::Ip(ip));
+    }
+    let mut buf = [0u8; 256];
+    if let Some(name) = normalize_host_into(host, &mut buf) {
+        return check_ascii_dns_name(name)
+            .is_ok()
+            .then(|| CanonicalHost::Dns(name.to_owned()));
+    }
+    normalize_dns_name(host).ok().map(CanonicalHost::Dns)
 }
 
 /// Normalises and validates a DNS name (no wildcard, no IP literal).

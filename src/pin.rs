@@ -245,7 +245,8 @@ impl fmt::Debug for Pin {
 
 /// Names the hash of a pin spelled with another algorithm, so the error can say what to do.
 fn other_hash_prefix(input: &str) -> Option<&'static str> {
-    let lower = input.get(..input.len().min(16))?.to_ascii_lowercase();
+    // Bytes, not a string slice: the input may have a multi-byte character at any offset.
+    let lower = input.as_bytes()[..input.len().min(16)].to_ascii_lowercase();
     [
         ("sha1", "sha1"),
         ("pin-sha1", "sha1"),
@@ -260,7 +261,7 @@ fn other_hash_prefix(input: &str) -> Option<&'static str> {
     ]
     .into_iter()
     .find(|(prefix, _)| {
-        lower.starts_with(prefix) && matches!(lower.as_bytes().get(prefix.len()), Some(b'/' | b'='))
+        lower.starts_with(prefix.as_bytes()) && matches!(lower.get(prefix.len()), Some(b'/' | b'='))
     })
     .map(|(_, algorithm)| algorithm)
 }
@@ -430,6 +431,7 @@ mod tests {
             ("pin-sha1=\"AAAAAAAAAAAAAAAAAAAAAAAAAAA=\"", "sha1"),
             ("sha384/AAAA", "sha384"),
             ("SHA512/AAAA", "sha512"),
+            ("sha1/ÀÀÀÀÀÀÀÀÀÀÀ=", "sha1"),
             ("da39a3ee5e6b4b0d3255bfef95601890afd80709", "sha1"),
             (
                 "DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09",

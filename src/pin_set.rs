@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use pki_types::UnixTime;
 
 use crate::date::Date;
-use crate::host_pattern::{normalize_host_into, HostPattern, HostPatternKind};
+use crate::host_pattern::{canonical_host, CanonicalHost, HostPattern};
 use crate::pin::{Pin, PinKind};
 
 /// Which certificates of the verified path a pin may match.
@@ -576,23 +576,10 @@ impl PinSet {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn lookup(&self, host: &str) -> Option<&PinEntry> {
-        let bare = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        if let Ok(ip) = bare.parse::<IpAddr>() {
-            return self.lookup_ip(ip);
+        match canonical_host(host)? {
+            CanonicalHost::Ip(ip) => self.lookup_ip(ip),
+            CanonicalHost::Dns(name) => self.lookup_normalized_dns(&name),
         }
-        let mut buf = [0u8; 256];
-        if let Some(name) = normalize_host_into(host, &mut buf) {
-            return self.lookup_normalized_dns(name);
-        }
-        // Unicode host: the pattern parser knows how to turn it into punycode.
-        let pattern = host.parse::<HostPattern>().ok()?;
-        if pattern.kind() != HostPatternKind::Exact {
-            return None;
-        }
-        self.lookup_normalized_dns(pattern.exact_name()?)
     }
 
     /// Lookup for a name that is already lower-case ASCII without a trailing dot.

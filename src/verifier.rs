@@ -2,6 +2,7 @@
 
 use core::cell::{Cell, RefCell};
 use core::fmt;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
@@ -293,18 +294,23 @@ impl Search {
 }
 
 impl WebPkiTrust {
-    fn anchor_digests(&self, anchor: &pki_types::TrustAnchor<'_>) -> AnchorDigests {
+    fn anchor_digests(&self, anchor: &pki_types::TrustAnchor<'_>) -> Cow<'_, AnchorDigests> {
         // webpki hands back a reference into the slice we passed, so identity finds the
         // precomputed digests without hashing on the hot path.
         self.roots
             .roots
             .iter()
             .position(|candidate| core::ptr::eq(candidate, anchor))
-            .and_then(|index| self.anchors.get(index).copied())
-            .unwrap_or_else(|| AnchorDigests {
-                spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
-                certificate: None,
-            })
+            .and_then(|index| self.anchors.get(index))
+            .map_or_else(
+                || {
+                    Cow::Owned(AnchorDigests {
+                        spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
+                        certificates: Vec::new(),
+                    })
+                },
+                Cow::Borrowed,
+            )
     }
 
     fn path_entries<'p>(
@@ -432,7 +438,11 @@ impl PathCertificate {
             PathEntry::Anchor { digests, subject } => Self {
                 position,
                 spki_pin: Pin::spki_sha256(digests.spki),
-                certificate_pin: digests.certificate.map(Pin::certificate_sha256),
+                certificate_pin: digests
+                    .certificates
+                    .first()
+                    .copied()
+                    .map(Pin::certificate_sha256),
                 subject: der::format_name(subject),
             },
         }
@@ -673,7 +683,7 @@ impl PinningVerifierBuilder {
             .iter()
             .map(|anchor| AnchorDigests {
                 spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
-                certificate: None,
+                certificates: Vec::new(),
             })
             .collect();
         for (index, certificate) in self.root_certificates.iter().enumerate() {
@@ -689,7 +699,9 @@ impl PinningVerifierBuilder {
                 if anchor.subject == parsed.subject
                     && anchor.subject_public_key_info == parsed.subject_public_key_info
                 {
-                    digests.certificate = Some(digest);
+                    if !digests.certificates.contains(&digest) {
+                        digests.certificates.push(digest);
+                    }
                     found = true;
                 }
             }

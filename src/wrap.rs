@@ -38,7 +38,9 @@ use crate::webpki_error::pki_error;
 ///   self-issued and as an intermediate otherwise;
 /// - the proof checks signatures, validity and name constraints of the partial chain, not
 ///   revocation (the inner verifier's job);
-/// - a certificate pin on a root needs that root's certificate among the candidates.
+/// - a certificate pin on a root needs that root's certificate among the candidates;
+/// - deny pins, like CA pins, can only match the leaf and the candidates: a denied root the
+///   server does not send is caught only if it is given to `with_ca_certificates`.
 ///
 /// ```
 /// # use std::sync::Arc;

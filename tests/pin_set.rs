@@ -383,3 +383,22 @@ fn unicode_and_punycode_hosts_find_the_same_entry() {
         Some("*.xn--bcher-kva.example")
     );
 }
+
+#[test]
+fn lookup_refuses_what_is_not_a_host_name() {
+    let set = PinSet::builder()
+        .entry(PinEntry::builder("*.example.com".parse().unwrap()).deny(Pin::spki_sha256([1; 32])))
+        .build()
+        .unwrap();
+    let pattern: HostPattern = "*.example.com".parse().unwrap();
+    for host in [
+        ".example.com",
+        "a b.example.com",
+        "a/b.example.com",
+        "-a.example.com",
+    ] {
+        assert!(set.lookup(host).is_none(), "{host:?}");
+        assert!(!pattern.matches(host), "{host:?}");
+    }
+    assert!(set.lookup("a.example.com").is_some());
+}

@@ -486,3 +486,49 @@ fn rustls_refuses_the_mismatched_key_without_a_custom_resolver() {
         );
     }
 }
+
+#[test]
+fn deny_pins_apply_to_the_pinned_leaf() {
+    for (name, provider) in providers() {
+        let device = SelfSigned::new(&[HOST]);
+        let pins = PinSet::builder()
+            .entry(single_pin(HOST, Pin::certificate_of(&device.cert)))
+            .deny_everywhere(device.pin())
+            .build()
+            .unwrap();
+        let verifier = pins_only(pins, &provider).build().unwrap();
+        match pinning_error(verify(&*verifier, &device.cert, HOST), name) {
+            PinningError::DeniedPinMatched {
+                pattern, denied, ..
+            } => {
+                assert_eq!(pattern, None, "[{name}]");
+                assert_eq!(denied.pin(), device.pin(), "[{name}]");
+            }
+            other => panic!("[{name}] expected DeniedPinMatched, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn certificate_errors_are_reported_before_pin_errors() {
+    // An expired certificate with the wrong key is reported as expired, as WebPKI mode and
+    // rustls report certificate problems before trust problems.
+    for (name, provider) in providers() {
+        let private_ca = Ca::root("Private Order CA");
+        let expired = private_ca.leaf_with(LeafOptions::new(&[HOST]).expired());
+        let pinned = SelfSigned::new(&[HOST]);
+        let verifier = pins_only(set(single_pin(HOST, pinned.pin())), &provider)
+            .build()
+            .unwrap();
+        let result = verify(&*verifier, &expired.cert, HOST);
+        assert!(
+            matches!(
+                result,
+                Err(Error::InvalidCertificate(
+                    CertificateError::ExpiredContext { .. }
+                ))
+            ),
+            "[{name}] got {result:?}"
+        );
+    }
+}

@@ -1877,3 +1877,117 @@ fn host_spelling_does_not_bypass_the_entry() {
         }
     }
 }
+
+// Regressions found by mutation testing and review.
+
+#[test]
+fn name_errors_win_over_pin_errors() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let v = verifier(
+            pki.roots(),
+            pin_set([PinEntry::builder(pattern("other.test"))
+                .pin(backup(1))
+                .pin(backup(2))]),
+            &provider,
+        );
+        // The leaf names pinned.test only and no pin matches: the name is what is reported.
+        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), "other.test").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })
+            ),
+            "[{name}] got {err:?}"
+        );
+    }
+}
+
+#[test]
+fn report_only_entry_deny_does_not_hide_a_global_deny_further_up() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let pins = PinSet::builder()
+            .entry(
+                PinEntry::builder(pattern(HOST))
+                    .pin(backup(1))
+                    .deny(spki(&pki.leaf.cert))
+                    .report_only(),
+            )
+            .deny_everywhere(spki(pki.int.cert_der()))
+            .build()
+            .unwrap();
+        let v = verifier(pki.roots(), pins, &provider);
+        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
+        match pinning_error(&err, name) {
+            PinningError::DeniedPinMatched {
+                pattern,
+                certificate,
+                ..
+            } => {
+                assert_eq!(pattern, None, "[{name}] the global list denied it");
+                assert_eq!(
+                    certificate.subject(),
+                    subject("Pinned Intermediate"),
+                    "[{name}]"
+                );
+            }
+            other => panic!("[{name}] expected DeniedPinMatched, got {other}"),
+        }
+    }
+}
+
+#[test]
+fn report_only_accepts_when_any_path_fails_only_the_entry() {
+    // Two verified paths: through root A (globally denied) and through root B (no allowed pin
+    // matches). The second only breaks the report-only entry's pins, so it is tolerated.
+    for (name, provider) in providers() {
+        let pki = CrossSigned::new();
+        let pins = PinSet::builder()
+            .entry(
+                PinEntry::builder(pattern(HOST))
+                    .pin(backup(1))
+                    .report_only(),
+            )
+            .deny_everywhere_at(spki(pki.root_a.cert_der()), PinScope::Root)
+            .build()
+            .unwrap();
+        let v = verifier(pki.roots(), pins, &provider);
+        assert_eq!(
+            verify(&*v, &pki.leaf.cert, &pki.presented(), HOST),
+            Ok(()),
+            "[{name}]"
+        );
+    }
+}
+
+#[test]
+fn certificate_pins_match_every_given_issue_of_a_root() {
+    // A root re-issued with the same name and key is the same trust anchor; a certificate pin
+    // on either issue matches, whatever order the certificates are given in.
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let reissued = Ca::root_with_key("Pinned Root", copy_key_pair(pki.root.key_pair()));
+        assert_ne!(pki.root.cert_der(), reissued.cert_der());
+        let orders = [
+            [pki.root.cert_der().clone(), reissued.cert_der().clone()],
+            [reissued.cert_der().clone(), pki.root.cert_der().clone()],
+        ];
+        for (order, certificates) in orders.iter().enumerate() {
+            for pinned in [pki.root.cert_der(), reissued.cert_der()] {
+                let pins = pin_set([PinEntry::builder(pattern(HOST))
+                    .pin_at(cert_pin(pinned), PinScope::Root)
+                    .pin(backup(1))]);
+                let v = PinningVerifier::builder(pki.roots(), pins, provider.clone())
+                    .with_root_certificates(certificates.clone())
+                    .build()
+                    .unwrap();
+                assert_eq!(
+                    verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+                    Ok(()),
+                    "[{name}] order {order}"
+                );
+            }
+        }
+    }
+}

@@ -318,6 +318,7 @@ fn scopes_follow_self_issuance_of_the_proven_certificate() {
                 true,
             ),
             ("intermediate key as root", int_pin, PinScope::Root, false),
+            ("intermediate key as leaf", int_pin, PinScope::Leaf, false),
         ] {
             let result = verify(&*scoped(pin, scope), &pki.leaf.cert, &chain, HOST);
             if accepted {
@@ -516,5 +517,73 @@ fn unpinned_host_is_rejected_when_the_policy_says_so() {
         );
         verify(&*lenient, &pki.leaf.cert, &chain, HOST)
             .unwrap_or_else(|e| panic!("[{name}] WebPkiOnly lets an unpinned host through: {e}"));
+    }
+}
+
+#[test]
+fn deny_pins_on_the_leaf_reject() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let leaf_key = spki(&pki.leaf.cert);
+        let chain = [pki.int.cert_der().clone()];
+        let entry_deny = PinSet::builder()
+            .entry(
+                PinEntry::builder(HOST.parse().unwrap())
+                    .pin(spki(pki.int.cert_der()))
+                    .pin(BACKUP)
+                    .deny(leaf_key),
+            )
+            .build()
+            .unwrap();
+        let global_deny = PinSet::builder().deny_everywhere(leaf_key).build().unwrap();
+        for (label, pins, expected_pattern) in [
+            ("entry deny", entry_deny, Some(HOST.parse().unwrap())),
+            ("global deny", global_deny, None),
+        ] {
+            let verifier = wrapped(pki.roots(), pins, &provider);
+            match pinning_error(verify(&*verifier, &pki.leaf.cert, &chain, HOST), label) {
+                PinningError::DeniedPinMatched {
+                    pattern,
+                    denied,
+                    certificate,
+                    ..
+                } => {
+                    assert_eq!(pattern, expected_pattern, "[{name}: {label}]");
+                    assert_eq!(denied.pin(), leaf_key, "[{name}: {label}]");
+                    assert_eq!(certificate.position(), Position::Leaf, "[{name}: {label}]");
+                }
+                other => panic!("[{name}: {label}] expected DeniedPinMatched, got {other}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn report_only_never_waives_a_global_deny() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let chain = [pki.int.cert_der().clone()];
+        // With and without an entry-level deny that report-only would tolerate on its own.
+        for own_deny in [false, true] {
+            let mut entry = PinEntry::builder(HOST.parse().unwrap())
+                .pin(BACKUP)
+                .report_only();
+            if own_deny {
+                entry = entry.deny(spki(&pki.leaf.cert));
+            }
+            let pins = PinSet::builder()
+                .entry(entry)
+                .deny_everywhere(spki(pki.int.cert_der()))
+                .build()
+                .unwrap();
+            let verifier = wrapped(pki.roots(), pins, &provider);
+            let label = format!("{name}: own deny {own_deny}");
+            match pinning_error(verify(&*verifier, &pki.leaf.cert, &chain, HOST), &label) {
+                PinningError::DeniedPinMatched { pattern, .. } => {
+                    assert_eq!(pattern, None, "[{label}]");
+                }
+                other => panic!("[{label}] expected DeniedPinMatched, got {other}"),
+            }
+        }
     }
 }
