@@ -39,6 +39,8 @@ use crate::webpki_error::pki_error;
 /// - the proof checks signatures, validity and name constraints of the partial chain, not
 ///   revocation (the inner verifier's job);
 /// - a certificate pin on a root needs that root's certificate among the candidates;
+/// - at most eight candidates are considered per handshake (pin-matching ones when the chain
+///   is accepted), so a server cannot make the client prove an unbounded number of chains;
 /// - deny pins, like CA pins, can only match the leaf and the candidates: a denied root the
 ///   server does not send is caught only if it is given to `with_ca_certificates`.
 ///
@@ -139,6 +141,9 @@ impl WrappingBuilder {
         ))
     }
 }
+
+/// The most candidate certificates one verification will try to prove.
+const MAX_PROOFS: usize = 8;
 
 pub(crate) struct Wrapped {
     inner: Arc<dyn ServerCertVerifier>,
@@ -253,6 +258,9 @@ impl Wrapped {
                     )
                 })
             })
+            // Each proof is a webpki validation; a server repeating a pinned certificate many
+            // times must not make the client do unbounded work. Real chains need one or two.
+            .take(MAX_PROOFS)
             .filter(move |candidate| self.proves(leaf, candidate, intermediates, now))
             .map(|candidate| {
                 let self_issued = der::certificate_fields(candidate.as_ref())
