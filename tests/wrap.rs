@@ -587,3 +587,88 @@ fn report_only_never_waives_a_global_deny() {
         }
     }
 }
+
+/// An inner verifier that trusts every chain, so that only the pin proof stands between a
+/// chain and acceptance.
+#[derive(Debug)]
+struct TrustsEverything(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for TrustsEverything {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[test]
+fn ca_proof_is_made_at_the_handshake_time() {
+    // The pinned root signs the chain only through an intermediate that has expired: at the
+    // handshake's `now` that is no proof, even though the inner verifier let it through.
+    for (name, provider) in providers() {
+        let root = Ca::root("Proof Time Root");
+        let expired_int = root.intermediate_with(
+            "Expired Intermediate",
+            common::CaOptions {
+                not_before: common::now_plus(-30 * 86_400),
+                not_after: common::now_plus(-86_400),
+                ..Default::default()
+            },
+        );
+        let leaf = expired_int.leaf(&[HOST]);
+        let pins = entry_pins(&[spki(root.cert_der()), BACKUP]);
+        let inner: Arc<dyn ServerCertVerifier> = Arc::new(TrustsEverything(provider.clone()));
+        let verifier = PinningVerifier::wrap(inner, pins, provider.clone())
+            .with_ca_certificates([root.cert_der().clone()])
+            .build()
+            .unwrap();
+        let chain = [expired_int.cert_der().clone()];
+        assert_no_pin_matched(
+            verify(&*verifier, &leaf.cert, &chain, HOST),
+            &format!("{name}: expired intermediate"),
+        );
+
+        // The same construction with a valid intermediate is proven: the test isolates time.
+        let int = root.intermediate("Valid Intermediate");
+        let leaf = int.leaf(&[HOST]);
+        verify(&*verifier, &leaf.cert, &[int.cert_der().clone()], HOST)
+            .unwrap_or_else(|e| panic!("[{name}] valid intermediate: {e}"));
+    }
+}
