@@ -6,12 +6,13 @@ mod common;
 use std::sync::Arc;
 
 use common::{
-    connect, copy_key_pair, providers, spki_of, Ca, KeyKind, LeafOptions, TestServer, GREETING,
+    connect, copy_key_pair, pinned_client_config, providers, spki_of, Ca, KeyKind, LeafOptions,
+    TestServer, GREETING,
 };
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::SubjectPublicKeyInfoDer;
 use rustls::{ClientConfig, RootCertStore, SupportedProtocolVersion};
-use rustls_pinning::{BuilderPinningExt, Pin, PinEntry, PinSet, PinningError, PinningVerifier};
+use rustls_pinning::{Pin, PinEntry, PinSet, PinningError, PinningVerifier};
 
 const HOST: &str = "api.pinned.test";
 
@@ -29,13 +30,7 @@ fn client(
     let verifier = PinningVerifier::builder(roots, pins, provider.clone())
         .build()
         .unwrap();
-    Arc::new(
-        ClientConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&[version])
-            .unwrap()
-            .with_pinning(verifier)
-            .with_no_client_auth(),
-    )
+    pinned_client_config(verifier, provider, version)
 }
 
 fn spki_pin_of_key(key: &rcgen::KeyPair) -> Pin {

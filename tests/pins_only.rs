@@ -5,20 +5,18 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{connect, providers, Ca, LeafOptions, TestServer, GREETING};
+use common::{connect, pinned_client_config, providers, Ca, LeafOptions, TestServer, GREETING};
 use rcgen::{CertificateParams, IsCa, KeyPair};
 use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
-use rustls::{
-    CertificateError, ClientConfig, Error, InconsistentKeys, ServerConfig, SupportedProtocolVersion,
-};
+use rustls::{CertificateError, Error, InconsistentKeys, ServerConfig, SupportedProtocolVersion};
 use rustls_pinning::danger::{self, PinsOnlyBuilder};
 use rustls_pinning::{
-    AfterExpiry, BuilderPinningExt, Pin, PinEntry, PinEntryBuilder, PinScope, PinSet, PinningError,
-    PinningVerifier, VerifierBuilderError,
+    AfterExpiry, Pin, PinEntry, PinEntryBuilder, PinScope, PinSet, PinningError,
+    VerifierBuilderError,
 };
 
 const HOST: &str = "device.test";
@@ -90,20 +88,6 @@ fn pinning_error(result: Result<ServerCertVerified, Error>, label: &str) -> Pinn
     }
 }
 
-fn client(
-    verifier: Arc<PinningVerifier>,
-    provider: &Arc<CryptoProvider>,
-    version: &'static SupportedProtocolVersion,
-) -> Arc<ClientConfig> {
-    Arc::new(
-        ClientConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&[version])
-            .unwrap()
-            .with_pinning(verifier)
-            .with_no_client_auth(),
-    )
-}
-
 const VERSIONS: [(&str, &SupportedProtocolVersion); 2] = [
     ("TLS1.3", &rustls::version::TLS13),
     ("TLS1.2", &rustls::version::TLS12),
@@ -128,7 +112,7 @@ fn pinned_self_signed_leaf_is_accepted_directly_and_in_a_handshake() {
             let reply = connect(
                 server.addr,
                 HOST,
-                client(verifier.clone(), &provider, version),
+                pinned_client_config(verifier.clone(), &provider, version),
             )
             .unwrap_or_else(|e| panic!("[{name} {version_name}] handshake: {e}"));
             assert_eq!(reply, GREETING, "[{name} {version_name}]");
@@ -154,7 +138,7 @@ fn pinned_leaf_from_an_untrusted_private_ca_is_accepted() {
         let reply = connect(
             server.addr,
             HOST,
-            client(verifier, &provider, &rustls::version::TLS13),
+            pinned_client_config(verifier, &provider, &rustls::version::TLS13),
         )
         .unwrap_or_else(|e| panic!("[{name}] handshake: {e}"));
         assert_eq!(reply, GREETING, "[{name}]");
@@ -192,7 +176,7 @@ fn unpinned_leaf_is_rejected_in_verify_and_handshake() {
         let error = connect(
             server.addr,
             HOST,
-            client(verifier, &provider, &rustls::version::TLS13),
+            pinned_client_config(verifier, &provider, &rustls::version::TLS13),
         )
         .unwrap_err();
         assert!(
@@ -423,7 +407,7 @@ fn handshake_signature_by_another_key_is_rejected() {
             let error = connect(
                 server.addr,
                 HOST,
-                client(verifier.clone(), &provider, version),
+                pinned_client_config(verifier.clone(), &provider, version),
             )
             .unwrap_err();
             assert_eq!(
@@ -440,7 +424,7 @@ fn handshake_signature_by_another_key_is_rejected() {
             let reply = connect(
                 honest.addr,
                 HOST,
-                client(verifier.clone(), &provider, version),
+                pinned_client_config(verifier.clone(), &provider, version),
             )
             .unwrap_or_else(|e| panic!("[{name} {version_name}] matching key: {e}"));
             assert_eq!(reply, GREETING, "[{name} {version_name}]");
@@ -462,7 +446,7 @@ fn handshake_signature_by_another_key_passes_when_checking_is_skipped() {
             let reply = connect(
                 server.addr,
                 HOST,
-                client(verifier.clone(), &provider, version),
+                pinned_client_config(verifier.clone(), &provider, version),
             )
             .unwrap_or_else(|e| panic!("[{name} {version_name}] signature check skipped: {e}"));
             assert_eq!(reply, GREETING, "[{name} {version_name}]");

@@ -62,6 +62,22 @@ pub fn client_config(
     Arc::new(config)
 }
 
+/// A client config that verifies servers with `verifier`, installed the way users do
+/// (`with_pinning`), restricted to one protocol version.
+pub fn pinned_client_config(
+    verifier: Arc<rustls_pinning::PinningVerifier>,
+    provider: &Arc<CryptoProvider>,
+    version: &'static rustls::SupportedProtocolVersion,
+) -> Arc<ClientConfig> {
+    use rustls_pinning::BuilderPinningExt;
+    let config = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[version])
+        .expect("provider supports the protocol version")
+        .with_pinning(verifier)
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
 /// A client config using a prebuilt WebPKI verifier (e.g. one with CRLs).
 pub fn client_config_with_webpki(
     provider: Arc<CryptoProvider>,
