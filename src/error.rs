@@ -4,9 +4,11 @@ use core::fmt;
 
 use pki_types::UnixTime;
 
+use crate::check::PathEntry;
 use crate::date::format_rfc3339;
+use crate::der;
 use crate::host_pattern::HostPattern;
-use crate::pin::{Pin, PinKind};
+use crate::pin::{sha256, Pin, PinKind};
 use crate::pin_set::{Position, ScopedPin};
 
 /// Why a verifier refused a server whose chain and name were otherwise valid.
@@ -137,6 +139,37 @@ pub struct PathCertificate {
 }
 
 impl PathCertificate {
+    /// Describes a certificate of a path for an error message (failure path only: it
+    /// hashes and allocates).
+    pub(crate) fn describe(position: Position, entry: PathEntry<'_>) -> Self {
+        match entry {
+            PathEntry::Der(der) => {
+                let fields = der::certificate_fields(der.as_ref());
+                Self {
+                    position,
+                    spki_pin: Pin::spki_sha256(
+                        fields.map_or([0; 32], |fields| sha256(fields.spki)),
+                    ),
+                    certificate_pin: Some(Pin::certificate_of(&der)),
+                    subject: fields.map_or_else(
+                        || String::from("(unparsable certificate)"),
+                        |fields| der::format_name(fields.subject),
+                    ),
+                }
+            }
+            PathEntry::Anchor { digests, subject } => Self {
+                position,
+                spki_pin: Pin::spki_sha256(digests.spki),
+                certificate_pin: digests
+                    .certificates
+                    .first()
+                    .copied()
+                    .map(Pin::certificate_sha256),
+                subject: der::format_name(subject),
+            },
+        }
+    }
+
     /// Where it sits on the path.
     ///
     /// ```

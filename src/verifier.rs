@@ -19,7 +19,6 @@ use crate::danger::PinsOnly;
 use crate::der;
 use crate::error::{PathCertificate, PinningError, VerifierBuilderError};
 use crate::host_pattern::normalize_host_into;
-use crate::pin::Pin;
 use crate::pin_set::{
     AfterExpiry, EnforcementMode, PinEntry, PinSet, Position, UnpinnedHostPolicy,
 };
@@ -415,37 +414,6 @@ impl WebPkiTrust {
         Err(search
             .into_error(host_text(server_name), entry)
             .into_rustls())
-    }
-}
-
-impl PathCertificate {
-    pub(crate) fn describe(position: Position, entry: PathEntry<'_>) -> Self {
-        match entry {
-            PathEntry::Der(der) => {
-                let fields = der::certificate_fields(der.as_ref());
-                Self {
-                    position,
-                    spki_pin: Pin::spki_sha256(
-                        fields.map_or([0; 32], |fields| crate::pin::sha256(fields.spki)),
-                    ),
-                    certificate_pin: Some(Pin::certificate_of(&der)),
-                    subject: fields.map_or_else(
-                        || String::from("(unparsable certificate)"),
-                        |fields| der::format_name(fields.subject),
-                    ),
-                }
-            }
-            PathEntry::Anchor { digests, subject } => Self {
-                position,
-                spki_pin: Pin::spki_sha256(digests.spki),
-                certificate_pin: digests
-                    .certificates
-                    .first()
-                    .copied()
-                    .map(Pin::certificate_sha256),
-                subject: der::format_name(subject),
-            },
-        }
     }
 }
 
