@@ -11,7 +11,7 @@
 //! - (c) the impostor appends the genuine pinned leaf to its chain ("chain stuffing") and is
 //!   still rejected, because pins are matched only against the verified path;
 //! - (d) the server rotates to a certificate for the backup key, and the unchanged client is
-//!   accepted.
+//!   accepted; its reporter raises `BackupPinInUse`, the signal to update the primary pin.
 //!
 //! Every outcome is checked: the demo exits with an error if any step behaves differently.
 //!
@@ -34,7 +34,11 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, SubjectPublic
 use rustls::{
     ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection, StreamOwned,
 };
-use rustls_pinning::{BuilderPinningExt, Pin, PinEntry, PinSet, PinningError, PinningVerifier};
+use rustls_pinning::reporters::MemoryReporter;
+use rustls_pinning::{
+    BuilderPinningExt, Pin, PinEntry, PinEventKind, PinSet, PinningError, PinningVerifier,
+    Reporting,
+};
 
 type DemoResult<T> = Result<T, Box<dyn Error>>;
 
@@ -98,7 +102,8 @@ fn main() -> DemoResult<()> {
     let backup_pin = spki_pin_of_key(&pki.backup_key);
     let impostor_pin = Pin::spki_of(&pki.impostor.chain[0])?;
 
-    let pinned = pinned_client(&pki.roots, primary_pin, backup_pin, &provider)?;
+    let events = Arc::new(MemoryReporter::new(16));
+    let pinned = pinned_client(&pki.roots, primary_pin, backup_pin, &events, &provider)?;
     let plain = plain_client(&pki.roots, &provider)?;
 
     let server = DemoServer::start(server_config(&pki.genuine, "primary key", &provider)?)?;
@@ -128,7 +133,8 @@ fn main() -> DemoResult<()> {
 
     let rotated = issue_leaf(&pki.intermediate, copy_key_pair(&pki.backup_key)?)?;
     server.present(server_config(&rotated, "backup key", &provider)?);
-    step_rotation(&server, &pinned, backup_pin)?;
+    events.take();
+    step_rotation(&server, &pinned, backup_pin, &events)?;
 
     server.shutdown()?;
     println!();
@@ -224,7 +230,12 @@ fn step_chain_stuffing(
 }
 
 /// (d) After rotation to the backup key, the unchanged client is accepted.
-fn step_rotation(server: &DemoServer, pinned: &Arc<ClientConfig>, backup: Pin) -> DemoResult<()> {
+fn step_rotation(
+    server: &DemoServer,
+    pinned: &Arc<ClientConfig>,
+    backup: Pin,
+    events: &MemoryReporter,
+) -> DemoResult<()> {
     println!();
     println!(
         "(d) Rotation: the server now serves a new certificate for the offline backup key \
@@ -237,6 +248,18 @@ fn step_rotation(server: &DemoServer, pinned: &Arc<ClientConfig>, backup: Pin) -
     )?;
     println!("    reply: \"{reply}\"");
     println!("    accepted: backup pin matched");
+    let raised = events.take();
+    check(
+        raised.len() == 1
+            && raised[0].kind == PinEventKind::BackupPinInUse
+            && raised[0].matched_pin.map(|scoped| scoped.pin()) == Some(backup),
+        "(d): the reporter did not see exactly one backup-pin-in-use event",
+    )?;
+    println!(
+        "    reported: {} (the server rotated: make the backup the primary pin and add a new \
+         backup)",
+        raised[0].kind
+    );
     Ok(())
 }
 
@@ -313,22 +336,25 @@ fn spki_pin_of_key(key: &KeyPair) -> Pin {
     ))
 }
 
-/// The pinned client: WebPKI against `roots`, plus primary and backup pins for the host.
+/// The pinned client: WebPKI against `roots`, plus primary and backup pins for the host,
+/// reporting pin events to `events`.
 fn pinned_client(
     roots: &Arc<RootCertStore>,
     primary: Pin,
     backup: Pin,
+    events: &Arc<MemoryReporter>,
     provider: &Arc<CryptoProvider>,
 ) -> DemoResult<Arc<ClientConfig>> {
     let pins = PinSet::builder()
         .entry(
             PinEntry::builder(SERVER_NAME.parse()?)
                 .pin(primary)
-                .pin(backup),
+                .backup_pin(backup),
         )
         .build()?;
-    let verifier =
-        PinningVerifier::builder(Arc::clone(roots), pins, Arc::clone(provider)).build()?;
+    let verifier = PinningVerifier::builder(Arc::clone(roots), pins, Arc::clone(provider))
+        .with_reporting(Reporting::new(events.clone()))
+        .build()?;
     let config = ClientConfig::builder_with_provider(Arc::clone(provider))
         .with_safe_default_protocol_versions()?
         .with_pinning(verifier)

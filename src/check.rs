@@ -14,8 +14,10 @@ use crate::pin_set::{PinScope, Position, ScopedPin};
 /// The pins that apply to one connection.
 #[derive(Clone, Copy)]
 pub(crate) struct Policy<'a> {
-    /// At least one must match, unless empty.
+    /// At least one must match, unless empty: primary pins first, then backup pins.
     pub(crate) allowed: &'a [ScopedPin],
+    /// How many of `allowed` are primary pins.
+    pub(crate) primary_count: usize,
     /// The entry's deny pins.
     pub(crate) denied: &'a [ScopedPin],
     /// Pins denied for every host.
@@ -31,8 +33,9 @@ impl Policy<'_> {
 /// The outcome for one path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// An allowed pin matched (or none was required) and nothing denied matched.
-    Accepted,
+    /// An allowed pin matched (or none was required) and nothing denied matched. `backup` is
+    /// the backup pin that matched when no primary pin did.
+    Accepted { backup: Option<ScopedPin> },
     /// No allowed pin matched.
     NoMatch,
     /// The certificate at `index` on the path matched a deny pin.
@@ -44,6 +47,9 @@ pub(crate) enum Verdict {
 }
 
 impl Verdict {
+    /// Accepted through a primary pin, or with nothing to match.
+    pub(crate) const ACCEPTED: Self = Self::Accepted { backup: None };
+
     /// Whether a report-only entry lets the connection through: anything but a pin denied
     /// everywhere, which no entry can waive.
     pub(crate) fn tolerable_in_report_only(&self) -> bool {
@@ -64,6 +70,8 @@ pub(crate) struct AnchorDigests {
     /// The digests of the root certificates given for this anchor: none if none was given,
     /// several when a root was re-issued with the same name and key.
     pub(crate) certificates: Vec<[u8; 32]>,
+    /// The first certificate given for this anchor, for events.
+    pub(crate) certificate: Option<CertificateDer<'static>>,
 }
 
 impl AnchorDigests {
@@ -122,69 +130,111 @@ impl<'a> Digests<'a> {
     }
 }
 
-/// The first pin of `pins` that `admits` lets apply and that matches the certificate.
+/// The index in `pins` of the first pin that `admits` lets apply and that matches the
+/// certificate.
 fn first_match(
     pins: &[ScopedPin],
     admits: impl Fn(PinScope) -> bool,
     digests: &mut Digests<'_>,
-) -> Option<ScopedPin> {
+) -> Option<usize> {
     pins.iter()
-        .find(|scoped| admits(scoped.scope()) && digests.matches(&scoped.pin()))
-        .copied()
+        .position(|scoped| admits(scoped.scope()) && digests.matches(&scoped.pin()))
 }
 
-/// Checks one certificate against the deny lists and, if `want_allowed`, the allowed pins.
+/// Checks one certificate against the deny lists, then against `allowed` (a prefix of the
+/// policy's allowed pins, empty when no allowed match is wanted).
 pub(crate) fn check_certificate(
     policy: &Policy<'_>,
+    allowed: &[ScopedPin],
     entry: PathEntry<'_>,
     admits: impl Fn(PinScope) -> bool + Copy,
-    want_allowed: bool,
 ) -> CertificateVerdict {
     let mut digests = Digests::new(entry);
-    if let Some(pin) = first_match(policy.denied_everywhere, admits, &mut digests) {
+    let denied = |pins: &[ScopedPin], digests: &mut Digests<'_>| {
+        first_match(pins, admits, digests).and_then(|index| pins.get(index).copied())
+    };
+    if let Some(pin) = denied(policy.denied_everywhere, &mut digests) {
         return CertificateVerdict::Denied {
             pin,
             everywhere: true,
         };
     }
-    if let Some(pin) = first_match(policy.denied, admits, &mut digests) {
+    if let Some(pin) = denied(policy.denied, &mut digests) {
         return CertificateVerdict::Denied {
             pin,
             everywhere: false,
         };
     }
-    if want_allowed && first_match(policy.allowed, admits, &mut digests).is_some() {
-        return CertificateVerdict::Allowed;
+    match first_match(allowed, admits, &mut digests) {
+        Some(index) => CertificateVerdict::Allowed { index },
+        None => CertificateVerdict::Neutral,
     }
-    CertificateVerdict::Neutral
 }
 
 /// The outcome for one certificate.
 pub(crate) enum CertificateVerdict {
-    Allowed,
+    /// `allowed[index]` matched.
+    Allowed {
+        index: usize,
+    },
     Neutral,
-    Denied { pin: ScopedPin, everywhere: bool },
+    Denied {
+        pin: ScopedPin,
+        everywhere: bool,
+    },
+}
+
+/// How far the allowed pins are satisfied while a path is checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Matched {
+    Nothing,
+    /// Only this backup pin so far: the rest of the path may still match a primary.
+    Backup(ScopedPin),
+    /// A primary pin matched, or there was nothing to match.
+    Primary,
 }
 
 /// Checks a whole path, given leaf first and trust anchor last.
 ///
 /// A pin denied everywhere decides at once. An entry's own deny pin decides too, but only
 /// after the rest of the path is searched for pins denied everywhere: report-only mode waives
-/// the entry's deny pins, never the global ones, so one must not hide the other.
+/// the entry's deny pins, never the global ones, so one must not hide the other. A backup pin
+/// match keeps the search going for a primary pin, so that a rotation is told apart from a
+/// path that also carries a primary key.
 pub(crate) fn check_path<'a>(
     policy: &Policy<'_>,
     path: impl Iterator<Item = (Position, PathEntry<'a>)>,
 ) -> Verdict {
-    let mut matched = policy.allowed.is_empty();
+    let primaries = policy
+        .allowed
+        .get(..policy.primary_count)
+        .unwrap_or(policy.allowed);
+    let mut matched = match policy.allowed.is_empty() {
+        true => Matched::Primary,
+        false => Matched::Nothing,
+    };
     let mut entry_denial = None;
     for (index, (position, entry)) in path.enumerate() {
-        let only_global_deny_left = entry_denial.is_some() || (matched && policy.denied.is_empty());
-        if only_global_deny_left && policy.denied_everywhere.is_empty() {
+        let done_allowing = entry_denial.is_some() || matched == Matched::Primary;
+        if done_allowing && policy.denied.is_empty() && policy.denied_everywhere.is_empty() {
             break;
         }
+        if entry_denial.is_some() && policy.denied_everywhere.is_empty() {
+            break;
+        }
+        let wanted = match (done_allowing, matched) {
+            (true, _) => &[][..],
+            (false, Matched::Backup(_)) => primaries,
+            (false, _) => policy.allowed,
+        };
         let admits = |scope: PinScope| scope.admits(position);
-        match check_certificate(policy, entry, admits, !matched && entry_denial.is_none()) {
-            CertificateVerdict::Allowed => matched = true,
+        match check_certificate(policy, wanted, entry, admits) {
+            CertificateVerdict::Allowed { index } => {
+                matched = match wanted.get(index) {
+                    Some(pin) if index >= policy.primary_count => Matched::Backup(*pin),
+                    _ => Matched::Primary,
+                };
+            }
             CertificateVerdict::Neutral => {}
             CertificateVerdict::Denied {
                 pin,
@@ -210,8 +260,9 @@ pub(crate) fn check_path<'a>(
     }
     match (entry_denial, matched) {
         (Some(denial), _) => denial,
-        (None, true) => Verdict::Accepted,
-        (None, false) => Verdict::NoMatch,
+        (None, Matched::Primary) => Verdict::ACCEPTED,
+        (None, Matched::Backup(pin)) => Verdict::Accepted { backup: Some(pin) },
+        (None, Matched::Nothing) => Verdict::NoMatch,
     }
 }
 
@@ -223,6 +274,7 @@ mod tests {
         AnchorDigests {
             spki: [spki; 32],
             certificates: Vec::new(),
+            certificate: None,
         }
     }
 
@@ -239,6 +291,7 @@ mod tests {
         let leaf_only = [ScopedPin::new(Pin::spki_sha256([7; 32]), PinScope::Leaf)];
         let policy = Policy {
             allowed: &leaf_only,
+            primary_count: 1,
             denied: &[],
             denied_everywhere: &[],
         };
@@ -261,7 +314,7 @@ mod tests {
         };
         assert_eq!(
             check_path(&policy, path.clone().into_iter()),
-            Verdict::Accepted
+            Verdict::ACCEPTED
         );
     }
 
@@ -273,6 +326,7 @@ mod tests {
         let denied = [ScopedPin::new(Pin::spki_sha256([2; 32]), PinScope::Any)];
         let policy = Policy {
             allowed: &allowed,
+            primary_count: 1,
             denied: &denied,
             denied_everywhere: &[],
         };
@@ -310,6 +364,7 @@ mod tests {
         let global_deny = [ScopedPin::new(Pin::spki_sha256([2; 32]), PinScope::Any)];
         let policy = Policy {
             allowed: &[],
+            primary_count: 0,
             denied: &entry_deny,
             denied_everywhere: &global_deny,
         };
@@ -360,6 +415,7 @@ mod tests {
         )];
         let policy = Policy {
             allowed: &allowed,
+            primary_count: 1,
             denied: &[],
             denied_everywhere: &[],
         };

@@ -14,7 +14,10 @@ use crate::check::{check_path, PathEntry, Verdict};
 use crate::der;
 use crate::error::{PathCertificate, PinningError, VerifierBuilderError};
 use crate::pin_set::{EnforcementMode, PinScope, PinSet, Position};
-use crate::verifier::{host_text, policy_for, resolve, PinningVerifier, Resolution, Search, Trust};
+use crate::report::{Connection, Observation, Outcome, Reporter, Reporting};
+use crate::verifier::{
+    finish, host_text, policy_for, resolve, PinningVerifier, Resolution, Search, Trust,
+};
 use crate::webpki_error::pki_error;
 
 /// Starts a verifier for private or self-signed services where **a leaf pin is the only
@@ -53,6 +56,7 @@ pub fn pins_only(pins: PinSet, provider: Arc<CryptoProvider>) -> PinsOnlyBuilder
             server_name: true,
             handshake_signatures: true,
         },
+        reporting: None,
     }
 }
 
@@ -70,9 +74,35 @@ pub struct PinsOnlyBuilder {
     pins: PinSet,
     supported: WebPkiSupportedAlgorithms,
     checks: Checks,
+    reporting: Option<Reporting>,
+}
+
+/// A rejection decided before any certificate of the path was checked.
+fn rejection<'a>(resolution: &'a Resolution<'a>, error: PinningError) -> Observation<'a> {
+    Observation {
+        resolution,
+        verified_chain: Vec::new(),
+        backup: None,
+        error: Some(error),
+        outcome: Outcome::Rejected,
+    }
 }
 
 impl PinsOnlyBuilder {
+    /// Reports pin events (see [`PinningVerifierBuilder::with_reporting`](crate::PinningVerifierBuilder::with_reporting)).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{danger, reporters::MemoryReporter, PinSet, Reporting};
+    /// let builder = danger::pins_only(PinSet::builder().build()?, rustls_pinning::default_crypto_provider())
+    ///     .with_reporting(Reporting::new(Arc::new(MemoryReporter::new(100))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_reporting(mut self, reporting: Reporting) -> Self {
+        self.reporting = Some(reporting);
+        self
+    }
+
     /// Accepts a pinned leaf outside its validity dates: for devices without a clock or
     /// certificates nobody renews. An expired key is then trusted for as long as it is pinned.
     ///
@@ -161,6 +191,7 @@ impl PinsOnlyBuilder {
                 supported: self.supported,
                 checks: self.checks,
             }),
+            self.reporting,
         ))
     }
 }
@@ -174,26 +205,49 @@ impl PinsOnly {
     pub(crate) fn verify(
         &self,
         pins: &PinSet,
+        reporter: Option<&Reporter>,
         end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
         let cert = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
-        let entry = match resolve(pins, server_name, now) {
+        let connection = Connection {
+            server_name,
+            end_entity,
+            intermediates,
+            now,
+        };
+        let resolution = resolve(pins, server_name, now);
+        let entry = match resolution {
             Resolution::Pinned(entry) => entry,
+            // Nothing vouches for the server: a rejection, reported before the certificate
+            // checks since no trust could come of them.
             Resolution::Unpinned(Some(expired)) => {
-                return Err(PinningError::EntryExpiredWithoutFallback {
+                let error = PinningError::EntryExpiredWithoutFallback {
                     host: host_text(server_name),
                     pattern: expired.pattern().clone(),
                     expired_at: expired.expires_at().unwrap_or(now),
-                }
-                .into_rustls())
+                };
+                return finish(
+                    pins,
+                    reporter,
+                    &connection,
+                    rejection(&Resolution::Pinned(expired), error),
+                )
+                .map(|()| ServerCertVerified::assertion());
             }
             Resolution::Unpinned(None) | Resolution::Rejected => {
-                return Err(PinningError::HostNotPinned {
+                let error = PinningError::HostNotPinned {
                     host: host_text(server_name),
-                }
-                .into_rustls())
+                };
+                return finish(
+                    pins,
+                    reporter,
+                    &connection,
+                    rejection(&Resolution::Rejected, error),
+                )
+                .map(|()| ServerCertVerified::assertion());
             }
         };
         // As in WebPKI mode, certificate problems are reported before pin problems.
@@ -223,19 +277,38 @@ impl PinsOnly {
         let policy = policy_for(pins, Some(entry));
         let leaf = [(Position::Leaf, PathEntry::Der(end_entity.clone()))];
         let verdict = check_path(&policy, leaf.clone().into_iter());
-        if verdict != Verdict::Accepted {
-            let search = Search::default();
-            search.record(
-                leaf.into_iter()
-                    .map(|(position, entry)| PathCertificate::describe(position, entry))
-                    .collect(),
-                verdict,
-            );
-            return Err(search
-                .into_error(host_text(server_name), Some(entry))
-                .into_rustls());
-        }
-        Ok(ServerCertVerified::assertion())
+        let keep_leaf =
+            reporter.is_some_and(|reporter| reporter.wants_accepted_path(pins, &resolution, now));
+        let observation = match verdict {
+            Verdict::Accepted { backup } => Observation {
+                resolution: &resolution,
+                verified_chain: match reporter.is_some() && (keep_leaf || backup.is_some()) {
+                    true => vec![end_entity.clone().into_owned()],
+                    false => Vec::new(),
+                },
+                backup,
+                error: None,
+                outcome: Outcome::Accepted,
+            },
+            verdict => {
+                let search = Search::default();
+                search.record(
+                    leaf.into_iter()
+                        .map(|(position, entry)| PathCertificate::describe(position, entry))
+                        .collect(),
+                    verdict,
+                    Vec::new(),
+                );
+                Observation {
+                    resolution: &resolution,
+                    verified_chain: vec![end_entity.clone().into_owned()],
+                    backup: None,
+                    error: Some(search.into_error(host_text(server_name), Some(entry))),
+                    outcome: Outcome::Rejected,
+                }
+            }
+        };
+        finish(pins, reporter, &connection, observation).map(|()| ServerCertVerified::assertion())
     }
 
     pub(crate) fn verify_tls12_signature(

@@ -16,8 +16,12 @@ mod der;
 mod error;
 mod ext;
 mod host_pattern;
+#[cfg(feature = "serde")]
+mod hpkp_report;
 mod pin;
 mod pin_set;
+mod report;
+pub mod reporters;
 mod verifier;
 mod webpki_error;
 mod wrap;
@@ -30,11 +34,14 @@ pub use date::{Date, DateError};
 pub use error::{PathCertificate, PinningError, VerifierBuilderError};
 pub use ext::BuilderPinningExt;
 pub use host_pattern::{HostPattern, HostPatternError, HostPatternKind};
+#[cfg(feature = "serde")]
+pub use hpkp_report::ViolationReport;
 pub use pin::{Pin, PinError, PinKind};
 pub use pin_set::{
     AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder, PinScope, PinSet, PinSetBuilder,
     PinSetError, Position, ScopedPin, UnpinnedHostPolicy,
 };
+pub use report::{Outcome, PinEvent, PinEventKind, PinReporter, Reporting, DEFAULT_EXPIRY_WARNING};
 pub use verifier::{PinningVerifier, PinningVerifierBuilder};
 pub use wrap::WrappingBuilder;
 

@@ -187,7 +187,9 @@ pub enum UnpinnedHostPolicy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PinEntry {
     pattern: HostPattern,
+    /// Primary pins first, then backup pins from `backup_from` on.
     allowed: Box<[ScopedPin]>,
+    backup_from: usize,
     denied: Box<[ScopedPin]>,
     expires_at: Option<UnixTime>,
     after_expiry: AfterExpiry,
@@ -210,6 +212,7 @@ impl PinEntry {
         PinEntryBuilder {
             pattern,
             allowed: Vec::new(),
+            backup: Vec::new(),
             denied: Vec::new(),
             expires_at: None,
             after_expiry: AfterExpiry::default(),
@@ -231,17 +234,50 @@ impl PinEntry {
         &self.pattern
     }
 
-    /// The pins of which at least one must match a certificate of the verified path.
+    /// The pins of which at least one must match a certificate of the verified path: the
+    /// primary pins, then the backup pins.
     ///
     /// ```
     /// # use rustls_pinning::{Pin, PinEntry, PinSet};
     /// # let set = PinSet::builder().entry(PinEntry::builder("a.example".parse()?)
-    /// #     .pin(Pin::spki_sha256([1; 32])).pin(Pin::spki_sha256([2; 32]))).build()?;
+    /// #     .pin(Pin::spki_sha256([1; 32])).backup_pin(Pin::spki_sha256([2; 32]))).build()?;
     /// assert_eq!(set.lookup("a.example").unwrap().allowed_pins().len(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn allowed_pins(&self) -> &[ScopedPin] {
         &self.allowed
+    }
+
+    /// The allowed pins not marked as backup: the keys servers are expected to present.
+    ///
+    /// ```
+    /// # use rustls_pinning::{Pin, PinEntry, PinSet};
+    /// # let set = PinSet::builder().entry(PinEntry::builder("a.example".parse()?)
+    /// #     .pin(Pin::spki_sha256([1; 32])).backup_pin(Pin::spki_sha256([2; 32]))).build()?;
+    /// let entry = set.lookup("a.example").unwrap();
+    /// assert_eq!(entry.primary_pins()[0].pin(), Pin::spki_sha256([1; 32]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn primary_pins(&self) -> &[ScopedPin] {
+        self.allowed
+            .get(..self.backup_from)
+            .unwrap_or(&self.allowed)
+    }
+
+    /// The allowed pins marked as backup: keys held in reserve for the next rotation. A
+    /// connection that matches only these is reported as
+    /// [`PinEventKind::BackupPinInUse`](crate::PinEventKind::BackupPinInUse).
+    ///
+    /// ```
+    /// # use rustls_pinning::{Pin, PinEntry, PinSet};
+    /// # let set = PinSet::builder().entry(PinEntry::builder("a.example".parse()?)
+    /// #     .pin(Pin::spki_sha256([1; 32])).backup_pin(Pin::spki_sha256([2; 32]))).build()?;
+    /// let entry = set.lookup("a.example").unwrap();
+    /// assert_eq!(entry.backup_pins()[0].pin(), Pin::spki_sha256([2; 32]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn backup_pins(&self) -> &[ScopedPin] {
+        self.allowed.get(self.backup_from..).unwrap_or(&[])
     }
 
     /// The pins no certificate of the verified path may match.
@@ -323,6 +359,7 @@ impl PinEntry {
 pub struct PinEntryBuilder {
     pattern: HostPattern,
     allowed: Vec<ScopedPin>,
+    backup: Vec<ScopedPin>,
     denied: Vec<ScopedPin>,
     expires_at: Option<ExpiryInput>,
     after_expiry: AfterExpiry,
@@ -357,6 +394,37 @@ impl PinEntryBuilder {
     /// ```
     pub fn pin_at(mut self, pin: Pin, scope: PinScope) -> Self {
         self.allowed.push(ScopedPin::new(pin, scope));
+        self
+    }
+
+    /// Allows `pin` on any certificate of the verified path, marked as a backup: a key kept in
+    /// reserve that servers are not expected to present yet. It counts towards the backup-pin
+    /// rule, and a connection that matches only backup pins is reported as
+    /// [`PinEventKind::BackupPinInUse`](crate::PinEventKind::BackupPinInUse), the sign that
+    /// the server rotated and the primary pin should be replaced.
+    ///
+    /// ```
+    /// # use rustls_pinning::{Pin, PinEntry};
+    /// let entry = PinEntry::builder("a.example".parse()?)
+    ///     .pin(Pin::spki_sha256([1; 32]))
+    ///     .backup_pin(Pin::spki_sha256([2; 32]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn backup_pin(self, pin: Pin) -> Self {
+        self.backup_pin_at(pin, PinScope::Any)
+    }
+
+    /// Like [`backup_pin`](Self::backup_pin), at the positions `scope` names.
+    ///
+    /// ```
+    /// # use rustls_pinning::{Pin, PinEntry, PinScope};
+    /// let entry = PinEntry::builder("a.example".parse()?)
+    ///     .pin_at(Pin::spki_sha256([1; 32]), PinScope::Intermediate)
+    ///     .backup_pin_at(Pin::spki_sha256([2; 32]), PinScope::Intermediate);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn backup_pin_at(mut self, pin: Pin, scope: PinScope) -> Self {
+        self.backup.push(ScopedPin::new(pin, scope));
         self
     }
 
@@ -465,10 +533,13 @@ impl PinEntryBuilder {
 
     fn build(self, global_deny: &[ScopedPin]) -> Result<PinEntry, PinSetError> {
         let pattern = self.pattern;
-        if self.allowed.is_empty() && self.denied.is_empty() {
+        if self.allowed.is_empty() && self.backup.is_empty() && self.denied.is_empty() {
             return Err(PinSetError::EmptyEntry { pattern });
         }
-        for allowed in &self.allowed {
+        if self.allowed.is_empty() && !self.backup.is_empty() {
+            return Err(PinSetError::BackupWithoutPrimaryPin { pattern });
+        }
+        for allowed in self.allowed.iter().chain(&self.backup) {
             if self.denied.iter().any(|denied| denied.pin == allowed.pin) {
                 return Err(PinSetError::PinAllowedAndDenied {
                     pattern,
@@ -486,6 +557,7 @@ impl PinEntryBuilder {
         let distinct = self
             .allowed
             .iter()
+            .chain(&self.backup)
             .map(|scoped| scoped.pin)
             .collect::<HashSet<_>>()
             .len();
@@ -500,9 +572,20 @@ impl PinEntryBuilder {
             ExpiryInput::Time(time) => time,
             ExpiryInput::Date(date) => date.to_unix_time(),
         });
+        // A pin given as both primary and backup is primary.
+        let mut allowed = dedup(self.allowed).into_vec();
+        let backup_from = allowed.len();
+        let backup = dedup(self.backup);
+        let backup = backup
+            .iter()
+            .filter(|pin| !allowed.contains(pin))
+            .copied()
+            .collect::<Vec<_>>();
+        allowed.extend(backup);
         Ok(PinEntry {
             pattern,
-            allowed: dedup(self.allowed),
+            allowed: allowed.into_boxed_slice(),
+            backup_from,
             denied: dedup(self.denied),
             expires_at,
             after_expiry: self.after_expiry,
@@ -667,6 +750,16 @@ impl PinSet {
         self.unpinned_hosts
     }
 
+    /// The position of `entry` in this set, if it is one of its entries (by address, so that
+    /// per-entry state can be kept beside the set without hashing patterns).
+    pub(crate) fn index_of(&self, entry: &PinEntry) -> Option<usize> {
+        let size = core::mem::size_of::<PinEntry>().max(1);
+        let offset =
+            (entry as *const PinEntry as usize).checked_sub(self.entries.as_ptr() as usize)?;
+        let index = offset / size;
+        (offset % size == 0 && index < self.entries.len()).then_some(index)
+    }
+
     /// Every pin of every entry and of the global deny list.
     pub(crate) fn all_pins(&self) -> impl Iterator<Item = (Option<&HostPattern>, ScopedPin)> {
         self.entries
@@ -807,8 +900,8 @@ pub enum PinSetError {
     /// An enforced entry has a single distinct allowed pin and did not opt out with
     /// [`PinEntryBuilder::allow_missing_backup_pin`].
     #[error(
-        "entry \"{pattern}\" has one allowed pin and no backup: add a second pin (a key not \
-         served today, kept offline for rotation) or call allow_missing_backup_pin()"
+        "entry \"{pattern}\" has one allowed pin and no backup: add a backup_pin() (a key \
+         not served today, kept offline for rotation) or call allow_missing_backup_pin()"
     )]
     MissingBackupPin {
         /// The entry's pattern.
@@ -817,6 +910,16 @@ pub enum PinSetError {
     /// An entry has neither allowed nor denied pins.
     #[error("entry \"{pattern}\" has no pins")]
     EmptyEntry {
+        /// The entry's pattern.
+        pattern: HostPattern,
+    },
+    /// An entry has backup pins but no primary pin: the primary is the key servers present
+    /// today, and without one every connection would look like a rotation.
+    #[error(
+        "entry \"{pattern}\" has backup pins but no primary pin: mark the key servers present \
+         today with pin() and keep backup_pin() for keys held in reserve"
+    )]
+    BackupWithoutPrimaryPin {
         /// The entry's pattern.
         pattern: HostPattern,
     },

@@ -20,8 +20,9 @@ use crate::der;
 use crate::error::{PathCertificate, PinningError, VerifierBuilderError};
 use crate::host_pattern::normalize_host_into;
 use crate::pin_set::{
-    AfterExpiry, EnforcementMode, PinEntry, PinSet, Position, UnpinnedHostPolicy,
+    AfterExpiry, EnforcementMode, PinEntry, PinSet, Position, ScopedPin, UnpinnedHostPolicy,
 };
+use crate::report::{Connection, Observation, Outcome, Reporter, Reporting};
 use crate::webpki_error::pki_error;
 use crate::wrap::Wrapped;
 
@@ -62,6 +63,7 @@ use crate::wrap::Wrapped;
 pub struct PinningVerifier {
     pins: PinSet,
     trust: Trust,
+    reporter: Option<Reporter>,
 }
 
 pub(crate) enum Trust {
@@ -111,6 +113,7 @@ impl PinningVerifier {
             revocation_check_depth: RevocationCheckDepth::Chain,
             unknown_revocation_policy: UnknownStatusPolicy::Deny,
             revocation_expiration_policy: ExpirationPolicy::Ignore,
+            reporting: None,
         }
     }
 
@@ -134,8 +137,17 @@ impl PinningVerifier {
         crate::wrap::WrappingBuilder::new(inner, pins, provider)
     }
 
-    pub(crate) fn from_parts(pins: PinSet, trust: Trust) -> Arc<Self> {
-        Arc::new(Self { pins, trust })
+    pub(crate) fn from_parts(
+        pins: PinSet,
+        trust: Trust,
+        reporting: Option<Reporting>,
+    ) -> Arc<Self> {
+        let reporter = reporting.map(|config| Reporter::new(config, &pins));
+        Arc::new(Self {
+            pins,
+            trust,
+            reporter,
+        })
     }
 
     /// The pin set this verifier enforces.
@@ -213,6 +225,7 @@ pub(crate) fn host_text(server_name: &ServerName<'_>) -> String {
 pub(crate) fn policy_for<'a>(pins: &'a PinSet, entry: Option<&'a PinEntry>) -> Policy<'a> {
     Policy {
         allowed: entry.map_or(&[], PinEntry::allowed_pins),
+        primary_count: entry.map_or(0, |entry| entry.primary_pins().len()),
         denied: entry.map_or(&[], PinEntry::denied_pins),
         denied_everywhere: pins.globally_denied_pins(),
     }
@@ -225,6 +238,8 @@ type PathCallback<'a> = dyn Fn(&VerifiedPath<'_>) -> Result<(), webpki::Error> +
 pub(crate) struct RejectedPath {
     pub(crate) certificates: Vec<PathCertificate>,
     pub(crate) verdict: Verdict,
+    /// The path's certificates, kept only when an event will need them.
+    pub(crate) der: Vec<CertificateDer<'static>>,
 }
 
 /// The most paths a failure message lists; more only happen with unusual cross-signing.
@@ -238,14 +253,29 @@ pub(crate) struct Search {
 }
 
 impl Search {
-    pub(crate) fn record(&self, certificates: Vec<PathCertificate>, verdict: Verdict) {
+    pub(crate) fn record(
+        &self,
+        certificates: Vec<PathCertificate>,
+        verdict: Verdict,
+        der: Vec<CertificateDer<'static>>,
+    ) {
         let mut rejected = self.rejected.borrow_mut();
         if rejected.len() < MAX_REPORTED_PATHS {
             rejected.push(RejectedPath {
                 certificates,
                 verdict,
+                der,
             });
         }
+    }
+
+    /// The certificates of the first rejected path, for an event.
+    pub(crate) fn take_first_path_der(&self) -> Vec<CertificateDer<'static>> {
+        self.rejected
+            .borrow_mut()
+            .first_mut()
+            .map(|path| core::mem::take(&mut path.der))
+            .unwrap_or_default()
     }
 
     /// Whether report-only mode may let the connection through: some path failed only the
@@ -306,6 +336,7 @@ impl WebPkiTrust {
                     Cow::Owned(AnchorDigests {
                         spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
                         certificates: Vec::new(),
+                        certificate: None,
                     })
                 },
                 Cow::Borrowed,
@@ -331,9 +362,22 @@ impl WebPkiTrust {
             )))
     }
 
+    /// The certificates of a verified path as an event reports them: the anchor's certificate
+    /// is included when the verifier was given it.
+    fn path_der(path: &VerifiedPath<'_>, anchor: &AnchorDigests) -> Vec<CertificateDer<'static>> {
+        core::iter::once(path.end_entity().der().into_owned())
+            .chain(
+                path.intermediate_certificates()
+                    .map(|cert| cert.der().into_owned()),
+            )
+            .chain(anchor.certificate.clone())
+            .collect()
+    }
+
     fn verify(
         &self,
         pins: &PinSet,
+        reporter: Option<&Reporter>,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
@@ -344,18 +388,31 @@ impl WebPkiTrust {
         let entry = resolution.entry();
         let policy = policy_for(pins, entry);
         let search = Search::default();
+        // Events need the certificates of the path they speak of; they are copied only when
+        // an event may be raised, so the accept path stays free of allocations.
+        let keep_accepted_path =
+            reporter.is_some_and(|reporter| reporter.wants_accepted_path(pins, &resolution, now));
+        let accepted: RefCell<(Option<ScopedPin>, Vec<CertificateDer<'static>>)> =
+            RefCell::default();
         let check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
             search.valid_path_seen.set(true);
             let anchor = self.anchor_digests(path.anchor());
             let verdict = check_path(&policy, self.path_entries(path, &anchor));
-            if verdict == Verdict::Accepted {
+            if let Verdict::Accepted { backup } = verdict {
+                if reporter.is_some() && (keep_accepted_path || backup.is_some()) {
+                    *accepted.borrow_mut() = (backup, Self::path_der(path, &anchor));
+                }
                 return Ok(());
             }
             let certificates = self
                 .path_entries(path, &anchor)
                 .map(|(position, entry)| PathCertificate::describe(position, entry))
                 .collect();
-            search.record(certificates, verdict);
+            let der = match reporter {
+                Some(_) => Self::path_der(path, &anchor),
+                None => Vec::new(),
+            };
+            search.record(certificates, verdict, der);
             // Any error makes webpki try the next candidate path; which one is irrelevant,
             // because `search` tells the outcome apart from genuine chain failures.
             Err(webpki::Error::UnknownIssuer)
@@ -374,7 +431,7 @@ impl WebPkiTrust {
                         .build()
                 }),
         };
-        let verify_path: Option<&PathCallback<'_>> = if policy.is_empty() {
+        let verify_path: Option<&PathCallback<'_>> = if policy.is_empty() && !keep_accepted_path {
             None
         } else {
             Some(&check)
@@ -399,21 +456,84 @@ impl WebPkiTrust {
         cert.verify_is_valid_for_subject_name(server_name)
             .map_err(pki_error)?;
 
-        if pinned_path_found {
-            return match resolution {
-                Resolution::Rejected => Err(PinningError::HostNotPinned {
-                    host: host_text(server_name),
-                }
-                .into_rustls()),
-                _ => Ok(ServerCertVerified::assertion()),
+        let connection = Connection {
+            server_name,
+            end_entity,
+            intermediates,
+            now,
+        };
+        let (error, outcome, verified_chain, backup) = if pinned_path_found {
+            let (backup, chain) = accepted.into_inner();
+            match resolution {
+                Resolution::Rejected => (
+                    Some(PinningError::HostNotPinned {
+                        host: host_text(server_name),
+                    }),
+                    Outcome::Rejected,
+                    chain,
+                    None,
+                ),
+                _ => (None, Outcome::Accepted, chain, backup),
+            }
+        } else {
+            let tolerated = is_report_only(entry) && search.tolerable_in_report_only();
+            let outcome = match tolerated {
+                true => Outcome::Accepted,
+                false => Outcome::Rejected,
             };
+            // A tolerated failure is worth describing only to a reporter.
+            match tolerated && reporter.is_none() {
+                true => (None, outcome, Vec::new(), None),
+                false => {
+                    let chain = search.take_first_path_der();
+                    let error = search.into_error(host_text(server_name), entry);
+                    (Some(error), outcome, chain, None)
+                }
+            }
+        };
+        finish(
+            pins,
+            reporter,
+            &connection,
+            Observation {
+                resolution: &resolution,
+                verified_chain,
+                backup,
+                error,
+                outcome,
+            },
+        )
+        .map(|()| ServerCertVerified::assertion())
+    }
+}
+
+/// Raises the observation's events, then turns it into the verifier's answer.
+pub(crate) fn finish(
+    pins: &PinSet,
+    reporter: Option<&Reporter>,
+    connection: &Connection<'_>,
+    observation: Observation<'_>,
+) -> Result<(), Error> {
+    let rejection = match observation.outcome {
+        Outcome::Rejected => {
+            Some(
+                observation
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| PinningError::HostNotPinned {
+                        host: host_text(connection.server_name),
+                    }),
+            )
         }
-        if is_report_only(entry) && search.tolerable_in_report_only() {
-            return Ok(ServerCertVerified::assertion());
-        }
-        Err(search
-            .into_error(host_text(server_name), entry)
-            .into_rustls())
+        Outcome::Accepted => None,
+    };
+    match reporter {
+        Some(reporter) => reporter.observe(pins, connection, observation),
+        None => drop(observation),
+    }
+    match rejection {
+        Some(error) => Err(error.into_rustls()),
+        None => Ok(()),
     }
 }
 
@@ -427,20 +547,31 @@ impl ServerCertVerifier for PinningVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
         match &self.trust {
-            Trust::WebPki(trust) => {
-                trust.verify(&self.pins, end_entity, intermediates, server_name, now)
-            }
+            Trust::WebPki(trust) => trust.verify(
+                &self.pins,
+                self.reporter.as_ref(),
+                end_entity,
+                intermediates,
+                server_name,
+                now,
+            ),
             Trust::Wrapped(wrapped) => wrapped.verify(
                 &self.pins,
+                self.reporter.as_ref(),
                 end_entity,
                 intermediates,
                 server_name,
                 ocsp_response,
                 now,
             ),
-            Trust::PinsOnly(pins_only) => {
-                pins_only.verify(&self.pins, end_entity, server_name, now)
-            }
+            Trust::PinsOnly(pins_only) => pins_only.verify(
+                &self.pins,
+                self.reporter.as_ref(),
+                end_entity,
+                intermediates,
+                server_name,
+                now,
+            ),
         }
     }
 
@@ -517,9 +648,29 @@ pub struct PinningVerifierBuilder {
     revocation_check_depth: RevocationCheckDepth,
     unknown_revocation_policy: UnknownStatusPolicy,
     revocation_expiration_policy: ExpirationPolicy,
+    reporting: Option<Reporting>,
 }
 
 impl PinningVerifierBuilder {
+    /// Reports violations, report-only mismatches, skipped expired entries, backup-pin use
+    /// and coming expiries (see [`PinEventKind`](crate::PinEventKind)).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{reporters::MemoryReporter, PinSet, PinningVerifier, Reporting};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let events = Arc::new(MemoryReporter::new(100));
+    /// let verifier = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .with_reporting(Reporting::new(events.clone()))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_reporting(mut self, reporting: Reporting) -> Self {
+        self.reporting = Some(reporting);
+        self
+    }
+
     /// Gives the whole certificates of (some of) the trust anchors, so that certificate pins
     /// can match a root. A trust anchor keeps only a name and a key, so without this only
     /// SPKI pins can match a root. Every certificate must be an anchor of the root store.
@@ -652,6 +803,7 @@ impl PinningVerifierBuilder {
             .map(|anchor| AnchorDigests {
                 spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
                 certificates: Vec::new(),
+                certificate: None,
             })
             .collect();
         for (index, certificate) in self.root_certificates.iter().enumerate() {
@@ -670,6 +822,9 @@ impl PinningVerifierBuilder {
                     if !digests.certificates.contains(&digest) {
                         digests.certificates.push(digest);
                     }
+                    digests
+                        .certificate
+                        .get_or_insert_with(|| certificate.clone());
                     found = true;
                 }
             }
@@ -704,6 +859,7 @@ impl PinningVerifierBuilder {
                 revocation_expiration_policy: self.revocation_expiration_policy,
                 supported: self.supported,
             }),
+            self.reporting,
         ))
     }
 }

@@ -12,8 +12,10 @@ use crate::check::{check_certificate, check_path, CertificateVerdict, PathEntry,
 use crate::der;
 use crate::error::{PathCertificate, PinningError, VerifierBuilderError};
 use crate::pin_set::{PinScope, PinSet, Position};
+use crate::report::{Connection, Observation, Outcome, Reporter, Reporting};
 use crate::verifier::{
-    host_text, is_report_only, policy_for, resolve, PinningVerifier, Resolution, Search, Trust,
+    finish, host_text, is_report_only, policy_for, resolve, PinningVerifier, Resolution, Search,
+    Trust,
 };
 use crate::webpki_error::pki_error;
 
@@ -61,6 +63,7 @@ pub struct WrappingBuilder {
     pins: PinSet,
     supported: WebPkiSupportedAlgorithms,
     extra_cas: Vec<CertificateDer<'static>>,
+    reporting: Option<Reporting>,
 }
 
 impl core::fmt::Debug for WrappingBuilder {
@@ -84,7 +87,25 @@ impl WrappingBuilder {
             pins,
             supported: provider.signature_verification_algorithms,
             extra_cas: Vec::new(),
+            reporting: None,
         }
+    }
+
+    /// Reports pin events (see [`PinningVerifierBuilder::with_reporting`](crate::PinningVerifierBuilder::with_reporting)).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{reporters::MemoryReporter, PinSet, PinningVerifier, Reporting};
+    /// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = PinningVerifier::wrap(inner, PinSet::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .with_reporting(Reporting::new(Arc::new(MemoryReporter::new(100))))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_reporting(mut self, reporting: Reporting) -> Self {
+        self.reporting = Some(reporting);
+        self
     }
 
     /// CA certificates, typically roots that servers do not send, that CA pins may match once
@@ -138,6 +159,7 @@ impl WrappingBuilder {
                 supported: self.supported,
                 extra_cas: self.extra_cas,
             }),
+            self.reporting,
         ))
     }
 }
@@ -179,9 +201,11 @@ impl Wrapped {
         .is_ok()
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn verify(
         &self,
         pins: &PinSet,
+        reporter: Option<&Reporter>,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
@@ -198,37 +222,86 @@ impl Wrapped {
         let resolution = resolve(pins, server_name, now);
         let entry = resolution.entry();
         let policy = policy_for(pins, entry);
-        if !policy.is_empty() {
+        let keep_path =
+            reporter.is_some_and(|reporter| reporter.wants_accepted_path(pins, &resolution, now));
+        let der_of = |path: &[(Position, PathEntry<'_>)]| -> Vec<CertificateDer<'static>> {
+            path.iter()
+                .filter_map(|(_, entry)| match entry {
+                    PathEntry::Der(der) => Some(der.clone().into_owned()),
+                    PathEntry::Anchor { .. } => None,
+                })
+                .collect()
+        };
+        let mut error = None;
+        let mut outcome = Outcome::Accepted;
+        let mut verified_chain = Vec::new();
+        let mut backup = None;
+        if !policy.is_empty() || keep_path {
             let leaf = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
             let path = self.proven_path(Some(&policy), &leaf, end_entity, intermediates, now);
-            let verdict = check_path(&policy, path);
-            let tolerated = is_report_only(entry) && verdict.tolerable_in_report_only();
-            if verdict != Verdict::Accepted && !tolerated {
-                // Failure only: list every proven CA, pinned or not, so the message shows
-                // what could be pinned, and check again over that list for its indexes.
-                let path = self
-                    .proven_path(None, &leaf, end_entity, intermediates, now)
-                    .collect::<Vec<_>>();
-                let verdict = check_path(&policy, path.iter().cloned());
-                let search = Search::default();
-                search.record(
-                    path.into_iter()
-                        .map(|(position, entry)| PathCertificate::describe(position, entry))
-                        .collect(),
-                    verdict,
-                );
-                return Err(search
-                    .into_error(host_text(server_name), entry)
-                    .into_rustls());
+            match check_path(&policy, path) {
+                Verdict::Accepted { backup: matched } => {
+                    backup = matched;
+                    if reporter.is_some() && (keep_path || matched.is_some()) {
+                        let path = self
+                            .proven_path(Some(&policy), &leaf, end_entity, intermediates, now)
+                            .collect::<Vec<_>>();
+                        verified_chain = der_of(&path);
+                    }
+                }
+                verdict => {
+                    let tolerated = is_report_only(entry) && verdict.tolerable_in_report_only();
+                    if !tolerated {
+                        outcome = Outcome::Rejected;
+                    }
+                    if !tolerated || reporter.is_some() {
+                        // Failure only: list every proven CA, pinned or not, so the message
+                        // shows what could be pinned, and check again over that list for its
+                        // indexes.
+                        let path = self
+                            .proven_path(None, &leaf, end_entity, intermediates, now)
+                            .collect::<Vec<_>>();
+                        let verdict = check_path(&policy, path.iter().cloned());
+                        if reporter.is_some() {
+                            verified_chain = der_of(&path);
+                        }
+                        let search = Search::default();
+                        search.record(
+                            path.into_iter()
+                                .map(|(position, entry)| PathCertificate::describe(position, entry))
+                                .collect(),
+                            verdict,
+                            Vec::new(),
+                        );
+                        error = Some(search.into_error(host_text(server_name), entry));
+                    }
+                }
             }
         }
-        if let Resolution::Rejected = resolution {
-            return Err(PinningError::HostNotPinned {
+        if let (Resolution::Rejected, None) = (&resolution, &error) {
+            error = Some(PinningError::HostNotPinned {
                 host: host_text(server_name),
-            }
-            .into_rustls());
+            });
+            outcome = Outcome::Rejected;
         }
-        Ok(verified)
+        finish(
+            pins,
+            reporter,
+            &Connection {
+                server_name,
+                end_entity,
+                intermediates,
+                now,
+            },
+            Observation {
+                resolution: &resolution,
+                verified_chain,
+                backup,
+                error,
+                outcome,
+            },
+        )
+        .map(|()| verified)
     }
 
     /// The leaf, then each candidate CA proven to sign the leaf's chain, as the root if it is
@@ -250,9 +323,9 @@ impl Wrapped {
                     !matches!(
                         check_certificate(
                             policy,
+                            policy.allowed,
                             PathEntry::Der((*candidate).clone()),
                             |scope| scope != PinScope::Leaf,
-                            true,
                         ),
                         CertificateVerdict::Neutral
                     )

@@ -254,3 +254,47 @@ fn rejected_pin_is_reported_and_allocates() {
         );
     }
 }
+
+#[test]
+fn a_reporter_adds_no_allocation_when_there_is_nothing_to_report() {
+    for (name, provider) in providers() {
+        let chain = Chain::new();
+        let intermediates = [chain.int.cert_der().clone()];
+        let server_name = ServerName::try_from(HOST).unwrap();
+        let now = UnixTime::now();
+        let events = Arc::new(rustls_pinning::reporters::MemoryReporter::new(8));
+        // Far from expiry, matched through a primary pin: no event is due.
+        let far = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+            now.as_secs() + 400 * 24 * 3600,
+        ));
+        let pins = PinSet::builder()
+            .entry(entry(Pin::spki_of(&chain.leaf.cert).unwrap(), PinScope::Leaf).expires_at(far))
+            .build()
+            .unwrap();
+        let verifier = PinningVerifier::builder(chain.root.root_store(), pins, provider.clone())
+            .with_reporting(rustls_pinning::Reporting::new(events.clone()))
+            .build()
+            .unwrap();
+        let (warm_up, _) = verify_once(
+            &*verifier,
+            &chain.leaf.cert,
+            &intermediates,
+            &server_name,
+            now,
+        );
+        warm_up.unwrap_or_else(|e| panic!("[{name}] warm-up rejected: {e}"));
+        let (result, count) = verify_once(
+            &*verifier,
+            &chain.leaf.cert,
+            &intermediates,
+            &server_name,
+            now,
+        );
+        result.unwrap_or_else(|e| panic!("[{name}] rejected: {e}"));
+        assert_eq!(
+            count, 0,
+            "[{name}] heap allocations with a reporter attached"
+        );
+        assert!(events.is_empty(), "[{name}] unexpected events");
+    }
+}

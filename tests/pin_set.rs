@@ -402,3 +402,103 @@ fn lookup_refuses_what_is_not_a_host_name() {
     }
     assert!(set.lookup("a.example.com").is_some());
 }
+
+#[test]
+fn backup_pins_follow_primary_pins_and_count_as_the_backup() {
+    let set = build(
+        PinSet::builder().entry(
+            PinEntry::builder(pattern("a.example"))
+                .backup_pin(pin(2))
+                .pin(pin(1))
+                .backup_pin_at(pin(3), PinScope::Intermediate),
+        ),
+    );
+    let entry = set.lookup("a.example").unwrap();
+    assert_eq!(
+        entry.primary_pins(),
+        [ScopedPin::new(pin(1), PinScope::Any)]
+    );
+    assert_eq!(
+        entry.backup_pins(),
+        [
+            ScopedPin::new(pin(2), PinScope::Any),
+            ScopedPin::new(pin(3), PinScope::Intermediate)
+        ]
+    );
+    assert_eq!(
+        entry.allowed_pins(),
+        [
+            ScopedPin::new(pin(1), PinScope::Any),
+            ScopedPin::new(pin(2), PinScope::Any),
+            ScopedPin::new(pin(3), PinScope::Intermediate)
+        ]
+    );
+}
+
+#[test]
+fn a_pin_given_as_primary_and_backup_is_primary() {
+    let set = build(
+        PinSet::builder().entry(
+            PinEntry::builder(pattern("a.example"))
+                .pin(pin(1))
+                .pin(pin(2))
+                .backup_pin(pin(1)),
+        ),
+    );
+    let entry = set.lookup("a.example").unwrap();
+    assert_eq!(entry.primary_pins().len(), 2);
+    assert_eq!(entry.backup_pins(), []);
+}
+
+#[test]
+fn backup_pins_without_a_primary_pin_are_rejected() {
+    let result = PinSet::builder()
+        .entry(
+            PinEntry::builder(pattern("a.example"))
+                .backup_pin(pin(1))
+                .backup_pin(pin(2)),
+        )
+        .build();
+    assert_eq!(
+        result.unwrap_err(),
+        PinSetError::BackupWithoutPrimaryPin {
+            pattern: pattern("a.example")
+        }
+    );
+}
+
+#[test]
+fn a_backup_pin_that_repeats_the_primary_is_no_backup() {
+    let result = PinSet::builder()
+        .entry(
+            PinEntry::builder(pattern("a.example"))
+                .pin(pin(1))
+                .backup_pin(pin(1)),
+        )
+        .build();
+    assert_eq!(
+        result.unwrap_err(),
+        PinSetError::MissingBackupPin {
+            pattern: pattern("a.example")
+        }
+    );
+}
+
+#[test]
+fn a_backup_pin_may_not_be_denied() {
+    let result = PinSet::builder()
+        .entry(
+            PinEntry::builder(pattern("a.example"))
+                .pin(pin(1))
+                .backup_pin(pin(2))
+                .deny(pin(2)),
+        )
+        .build();
+    assert_eq!(
+        result.unwrap_err(),
+        PinSetError::PinAllowedAndDenied {
+            pattern: pattern("a.example"),
+            pin: pin(2)
+        }
+    );
+}
