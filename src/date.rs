@@ -225,6 +225,29 @@ pub(crate) fn format_rfc3339(secs: u64) -> String {
     )
 }
 
+/// Parses a UTC time `YYYY-MM-DDTHH:MM:SSZ` (or with `+00:00`) into seconds since the Unix
+/// epoch. Other offsets and fractions of a second are refused: policy times are UTC.
+#[cfg_attr(not(feature = "serde"), allow(dead_code))]
+pub(crate) fn parse_rfc3339_utc(text: &str) -> Option<u64> {
+    let (date, rest) = (text.get(..10)?, text.get(10..)?);
+    let date: Date = date.parse().ok()?;
+    let rest = rest.strip_prefix('T')?;
+    let time = rest
+        .strip_suffix('Z')
+        .or_else(|| rest.strip_suffix("+00:00"))?;
+    let bytes = time.as_bytes();
+    if bytes.len() != 8 || bytes[2] != b':' || bytes[5] != b':' {
+        return None;
+    }
+    let hour = parse_ascii_digits(&bytes[0..2])?;
+    let minute = parse_ascii_digits(&bytes[3..5])?;
+    let second = parse_ascii_digits(&bytes[6..8])?;
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    Some(date.to_unix_time().as_secs() + u64::from(hour * 3600 + minute * 60 + second))
+}
+
 fn parse_ascii_digits(digits: &[u8]) -> Option<u32> {
     digits.iter().try_fold(0u32, |value, &byte| {
         byte.is_ascii_digit()

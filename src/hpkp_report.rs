@@ -135,7 +135,7 @@ impl From<&PinEvent> for ViolationReport {
                         PinKind::Spki => "pin-sha256",
                         PinKind::Certificate => "cert-sha256",
                     };
-                    format!("{directive}=\"{}\"", STANDARD.encode(pin.sha256()))
+                    format!("{directive}=\"{}\"", pin.base64())
                 })
                 .collect(),
             enforce_pinning: event.mode != Some(EnforcementMode::ReportOnly),

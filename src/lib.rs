@@ -10,12 +10,15 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod check;
+#[cfg(feature = "serde")]
+pub mod config;
 pub mod danger;
 mod date;
 mod der;
 mod error;
 mod ext;
 mod host_pattern;
+mod hpkp_header;
 #[cfg(feature = "serde")]
 mod hpkp_report;
 mod pin;
@@ -34,6 +37,7 @@ pub use date::{Date, DateError};
 pub use error::{PathCertificate, PinningError, VerifierBuilderError};
 pub use ext::BuilderPinningExt;
 pub use host_pattern::{HostPattern, HostPatternError, HostPatternKind};
+pub use hpkp_header::{HpkpError, HpkpPolicy};
 #[cfg(feature = "serde")]
 pub use hpkp_report::ViolationReport;
 pub use pin::{Pin, PinError, PinKind};

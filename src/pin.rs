@@ -142,6 +142,17 @@ impl Pin {
         &self.digest
     }
 
+    /// The digest alone in padded standard base64, as `pin-sha256="..."` (RFC 7469) and
+    /// Android's `<pin digest="SHA-256">` spell it.
+    ///
+    /// ```
+    /// use rustls_pinning::Pin;
+    /// assert_eq!(Pin::spki_sha256([0; 32]).base64(), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    /// ```
+    pub fn base64(&self) -> String {
+        STANDARD.encode(self.digest)
+    }
+
     /// Parses a list of pins separated by `;`, as curl's `--pinnedpubkey` takes them
     /// (`sha256//A=;sha256//B=`). Spaces around each pin are ignored.
     ///
