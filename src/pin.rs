@@ -187,6 +187,9 @@ pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// The length of a 32-byte digest in padded base64.
+const BASE64_DIGEST_LEN: usize = 44;
+
 impl FromStr for Pin {
     type Err = PinError;
 
@@ -197,8 +200,13 @@ impl FromStr for Pin {
         if input.is_empty() {
             return Err(PinError::Empty);
         }
+        // `sha256//` is curl's spelling, but the canonical `sha256/` followed by a digest
+        // whose base64 starts with '/' looks the same. A 32-byte digest is always 44
+        // base64 characters, so the length tells which one it is.
         if let Some(b64) = input.strip_prefix("sha256//") {
-            return decode_base64(input, b64).map(Self::spki_sha256);
+            if b64.len() == BASE64_DIGEST_LEN {
+                return decode_base64(input, b64).map(Self::spki_sha256);
+            }
         }
         if let Some(b64) = input.strip_prefix("sha256/") {
             return decode_base64(input, b64).map(Self::spki_sha256);
@@ -419,6 +427,21 @@ mod tests {
         ] {
             assert_eq!(text.parse::<Pin>(), Ok(expected), "{text}");
         }
+    }
+
+    #[test]
+    fn a_canonical_pin_whose_base64_starts_with_a_slash_is_not_mistaken_for_curls_form() {
+        // 0xFC 0x00 0x00 encodes as "/AAA": the canonical text starts with "sha256//".
+        let mut digest = [0u8; 32];
+        digest[0] = 0xFC;
+        for pin in [Pin::spki_sha256(digest), Pin::certificate_sha256(digest)] {
+            let text = pin.to_string();
+            assert!(text.contains("//"), "{text}");
+            assert_eq!(text.parse::<Pin>(), Ok(pin), "{text}");
+        }
+        // curl's spelling of the same digest still parses.
+        let curl = format!("sha256//{}", STANDARD.encode(digest));
+        assert_eq!(curl.parse::<Pin>(), Ok(Pin::spki_sha256(digest)));
     }
 
     #[test]
