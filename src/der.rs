@@ -63,6 +63,25 @@ fn expect_element(input: &[u8], tag: u8) -> Option<(Element<'_>, &[u8])> {
     (element.tag == tag).then_some((element, rest))
 }
 
+/// The algorithm identifier (its contents, as `pki_types::AlgorithmIdentifier` holds them)
+/// and the key bytes (the BIT STRING without its unused-bits octet) of a
+/// SubjectPublicKeyInfo.
+#[cfg_attr(not(feature = "dynamic"), allow(dead_code))]
+pub(crate) fn spki_parts(spki: &[u8]) -> Option<(&[u8], &[u8])> {
+    const TAG_BIT_STRING: u8 = 0x03;
+    let (outer, rest) = expect_element(spki, TAG_SEQUENCE)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let (algorithm, rest) = expect_element(outer.contents, TAG_SEQUENCE)?;
+    let (key, rest) = expect_element(rest, TAG_BIT_STRING)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let (&unused_bits, key_bytes) = key.contents.split_first()?;
+    (unused_bits == 0).then_some((algorithm.contents, key_bytes))
+}
+
 /// The fields of an X.509 certificate that pinning and its messages use, borrowed from the DER.
 #[derive(Clone, Copy)]
 pub(crate) struct CertificateFields<'a> {

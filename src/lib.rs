@@ -9,6 +9,8 @@
 )]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+#[cfg(feature = "dynamic")]
+pub mod bundle;
 mod check;
 #[cfg(feature = "serde")]
 pub mod config;
@@ -23,6 +25,10 @@ mod hpkp_header;
 mod hpkp_report;
 mod pin;
 mod pin_set;
+#[cfg(feature = "dynamic")]
+pub mod pin_store;
+#[cfg(feature = "dynamic")]
+pub mod refresh;
 mod report;
 pub mod reporters;
 mod verifier;

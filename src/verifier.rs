@@ -150,6 +150,12 @@ impl PinningVerifier {
         })
     }
 
+    /// Whether an entry of the pin set is in force for `server_name` at `now`.
+    #[cfg_attr(not(feature = "dynamic"), allow(dead_code))]
+    pub(crate) fn governs(&self, server_name: &ServerName<'_>, now: UnixTime) -> bool {
+        matches!(resolve(&self.pins, server_name, now), Resolution::Pinned(_))
+    }
+
     /// The pin set this verifier enforces.
     ///
     /// ```
