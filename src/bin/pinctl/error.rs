@@ -1,0 +1,186 @@
+//! Why a command could not run. Every error names its input (a file, `-` for standard input,
+//! or a server) and, where it can, the place in it.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+
+use crate::exit;
+
+/// A command that could not run.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// A file or a served chain that cannot be used.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A server that could not be reached, or whose handshake failed before it presented a
+    /// certificate.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// Standard output could not be written.
+    #[error("cannot write to standard output: {0}")]
+    Output(#[source] io::Error),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Self::Input(_) | Self::Connect(_) | Self::Output(_) => exit::USAGE_OR_INPUT_ERROR,
+        }
+    }
+}
+
+/// An input that cannot be used, with where it is and where in it the problem is.
+#[derive(Debug, thiserror::Error)]
+#[error("{input}{}: {problem}", location.map(|at| format!(": {at}")).unwrap_or_default())]
+pub(crate) struct InputError {
+    /// The file as given on the command line, `-` for standard input, or `HOST:PORT`.
+    pub(crate) input: String,
+    /// Where in the input, when the problem has a place.
+    pub(crate) location: Option<Location>,
+    /// What is wrong.
+    #[source]
+    pub(crate) problem: Problem,
+}
+
+impl InputError {
+    pub(crate) fn new(input: &str, location: Option<Location>, problem: Problem) -> Self {
+        Self {
+            input: input.to_owned(),
+            location,
+            problem,
+        }
+    }
+}
+
+/// A place in an input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Location {
+    /// The `index`th PEM block (from 1), whose BEGIN line is `line` (from 1).
+    PemBlock { index: usize, line: usize },
+    /// A line of a text file (from 1).
+    Line(usize),
+    /// A byte offset in a binary (DER) file (from 0).
+    Byte(usize),
+    /// The `index`th certificate (from 0, the leaf) of a chain a server presented.
+    Served(usize),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PemBlock { index, line } => write!(f, "PEM block {index} (line {line})"),
+            Self::Line(line) => write!(f, "line {line}"),
+            Self::Byte(offset) => write!(f, "byte {offset}"),
+            Self::Served(0) => f.write_str("certificate 0 (leaf)"),
+            Self::Served(index) => write!(f, "certificate {index}"),
+        }
+    }
+}
+
+/// What is wrong with an input.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Problem {
+    #[error("cannot read: {0}")]
+    Read(#[source] io::Error),
+    #[error("larger than {limit} bytes; certificate files are far smaller")]
+    TooLarge { limit: usize },
+    #[error("empty: expected PEM or DER certificates")]
+    Empty,
+    #[error(
+        "neither PEM nor DER: no \"-----BEGIN CERTIFICATE-----\" line, and the first byte is \
+         {first:#04x} where a DER certificate starts with 0x30"
+    )]
+    UnknownFormat { first: u8 },
+    #[error("\"-----BEGIN {label}-----\" has no \"-----END {label}-----\" line (truncated?)")]
+    PemUnterminated { label: String },
+    #[error("\"-----END {label}-----\" without a BEGIN line before it")]
+    PemStrayEnd { label: String },
+    #[error("\"-----END {found}-----\" closes \"-----BEGIN {expected}-----\"")]
+    PemMismatchedEnd { expected: String, found: String },
+    #[error("line {line} is not base64")]
+    PemNotBase64 { line: usize },
+    #[error("the base64 does not decode: {reason}")]
+    PemBase64 { reason: String },
+    #[error(
+        "no PEM block: \"-----BEGIN \" or \"-----END \" appears, but not on a line of its own"
+    )]
+    NoPemBlock,
+    #[error("no CERTIFICATE PEM block (found only: {labels})")]
+    NoCertificateBlock { labels: String },
+    #[error(
+        "truncated: the DER certificate declares {declared} bytes, the file has {available} \
+         from there"
+    )]
+    DerTruncated { declared: usize, available: usize },
+    #[error(
+        "{count} bytes after the end of the DER certificate (a DER file holds one certificate; \
+         use PEM for bundles)"
+    )]
+    DerTrailingData { count: usize },
+    #[error("not an X.509 certificate: {reason}")]
+    NotACertificate { reason: String },
+    #[error("not usable as a trust anchor: {reason}")]
+    NotATrustAnchor { reason: String },
+}
+
+/// A server that could not be reached or did not present a certificate.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnectError {
+    #[error("{target}: cannot resolve the host name: {source}")]
+    Resolve {
+        target: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{target}: the host name resolves to no address")]
+    NoAddress { target: String },
+    #[error("{target}: cannot connect ({})", attempts.iter().map(|(addr, e)| format!("{addr}: {e}")).collect::<Vec<_>>().join("; "))]
+    Connect {
+        target: String,
+        attempts: Vec<(SocketAddr, io::Error)>,
+    },
+    #[error("{target}: no certificate within {seconds} s ({stage})")]
+    Timeout {
+        target: String,
+        seconds: u64,
+        stage: &'static str,
+    },
+    #[error("{target}: \"{name}\" is not a valid server name: {reason}")]
+    ServerName {
+        target: String,
+        name: String,
+        reason: String,
+    },
+    #[error(
+        "{target}: the TLS handshake failed before the server presented a certificate: {reason}"
+    )]
+    Handshake { target: String, reason: String },
+    #[error("{target}: {reason}")]
+    Tls { target: String, reason: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_input_and_location() {
+        let error = InputError::new(
+            "bundle.pem",
+            Some(Location::PemBlock { index: 2, line: 30 }),
+            Problem::PemNotBase64 { line: 33 },
+        );
+        assert_eq!(
+            error.to_string(),
+            "bundle.pem: PEM block 2 (line 30): line 33 is not base64"
+        );
+        let error = InputError::new("-", None, Problem::Empty);
+        assert_eq!(
+            error.to_string(),
+            "-: empty: expected PEM or DER certificates"
+        );
+    }
+}

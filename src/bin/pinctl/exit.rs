@@ -1,0 +1,43 @@
+//! The exit codes of `pinctl`, in one place: the code returns them and `--help` lists them.
+
+/// Everything worked; for the checking subcommands, nothing was found to complain about.
+pub(crate) const OK: u8 = 0;
+
+/// The command ran and found a problem: a check failed, a chain did not validate.
+pub(crate) const PROBLEM_FOUND: u8 = 1;
+
+/// The command could not run: bad arguments (clap also exits with 2 for those), an unreadable
+/// or malformed file, an unreachable server.
+pub(crate) const USAGE_OR_INPUT_ERROR: u8 = 2;
+
+/// The "Exit codes" paragraph of `--help`.
+pub(crate) fn help() -> String {
+    format!(
+        "Exit codes:\n  \
+         {OK}  success\n  \
+         {PROBLEM_FOUND}  the command found a problem (a chain that does not validate with --cafile; \
+         a failed check)\n  \
+         {USAGE_OR_INPUT_ERROR}  usage or input error: bad arguments, an unreadable or malformed file, \
+         an unreachable server"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_lists_every_code() {
+        let help = help();
+        for code in [OK, PROBLEM_FOUND, USAGE_OR_INPUT_ERROR] {
+            assert!(help.contains(&format!("  {code}  ")), "{help}");
+        }
+    }
+
+    #[test]
+    fn usage_errors_share_clap_exit_code() {
+        // clap exits with 2 on a usage error before our code runs; the constant must agree.
+        let error = clap::Error::new(clap::error::ErrorKind::UnknownArgument);
+        assert_eq!(error.exit_code(), i32::from(USAGE_OR_INPUT_ERROR));
+    }
+}

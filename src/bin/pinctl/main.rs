@@ -1,0 +1,81 @@
+//! `pinctl`: computes the pins of certificate files and of live servers' chains.
+//!
+//! Each subcommand is a module with an `Args` struct (clap) and a `run` function returning an
+//! exit code; `main` only parses and dispatches. Shared pieces: [`load`] reads certificate
+//! files, [`connect`] fetches a server's chain, [`describe`] turns a certificate into what is
+//! printed, [`output`] prints results as text or JSON, [`exit`] holds the exit codes and
+//! [`error`] the errors, each naming its input and where in it.
+#![forbid(unsafe_code)]
+#![warn(
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+#[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
+compile_error!("pinctl needs a crypto provider: enable the `aws-lc-rs` or the `ring` feature");
+
+mod connect;
+mod describe;
+mod error;
+mod exit;
+mod load;
+mod output;
+mod pins;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::output::Output;
+
+/// Certificate pinning companion of rustls-pinning: computes SPKI and certificate pins.
+#[derive(Debug, Parser)]
+#[command(name = "pinctl", version)]
+struct Cli {
+    /// Print results as JSON on standard output (and errors as JSON on standard error).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print every certificate of files or of a server's chain with its SPKI and certificate
+    /// pins.
+    Pins(pins::PinsArgs),
+}
+
+fn main() -> ExitCode {
+    let exit_codes = exit::help();
+    let matches = Cli::command()
+        .after_help(exit_codes.clone())
+        .mut_subcommands(|subcommand| subcommand.after_help(exit_codes.clone()))
+        .get_matches();
+    // Usage errors (and --help, --version) exit inside clap, with exit::USAGE_OR_INPUT_ERROR.
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    let output = Output::new(cli.json);
+    let result = match &cli.command {
+        Command::Pins(args) => pins::run(args, &output),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            output.error(&error);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
