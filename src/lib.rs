@@ -9,6 +9,10 @@
 )]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+// Hidden: for the benches only, see the module's documentation for why it is not public API.
+#[doc(hidden)]
+#[path = "bench_support.rs"]
+pub mod __bench;
 mod check;
 pub mod danger;
 mod date;

@@ -149,6 +149,10 @@ impl PinningVerifier {
     pub fn pins(&self) -> &PinSet {
         &self.pins
     }
+
+    pub(crate) fn trust(&self) -> &Trust {
+        &self.trust
+    }
 }
 
 /// The entry, if any, that governs a connection.
@@ -331,6 +335,13 @@ impl WebPkiTrust {
             )))
     }
 
+    /// The pin check proper on one path webpki verified: the hot path, run inside webpki's
+    /// path search.
+    pub(crate) fn path_verdict(&self, policy: &Policy<'_>, path: &VerifiedPath<'_>) -> Verdict {
+        let anchor = self.anchor_digests(path.anchor());
+        check_path(policy, self.path_entries(path, &anchor))
+    }
+
     fn verify(
         &self,
         pins: &PinSet,
@@ -346,11 +357,12 @@ impl WebPkiTrust {
         let search = Search::default();
         let check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
             search.valid_path_seen.set(true);
-            let anchor = self.anchor_digests(path.anchor());
-            let verdict = check_path(&policy, self.path_entries(path, &anchor));
+            let verdict = self.path_verdict(&policy, path);
             if verdict == Verdict::Accepted {
                 return Ok(());
             }
+            // Failure only: describe the path for the error message.
+            let anchor = self.anchor_digests(path.anchor());
             let certificates = self
                 .path_entries(path, &anchor)
                 .map(|(position, entry)| PathCertificate::describe(position, entry))
