@@ -298,12 +298,21 @@ impl Search {
 
 impl WebPkiTrust {
     fn anchor_digests(&self, anchor: &pki_types::TrustAnchor<'_>) -> Cow<'_, AnchorDigests> {
-        // webpki hands back a reference into the slice we passed, so identity finds the
-        // precomputed digests without hashing on the hot path.
-        self.roots
-            .roots
-            .iter()
-            .position(|candidate| core::ptr::eq(candidate, anchor))
+        // webpki hands back a reference into the slice we passed, so its address gives the
+        // index of the precomputed digests in constant time, whatever the size of the store,
+        // and identity confirms it.
+        let roots = &self.roots.roots;
+        let offset = (anchor as *const pki_types::TrustAnchor<'_> as usize)
+            .checked_sub(roots.as_ptr() as usize);
+        let size = core::mem::size_of::<pki_types::TrustAnchor<'_>>();
+        offset
+            .filter(|offset| offset % size == 0)
+            .map(|offset| offset / size)
+            .filter(|&index| {
+                roots
+                    .get(index)
+                    .is_some_and(|candidate| core::ptr::eq(candidate, anchor))
+            })
             .and_then(|index| self.anchors.get(index))
             .map_or_else(
                 || {
@@ -321,10 +330,10 @@ impl WebPkiTrust {
         path: &'p VerifiedPath<'p>,
         anchor: &'p AnchorDigests,
     ) -> impl Iterator<Item = (Position, PathEntry<'p>)> {
-        core::iter::once((Position::Leaf, PathEntry::Der(path.end_entity().der())))
+        core::iter::once((Position::Leaf, PathEntry::Parsed(path.end_entity())))
             .chain(
                 path.intermediate_certificates()
-                    .map(|cert| (Position::Intermediate, PathEntry::Der(cert.der()))),
+                    .map(|cert| (Position::Intermediate, PathEntry::Parsed(cert))),
             )
             .chain(core::iter::once((
                 Position::Root,
