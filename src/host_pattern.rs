@@ -44,10 +44,11 @@ pub struct HostPattern {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Rule {
-    Exact(String),
+    // Boxed rather than `String`: a pattern never grows, and a pin set may hold 100 000.
+    Exact(Box<str>),
     Ip(IpAddr),
-    OneLabel { suffix: String },
-    AnyDepth { suffix: String },
+    OneLabel { suffix: Box<str> },
+    AnyDepth { suffix: Box<str> },
 }
 
 /// The form of a [`HostPattern`].
@@ -150,12 +151,12 @@ impl HostPattern {
     /// `name` must already be normalised and valid.
     fn matches_dns_name(&self, name: &str) -> bool {
         match &self.rule {
-            Rule::Exact(exact) => name == exact,
+            Rule::Exact(exact) => name == &**exact,
             Rule::Ip(_) => false,
             Rule::OneLabel { suffix } => {
                 label_below(name, suffix).is_some_and(|prefix| !prefix.contains('.'))
             }
-            Rule::AnyDepth { suffix } => name == suffix || label_below(name, suffix).is_some(),
+            Rule::AnyDepth { suffix } => name == &**suffix || label_below(name, suffix).is_some(),
         }
     }
 }
@@ -211,7 +212,9 @@ impl FromStr for HostPattern {
             }
         }
 
-        let name = normalize_dns_name(name).map_err(|problem| problem.into_error(input))?;
+        let name = normalize_dns_name(name)
+            .map_err(|problem| problem.into_error(input))?
+            .into_boxed_str();
         let rule = match wildcard {
             None => Rule::Exact(name),
             Some(_) if !name.contains('.') => {

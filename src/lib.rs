@@ -20,6 +20,7 @@ mod der;
 mod error;
 mod ext;
 mod host_pattern;
+mod name_index;
 mod pin;
 mod pin_set;
 mod verifier;
