@@ -371,15 +371,19 @@ fn parse_ip_literal(text: &str) -> Option<IpAddr> {
 }
 
 /// Lower-cases an ASCII host name into `buf`, dropping one trailing dot,
-/// without allocating.
+/// without allocating; a name already in lower case is returned as it is.
 ///
 /// Returns `None` for empty, non-ASCII or over-long (more than 253 octets
 /// without the trailing dot) input. The characters and labels are not
 /// checked: this serves names rustls has already validated.
-pub(crate) fn normalize_host_into<'b>(host: &str, buf: &'b mut [u8; 256]) -> Option<&'b str> {
+pub(crate) fn normalize_host_into<'b>(host: &'b str, buf: &'b mut [u8; 256]) -> Option<&'b str> {
     let host = host.strip_suffix('.').unwrap_or(host);
     if host.is_empty() || host.len() > MAX_NAME_OCTETS || !host.is_ascii() {
         return None;
+    }
+    // Names are usually lower case already: then there is nothing to copy.
+    if !host.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        return Some(host);
     }
     let normalized = &mut buf[..host.len()];
     normalized.copy_from_slice(host.as_bytes());

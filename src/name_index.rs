@@ -1,10 +1,13 @@
 //! The pin set's index from DNS host patterns to entries.
 //!
 //! A pin set may hold 100 000 entries, so the index does not keep a second copy of each
-//! pattern: its keys are keyed SipHash digests of (form, name), its values entry indexes, and
-//! the entry's own pattern confirms a hit. Two names whose digests collide (never seen in
-//! practice: the keys are random per set) are told apart the same way, the second one moving
-//! on to the next digest value, as in open addressing.
+//! pattern: its keys are derived from a keyed SipHash digest of the name and the pattern's
+//! form, its values entry indexes, and the entry's own pattern confirms a hit. Two keys that
+//! collide (never seen in practice: the SipHash keys are random per set) are told apart the
+//! same way, the second one moving on to the next key value, as in open addressing.
+//!
+//! A lookup hashes each suffix of the host once, whatever the number of forms it probes
+//! with that suffix, so its cost depends on the host, not on which forms the set holds.
 
 use std::collections::hash_map::{Entry, HashMap, RandomState};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
@@ -86,21 +89,38 @@ impl<S: BuildHasher> NameIndex<S> {
         }
     }
 
-    fn digest(&self, form: Form, name: &str) -> u64 {
-        self.keys.hash_one((form, name))
+    /// Whether any pattern of `form` is indexed.
+    pub(crate) fn has(&self, form: Form) -> bool {
+        self.forms[form as usize]
     }
 
-    /// The index of the entry of `patterns` whose pattern is `name` in `form`.
+    /// The digest of `name`, from which the key of each of its forms derives.
+    pub(crate) fn digest(&self, name: &str) -> u64 {
+        self.keys.hash_one(name)
+    }
+
+    /// The key of `form` for a name with `digest`: distinct forms give unrelated keys.
+    fn key(digest: u64, form: Form) -> u64 {
+        // The SplitMix64 finaliser, a bijection, over the digest with the form mixed in.
+        let mut key = digest ^ (form as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        key = (key ^ (key >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        key = (key ^ (key >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        key ^ (key >> 31)
+    }
+
+    /// The index of the entry of `patterns` whose pattern is `name` in `form`, given
+    /// `digest`, the [`digest`](Self::digest) of `name`.
     pub(crate) fn find<'p>(
         &self,
         patterns: impl Fn(usize) -> Option<&'p HostPattern>,
         form: Form,
         name: &str,
+        digest: u64,
     ) -> Option<usize> {
-        if !self.forms[form as usize] {
+        if !self.has(form) {
             return None;
         }
-        let mut key = self.digest(form, name);
+        let mut key = Self::key(digest, form);
         loop {
             let index = *self.slots.get(&key)?;
             if patterns(index).and_then(|pattern| form.name_of(pattern)) == Some(name) {
@@ -119,7 +139,7 @@ impl<S: BuildHasher> NameIndex<S> {
         name: &str,
         index: usize,
     ) -> bool {
-        let mut key = self.digest(form, name);
+        let mut key = Self::key(self.digest(name), form);
         loop {
             match self.slots.entry(key) {
                 Entry::Vacant(slot) => {
@@ -175,12 +195,13 @@ mod tests {
             assert!(index.insert(lookup, form, name, position));
         }
         assert!(!index.insert(lookup, Form::Exact, "b.example", 9));
-        assert_eq!(index.find(lookup, Form::Exact, "a.example"), Some(0));
-        assert_eq!(index.find(lookup, Form::OneLabel, "a.example"), Some(1));
-        assert_eq!(index.find(lookup, Form::AnyDepth, "a.example"), Some(2));
-        assert_eq!(index.find(lookup, Form::Exact, "b.example"), Some(3));
-        assert_eq!(index.find(lookup, Form::Exact, "c.example"), None);
-        assert_eq!(index.find(lookup, Form::OneLabel, "b.example"), None);
+        let find = |form, name| index.find(lookup, form, name, index.digest(name));
+        assert_eq!(find(Form::Exact, "a.example"), Some(0));
+        assert_eq!(find(Form::OneLabel, "a.example"), Some(1));
+        assert_eq!(find(Form::AnyDepth, "a.example"), Some(2));
+        assert_eq!(find(Form::Exact, "b.example"), Some(3));
+        assert_eq!(find(Form::Exact, "c.example"), None);
+        assert_eq!(find(Form::OneLabel, "b.example"), None);
     }
 
     #[test]
@@ -190,7 +211,15 @@ mod tests {
         let mut index = NameIndex::with_capacity(1);
         assert!(index.insert(lookup, Form::Exact, "a.example", 0));
         assert_eq!(index.forms, [true, false, false]);
-        assert_eq!(index.find(lookup, Form::AnyDepth, "a.example"), None);
+        let digest = index.digest("a.example");
+        assert_eq!(
+            index.find(lookup, Form::AnyDepth, "a.example", digest),
+            None
+        );
+        assert_eq!(
+            index.find(lookup, Form::Exact, "a.example", digest),
+            Some(0)
+        );
     }
 
     #[test]

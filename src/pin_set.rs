@@ -584,27 +584,42 @@ impl PinSet {
 
     /// Lookup for a name that is already lower-case ASCII without a trailing dot.
     pub(crate) fn lookup_normalized_dns(&self, name: &str) -> Option<&PinEntry> {
-        let find = |form, name| {
-            self.names
-                .find(|index| self.pattern(index), form, name)
+        let names = &self.names;
+        let find = |form, name, digest| {
+            names
+                .find(|index| self.pattern(index), form, name, digest)
                 .and_then(|index| self.entries.get(index))
         };
-        if let Some(entry) = find(Form::Exact, name) {
+        // Each suffix of the name is hashed once and probed with every form that applies.
+        let any_depth = names.has(Form::AnyDepth);
+        let name_digest = (names.has(Form::Exact) || any_depth).then(|| names.digest(name));
+        if let Some(entry) = name_digest.and_then(|digest| find(Form::Exact, name, digest)) {
             return Some(entry);
         }
-        if let Some((first, parent)) = name.split_once('.') {
-            if !first.is_empty() {
-                if let Some(entry) = find(Form::OneLabel, parent) {
-                    return Some(entry);
-                }
-            }
+        let parent = name.split_once('.').map(|(_, parent)| parent);
+        let parent_digest = parent
+            .filter(|_| names.has(Form::OneLabel) || any_depth)
+            .map(|parent| (parent, names.digest(parent)));
+        if let Some(entry) =
+            parent_digest.and_then(|(parent, digest)| find(Form::OneLabel, parent, digest))
+        {
+            return Some(entry);
         }
-        let mut candidate = name;
+        if !any_depth {
+            return None;
+        }
+        if let Some(entry) = name_digest.and_then(|digest| find(Form::AnyDepth, name, digest)) {
+            return Some(entry);
+        }
+        let (mut candidate, digest) = parent_digest?;
+        if let Some(entry) = find(Form::AnyDepth, candidate, digest) {
+            return Some(entry);
+        }
         loop {
-            if let Some(entry) = find(Form::AnyDepth, candidate) {
+            candidate = candidate.split_once('.')?.1;
+            if let Some(entry) = find(Form::AnyDepth, candidate, names.digest(candidate)) {
                 return Some(entry);
             }
-            candidate = candidate.split_once('.')?.1;
         }
     }
 

@@ -1,11 +1,12 @@
-//! Fixtures shared by the benches: a verified path per key type and pin sets matching it at a
-//! chosen position. Include with `#[path = "support/mod.rs"] mod support;`.
+//! Fixtures shared by the benches: a verified path per key type, pin sets matching it at a
+//! chosen position, and large pin sets. Include with `#[path = "support/mod.rs"] mod support;`.
 //!
 //! Not every bench uses every helper, hence the blanket allowance.
 #![allow(dead_code)]
 
 #[path = "../../tests/common/mod.rs"]
 pub mod common;
+pub mod fleet;
 
 use std::sync::Arc;
 
