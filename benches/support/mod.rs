@@ -1,5 +1,5 @@
 //! Fixtures shared by the benches: a verified path per key type, pin sets matching it at a
-//! chosen position, and large pin sets. Include with `#[path = "support/mod.rs"] mod support;`.
+//! chosen position, large pin sets and TLS over loopback. Include with `#[path = "support/mod.rs"] mod support;`.
 //!
 //! Not every bench uses every helper, hence the blanket allowance.
 #![allow(dead_code)]
@@ -7,6 +7,7 @@
 #[path = "../../tests/common/mod.rs"]
 pub mod common;
 pub mod fleet;
+pub mod loopback;
 
 use std::sync::Arc;
 
