@@ -1,78 +1,83 @@
 //! `PinningVerifier` against rustls's own `WebPkiServerVerifier` on the same chain, roots and
-//! `now`: the cost pinning adds to certificate verification on every full handshake.
+//! `now`: the cost pinning adds to certificate verification on every full handshake. Then
+//! wrap mode (`PinningVerifier::wrap`) against the verifier it wraps, here that same
+//! `WebPkiServerVerifier`.
 //!
-//! Run with `cargo bench --bench verify_server_cert`; compare the ratios within one run.
+//! Pins are scoped to any position, as `.pin()` makes them. In wrap mode a CA pin costs a
+//! second chain validation, the proof that the pinned CA signs the leaf's chain; the root,
+//! which the server does not send, is given with `with_ca_certificates`.
+//!
+//! Run with `cargo bench --bench verify_server_cert`; compare within one run.
+
+#[path = "support/mod.rs"]
+mod support;
 
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
-use rustls::pki_types::{ServerName, UnixTime};
-use rustls_pinning::{Pin, PinEntry, PinScope, PinSet, PinningVerifier};
+use rustls::pki_types::UnixTime;
+use rustls_pinning::{PinSet, PinningVerifier};
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
-use common::{Ca, KeyKind};
+use support::{server_name, Chain, Match, KEY_KINDS};
 
 fn verify_server_cert(c: &mut Criterion) {
     let provider = rustls_pinning::default_crypto_provider();
-    let root = Ca::root_with("Bench Root", KeyKind::EcdsaP256);
-    let intermediate = root.intermediate("Bench Intermediate");
-    let leaf = intermediate.leaf(&["bench.test"]);
-    let intermediates = [intermediate.cert_der().clone()];
-    let roots = root.root_store();
-    let name = ServerName::try_from("bench.test").expect("valid name");
+    let name = server_name();
     let now = UnixTime::now();
-
-    let webpki = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
-        .build()
-        .expect("webpki verifier");
-    let pinned_at = |pin: Pin, scope: PinScope| -> Arc<PinningVerifier> {
-        let pins = PinSet::builder()
-            .entry(
-                PinEntry::builder("bench.test".parse().expect("pattern"))
-                    .pin_at(pin, scope)
-                    .pin(Pin::spki_sha256([0; 32])),
-            )
-            .build()
-            .expect("pin set");
-        PinningVerifier::builder(roots.clone(), pins, provider.clone())
-            .build()
-            .expect("pinning verifier")
-    };
-    let leaf_pin = Pin::spki_of(&leaf.cert).expect("leaf pin");
-    let root_pin = Pin::from_spki(&root.spki_der().into());
-
-    let mut group = c.benchmark_group("verify_server_cert/ecdsa-p256");
-    let mut bench = |label: &str, verifier: &dyn ServerCertVerifier| {
-        group.bench_function(label, |b| {
-            b.iter(|| {
-                verifier
-                    .verify_server_cert(
-                        black_box(&leaf.cert),
-                        black_box(&intermediates),
-                        &name,
-                        &[],
-                        now,
-                    )
-                    .expect("accepted")
-            })
-        });
-    };
-    bench("webpki", webpki.as_ref());
-    bench(
-        "pinning, leaf pin",
-        pinned_at(leaf_pin, PinScope::Leaf).as_ref(),
-    );
-    bench(
-        "pinning, root pin",
-        pinned_at(root_pin, PinScope::Root).as_ref(),
-    );
+    let mut group = c.benchmark_group("verify_server_cert");
+    for (kind, kind_label) in KEY_KINDS {
+        let chain = Chain::new(kind);
+        let webpki: Arc<dyn ServerCertVerifier> =
+            WebPkiServerVerifier::builder_with_provider(chain.roots.clone(), provider.clone())
+                .build()
+                .expect("webpki verifier");
+        let wrapped = |position: Match| -> Arc<dyn ServerCertVerifier> {
+            let pins = PinSet::builder()
+                .entry(chain.entry(position))
+                .build()
+                .expect("pin set");
+            PinningVerifier::wrap(webpki.clone(), pins, provider.clone())
+                .with_ca_certificates([chain.root.cert_der().clone()])
+                .build()
+                .expect("wrapping verifier")
+        };
+        let mut verifiers: Vec<(String, Arc<dyn ServerCertVerifier>)> =
+            vec![("webpki".to_owned(), webpki.clone())];
+        for position in [Match::Leaf, Match::Intermediate, Match::Root] {
+            verifiers.push((
+                format!("pinning, {} pin", position.label()),
+                chain.verifier_matching(position, &provider),
+            ));
+        }
+        for position in [Match::Leaf, Match::Intermediate, Match::Root] {
+            verifiers.push((format!("wrap, {} pin", position.label()), wrapped(position)));
+        }
+        for (label, verifier) in verifiers {
+            let verify = || {
+                verifier.verify_server_cert(
+                    black_box(&chain.leaf.cert),
+                    black_box(&chain.intermediates),
+                    &name,
+                    &[],
+                    now,
+                )
+            };
+            verify().unwrap_or_else(|error| panic!("{kind_label} {label}: {error}"));
+            group.bench_function(format!("{kind_label}/{label}"), |b| b.iter(verify));
+        }
+    }
     group.finish();
 }
 
-criterion_group!(benches, verify_server_cert);
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = verify_server_cert
+}
 criterion_main!(benches);

@@ -6,6 +6,7 @@
 
 use pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
+use webpki::Cert;
 
 use crate::der;
 use crate::pin::{sha256, Pin, PinKind};
@@ -85,48 +86,88 @@ impl AnchorDigests {
     }
 }
 
-/// A certificate of a path: either its DER (a cheap borrowed handle) or a trust anchor's
-/// precomputed digests and subject.
+/// A certificate of a path: its DER (a cheap borrowed handle), the certificate as webpki
+/// parsed it, or a trust anchor's precomputed digests and subject.
 #[derive(Clone)]
 pub(crate) enum PathEntry<'a> {
     Der(CertificateDer<'a>),
+    /// From a path webpki verified: its SPKI is found without walking the DER.
+    Parsed(&'a Cert<'a>),
     Anchor {
         digests: &'a AnchorDigests,
         subject: &'a [u8],
     },
 }
 
+/// A digest computed on first use.
+#[derive(Clone, Copy)]
+enum Lazy {
+    NotYet,
+    Computed([u8; 32]),
+    /// The certificate does not parse: it matches no SPKI pin.
+    Unavailable,
+}
+
+impl<'a> PathEntry<'a> {
+    /// The certificate's DER; `None` for a trust anchor, which has none.
+    pub(crate) fn der(&self) -> Option<CertificateDer<'a>> {
+        match self {
+            Self::Der(der) => Some(der.clone()),
+            Self::Parsed(cert) => Some(cert.der()),
+            Self::Anchor { .. } => None,
+        }
+    }
+}
+
 /// Lazily computed digests of one certificate.
 struct Digests<'a> {
     entry: PathEntry<'a>,
-    spki: Option<Option<[u8; 32]>>,
-    certificate: Option<Option<[u8; 32]>>,
+    spki: Lazy,
+    certificate: Lazy,
 }
 
 impl<'a> Digests<'a> {
     fn new(entry: PathEntry<'a>) -> Self {
         Self {
             entry,
-            spki: None,
-            certificate: None,
+            spki: Lazy::NotYet,
+            certificate: Lazy::NotYet,
         }
     }
 
     fn matches(&mut self, pin: &Pin) -> bool {
-        let entry = &self.entry;
-        let digest = match (pin.kind(), entry) {
-            (PinKind::Spki, PathEntry::Anchor { digests, .. }) => Some(digests.spki),
-            (PinKind::Spki, PathEntry::Der(der)) => *self.spki.get_or_insert_with(|| {
-                der::certificate_fields(der.as_ref()).map(|fields| sha256(fields.spki))
-            }),
+        let wanted = pin.sha256();
+        match (pin.kind(), &self.entry) {
+            (PinKind::Spki, PathEntry::Anchor { digests, .. }) => digests.spki == *wanted,
             (PinKind::Certificate, PathEntry::Anchor { digests, .. }) => {
-                return digests.certificates.contains(pin.sha256());
+                digests.certificates.contains(wanted)
             }
-            (PinKind::Certificate, PathEntry::Der(der)) => *self
-                .certificate
-                .get_or_insert_with(|| Some(sha256(der.as_ref()))),
-        };
-        digest.as_ref() == Some(pin.sha256())
+            (PinKind::Spki, entry) => {
+                if let Lazy::NotYet = self.spki {
+                    let spki = match entry {
+                        PathEntry::Parsed(cert) => {
+                            let der = cert.der();
+                            der::spki_after_subject(der.as_ref(), cert.subject())
+                                .or_else(|| der::certificate_spki(der.as_ref()))
+                                .map(sha256)
+                        }
+                        _ => entry
+                            .der()
+                            .and_then(|der| der::certificate_spki(der.as_ref()).map(sha256)),
+                    };
+                    self.spki = spki.map_or(Lazy::Unavailable, Lazy::Computed);
+                }
+                matches!(&self.spki, Lazy::Computed(digest) if digest == wanted)
+            }
+            (PinKind::Certificate, entry) => {
+                if let Lazy::NotYet = self.certificate {
+                    self.certificate = entry.der().map_or(Lazy::Unavailable, |der| {
+                        Lazy::Computed(sha256(der.as_ref()))
+                    });
+                }
+                matches!(&self.certificate, Lazy::Computed(digest) if digest == wanted)
+            }
+        }
     }
 }
 

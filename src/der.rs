@@ -82,6 +82,80 @@ pub(crate) fn spki_parts(spki: &[u8]) -> Option<(&[u8], &[u8])> {
     (unused_bits == 0).then_some((algorithm.contents, key_bytes))
 }
 
+/// The tag, header length and contents length of the element `input` starts with, without
+/// checking that the contents are all there. Same length rules as [`split_element`].
+#[inline]
+fn header(input: &[u8]) -> Option<(u8, usize, usize)> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first_len, rest) = rest.split_first()?;
+    if first_len < 0x80 {
+        return Some((tag, 2, usize::from(first_len)));
+    }
+    let octets = usize::from(first_len & 0x7f);
+    if octets == 0 || octets > 4 {
+        return None;
+    }
+    let len = rest
+        .get(..octets)?
+        .iter()
+        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    Some((tag, 2 + octets, len))
+}
+
+/// The contents of the `tag` element `input` starts with.
+#[inline]
+fn contents_of(input: &[u8], tag: u8) -> Option<&[u8]> {
+    let (found, header_len, len) = header(input)?;
+    (found == tag).then_some(())?;
+    input.get(header_len..header_len.checked_add(len)?)
+}
+
+/// What follows the `tag` element `input` starts with.
+#[inline]
+fn skip(input: &[u8], tag: u8) -> Option<&[u8]> {
+    let (found, header_len, len) = header(input)?;
+    (found == tag).then_some(())?;
+    input.get(header_len.checked_add(len)?..)
+}
+
+/// The SubjectPublicKeyInfo of `der`, an X.509 certificate, including its SEQUENCE header:
+/// exactly the bytes an SPKI pin hashes. The same bytes as [`certificate_fields`] finds, by
+/// the shortest walk: the pin check's hot path runs it on every certificate it hashes.
+pub(crate) fn certificate_spki(der: &[u8]) -> Option<&[u8]> {
+    let certificate = contents_of(der, TAG_SEQUENCE)?;
+    let mut tbs = contents_of(certificate, TAG_SEQUENCE)?;
+    if tbs.first() == Some(&TAG_EXPLICIT_VERSION) {
+        tbs = skip(tbs, TAG_EXPLICIT_VERSION)?;
+    }
+    // serial, signature algorithm, issuer, validity, subject
+    for tag in [
+        TAG_INTEGER,
+        TAG_SEQUENCE,
+        TAG_SEQUENCE,
+        TAG_SEQUENCE,
+        TAG_SEQUENCE,
+    ] {
+        tbs = skip(tbs, tag)?;
+    }
+    let (tag, header_len, len) = header(tbs)?;
+    (tag == TAG_SEQUENCE).then_some(())?;
+    tbs.get(..header_len.checked_add(len)?)
+}
+
+/// The SubjectPublicKeyInfo (with its SEQUENCE header) of a certificate webpki parsed, given
+/// its DER and the subject webpki found in it: in a TBSCertificate the SPKI comes right after
+/// the subject, so it is one header away. `None` if `subject` is not a slice of `der` or no
+/// SEQUENCE follows it (callers then fall back to [`certificate_spki`]).
+pub(crate) fn spki_after_subject<'a>(der: &'a [u8], subject: &[u8]) -> Option<&'a [u8]> {
+    let start = (subject.as_ptr() as usize).checked_sub(der.as_ptr() as usize)?;
+    let rest = der.get(start.checked_add(subject.len())?..)?;
+    let (tag, header_len, len) = header(rest)?;
+    (tag == TAG_SEQUENCE).then_some(())?;
+    let spki = rest.get(..header_len.checked_add(len)?)?;
+    debug_assert_eq!(Some(spki), certificate_spki(der));
+    Some(spki)
+}
+
 /// The fields of an X.509 certificate that pinning and its messages use, borrowed from the DER.
 #[derive(Clone, Copy)]
 pub(crate) struct CertificateFields<'a> {
@@ -378,5 +452,60 @@ mod tests {
     fn rejects_non_certificates() {
         assert!(certificate_fields(b"").is_none());
         assert!(certificate_fields(&[0x30, 0x03, 0x02, 0x01, 0x00]).is_none());
+        assert!(certificate_spki(b"").is_none());
+        assert!(certificate_spki(&[0x30, 0x03, 0x02, 0x01, 0x00]).is_none());
+    }
+
+    /// A certificate-shaped DER: the fields before the SPKI are arbitrary, which is all the
+    /// walk looks at.
+    fn certificate(version: bool, spki: &[u8], truncate: usize) -> Vec<u8> {
+        fn element(tag: u8, contents: &[u8]) -> Vec<u8> {
+            let (mut header, len) = sequence_header(contents.len());
+            header[0] = tag;
+            [&header[..len], contents].concat()
+        }
+        let mut tbs = Vec::new();
+        if version {
+            tbs.extend(element(TAG_EXPLICIT_VERSION, &element(TAG_INTEGER, &[2])));
+        }
+        tbs.extend(element(TAG_INTEGER, &[0x01, 0x02]));
+        tbs.extend(element(TAG_SEQUENCE, &element(TAG_OID, &[0x2a])));
+        tbs.extend(element(TAG_SEQUENCE, &[]));
+        tbs.extend(element(
+            TAG_SEQUENCE,
+            &[
+                element(TAG_UTC_TIME, b"240229123456Z"),
+                element(TAG_UTC_TIME, b"340229123456Z"),
+            ]
+            .concat(),
+        ));
+        tbs.extend(element(TAG_SEQUENCE, &[0u8; 200]));
+        tbs.extend_from_slice(spki);
+        tbs.truncate(tbs.len() - truncate);
+        element(TAG_SEQUENCE, &element(TAG_SEQUENCE, &tbs))
+    }
+
+    #[test]
+    fn spki_after_subject_needs_a_subject_inside_the_der() {
+        let spki = [0x30, 0x01, 0xAB];
+        let der = certificate(true, &spki, 0);
+        let fields = certificate_fields(&der).unwrap();
+        assert_eq!(spki_after_subject(&der, fields.subject), Some(&spki[..]));
+        let elsewhere = fields.subject.to_vec();
+        assert_eq!(spki_after_subject(&der, &elsewhere), None);
+        assert_eq!(spki_after_subject(&der, &der[der.len()..]), None);
+    }
+
+    #[test]
+    fn certificate_spki_finds_what_certificate_fields_finds() {
+        let spki = [&[0x30, 0x81, 0x80][..], &[0xAB; 0x80]].concat();
+        for version in [false, true] {
+            let der = certificate(version, &spki, 0);
+            assert_eq!(certificate_spki(&der), Some(&spki[..]));
+            assert_eq!(certificate_fields(&der).unwrap().spki, &spki[..]);
+        }
+        let truncated = certificate(true, &spki, 1);
+        assert!(certificate_spki(&truncated).is_none());
+        assert!(certificate_fields(&truncated).is_none());
     }
 }

@@ -143,6 +143,7 @@ impl PathCertificate {
     /// hashes and allocates).
     pub(crate) fn describe(position: Position, entry: PathEntry<'_>) -> Self {
         match entry {
+            PathEntry::Parsed(cert) => Self::describe(position, PathEntry::Der(cert.der())),
             PathEntry::Der(der) => {
                 let fields = der::certificate_fields(der.as_ref());
                 Self {

@@ -44,10 +44,11 @@ pub struct HostPattern {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Rule {
-    Exact(String),
+    // Boxed rather than `String`: a pattern never grows, and a pin set may hold 100 000.
+    Exact(Box<str>),
     Ip(IpAddr),
-    OneLabel { suffix: String },
-    AnyDepth { suffix: String },
+    OneLabel { suffix: Box<str> },
+    AnyDepth { suffix: Box<str> },
 }
 
 /// The form of a [`HostPattern`].
@@ -150,12 +151,12 @@ impl HostPattern {
     /// `name` must already be normalised and valid.
     fn matches_dns_name(&self, name: &str) -> bool {
         match &self.rule {
-            Rule::Exact(exact) => name == exact,
+            Rule::Exact(exact) => name == &**exact,
             Rule::Ip(_) => false,
             Rule::OneLabel { suffix } => {
                 label_below(name, suffix).is_some_and(|prefix| !prefix.contains('.'))
             }
-            Rule::AnyDepth { suffix } => name == suffix || label_below(name, suffix).is_some(),
+            Rule::AnyDepth { suffix } => name == &**suffix || label_below(name, suffix).is_some(),
         }
     }
 }
@@ -211,7 +212,9 @@ impl FromStr for HostPattern {
             }
         }
 
-        let name = normalize_dns_name(name).map_err(|problem| problem.into_error(input))?;
+        let name = normalize_dns_name(name)
+            .map_err(|problem| problem.into_error(input))?
+            .into_boxed_str();
         let rule = match wildcard {
             None => Rule::Exact(name),
             Some(_) if !name.contains('.') => {
@@ -368,15 +371,19 @@ fn parse_ip_literal(text: &str) -> Option<IpAddr> {
 }
 
 /// Lower-cases an ASCII host name into `buf`, dropping one trailing dot,
-/// without allocating.
+/// without allocating; a name already in lower case is returned as it is.
 ///
 /// Returns `None` for empty, non-ASCII or over-long (more than 253 octets
 /// without the trailing dot) input. The characters and labels are not
 /// checked: this serves names rustls has already validated.
-pub(crate) fn normalize_host_into<'b>(host: &str, buf: &'b mut [u8; 256]) -> Option<&'b str> {
+pub(crate) fn normalize_host_into<'b>(host: &'b str, buf: &'b mut [u8; 256]) -> Option<&'b str> {
     let host = host.strip_suffix('.').unwrap_or(host);
     if host.is_empty() || host.len() > MAX_NAME_OCTETS || !host.is_ascii() {
         return None;
+    }
+    // Names are usually lower case already: then there is nothing to copy.
+    if !host.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        return Some(host);
     }
     let normalized = &mut buf[..host.len()];
     normalized.copy_from_slice(host.as_bytes());

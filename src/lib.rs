@@ -11,6 +11,10 @@
 
 #[cfg(feature = "dynamic")]
 pub mod bundle;
+// Hidden: for the benches only, see the module's documentation for why it is not public API.
+#[doc(hidden)]
+#[path = "bench_support.rs"]
+pub mod __bench;
 mod check;
 #[cfg(feature = "serde")]
 pub mod config;
@@ -23,6 +27,7 @@ mod host_pattern;
 mod hpkp_header;
 #[cfg(feature = "serde")]
 mod hpkp_report;
+mod name_index;
 mod pin;
 mod pin_set;
 #[cfg(feature = "dynamic")]

@@ -8,6 +8,7 @@ use pki_types::UnixTime;
 
 use crate::date::Date;
 use crate::host_pattern::{canonical_host, CanonicalHost, HostPattern};
+use crate::name_index::{Form, NameIndex};
 use crate::pin::{Pin, PinKind};
 
 /// Which certificates of the verified path a pin may match.
@@ -625,10 +626,9 @@ fn dedup(pins: Vec<ScopedPin>) -> Box<[ScopedPin]> {
 #[derive(Clone, Debug)]
 pub struct PinSet {
     entries: Vec<PinEntry>,
-    exact: HashMap<Box<str>, usize>,
+    /// DNS patterns, each stored once, in its entry.
+    names: NameIndex,
     ips: HashMap<IpAddr, usize>,
-    one_label: HashMap<Box<str>, usize>,
-    any_depth: HashMap<Box<str>, usize>,
     global_deny: Box<[ScopedPin]>,
     unpinned_hosts: UnpinnedHostPolicy,
 }
@@ -667,26 +667,47 @@ impl PinSet {
 
     /// Lookup for a name that is already lower-case ASCII without a trailing dot.
     pub(crate) fn lookup_normalized_dns(&self, name: &str) -> Option<&PinEntry> {
-        if let Some(&index) = self.exact.get(name) {
-            return self.entries.get(index);
+        let names = &self.names;
+        let find = |form, name, digest| {
+            names
+                .find(|index| self.pattern(index), form, name, digest)
+                .and_then(|index| self.entries.get(index))
+        };
+        // Each suffix of the name is hashed once and probed with every form that applies.
+        let any_depth = names.has(Form::AnyDepth);
+        let name_digest = (names.has(Form::Exact) || any_depth).then(|| names.digest(name));
+        if let Some(entry) = name_digest.and_then(|digest| find(Form::Exact, name, digest)) {
+            return Some(entry);
         }
-        if let Some((first, parent)) = name.split_once('.') {
-            if !first.is_empty() {
-                if let Some(&index) = self.one_label.get(parent) {
-                    return self.entries.get(index);
-                }
-            }
+        let parent = name.split_once('.').map(|(_, parent)| parent);
+        let parent_digest = parent
+            .filter(|_| names.has(Form::OneLabel) || any_depth)
+            .map(|parent| (parent, names.digest(parent)));
+        if let Some(entry) =
+            parent_digest.and_then(|(parent, digest)| find(Form::OneLabel, parent, digest))
+        {
+            return Some(entry);
         }
-        if self.any_depth.is_empty() {
+        if !any_depth {
             return None;
         }
-        let mut candidate = name;
-        loop {
-            if let Some(&index) = self.any_depth.get(candidate) {
-                return self.entries.get(index);
-            }
-            candidate = candidate.split_once('.')?.1;
+        if let Some(entry) = name_digest.and_then(|digest| find(Form::AnyDepth, name, digest)) {
+            return Some(entry);
         }
+        let (mut candidate, digest) = parent_digest?;
+        if let Some(entry) = find(Form::AnyDepth, candidate, digest) {
+            return Some(entry);
+        }
+        loop {
+            candidate = candidate.split_once('.')?.1;
+            if let Some(entry) = find(Form::AnyDepth, candidate, names.digest(candidate)) {
+                return Some(entry);
+            }
+        }
+    }
+
+    fn pattern(&self, index: usize) -> Option<&HostPattern> {
+        self.entries.get(index).map(|entry| &entry.pattern)
     }
 
     pub(crate) fn lookup_ip(&self, ip: IpAddr) -> Option<&PinEntry> {
@@ -860,10 +881,8 @@ impl PinSetBuilder {
         let global_deny = dedup(self.global_deny);
         let mut set = PinSet {
             entries: Vec::with_capacity(self.entries.len()),
-            exact: HashMap::new(),
+            names: NameIndex::with_capacity(self.entries.len()),
             ips: HashMap::new(),
-            one_label: HashMap::new(),
-            any_depth: HashMap::new(),
             global_deny,
             unpinned_hosts: self.unpinned_hosts,
         };
@@ -873,12 +892,14 @@ impl PinSetBuilder {
             let pattern = &entry.pattern;
             let fresh = if let Some(ip) = pattern.ip() {
                 set.ips.insert(ip, index).is_none()
-            } else if let Some(name) = pattern.exact_name() {
-                set.exact.insert(name.into(), index).is_none()
-            } else if let Some(suffix) = pattern.one_label_suffix() {
-                set.one_label.insert(suffix.into(), index).is_none()
-            } else if let Some(suffix) = pattern.any_depth_suffix() {
-                set.any_depth.insert(suffix.into(), index).is_none()
+            } else if let Some((form, name)) = Form::of(pattern) {
+                let entries = &set.entries;
+                set.names.insert(
+                    |index| entries.get(index).map(|entry| &entry.pattern),
+                    form,
+                    name,
+                    index,
+                )
             } else {
                 true
             };
@@ -889,6 +910,8 @@ impl PinSetBuilder {
             }
             set.entries.push(entry);
         }
+        set.names.shrink_to_fit();
+        set.ips.shrink_to_fit();
         Ok(set)
     }
 }

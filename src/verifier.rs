@@ -167,6 +167,10 @@ impl PinningVerifier {
     pub fn pins(&self) -> &PinSet {
         &self.pins
     }
+
+    pub(crate) fn trust(&self) -> &Trust {
+        &self.trust
+    }
 }
 
 /// The entry, if any, that governs a connection.
@@ -330,12 +334,21 @@ impl Search {
 
 impl WebPkiTrust {
     fn anchor_digests(&self, anchor: &pki_types::TrustAnchor<'_>) -> Cow<'_, AnchorDigests> {
-        // webpki hands back a reference into the slice we passed, so identity finds the
-        // precomputed digests without hashing on the hot path.
-        self.roots
-            .roots
-            .iter()
-            .position(|candidate| core::ptr::eq(candidate, anchor))
+        // webpki hands back a reference into the slice we passed, so its address gives the
+        // index of the precomputed digests in constant time, whatever the size of the store,
+        // and identity confirms it.
+        let roots = &self.roots.roots;
+        let offset = (anchor as *const pki_types::TrustAnchor<'_> as usize)
+            .checked_sub(roots.as_ptr() as usize);
+        let size = core::mem::size_of::<pki_types::TrustAnchor<'_>>();
+        offset
+            .filter(|offset| offset % size == 0)
+            .map(|offset| offset / size)
+            .filter(|&index| {
+                roots
+                    .get(index)
+                    .is_some_and(|candidate| core::ptr::eq(candidate, anchor))
+            })
             .and_then(|index| self.anchors.get(index))
             .map_or_else(
                 || {
@@ -354,10 +367,10 @@ impl WebPkiTrust {
         path: &'p VerifiedPath<'p>,
         anchor: &'p AnchorDigests,
     ) -> impl Iterator<Item = (Position, PathEntry<'p>)> {
-        core::iter::once((Position::Leaf, PathEntry::Der(path.end_entity().der())))
+        core::iter::once((Position::Leaf, PathEntry::Parsed(path.end_entity())))
             .chain(
                 path.intermediate_certificates()
-                    .map(|cert| (Position::Intermediate, PathEntry::Der(cert.der()))),
+                    .map(|cert| (Position::Intermediate, PathEntry::Parsed(cert))),
             )
             .chain(core::iter::once((
                 Position::Root,
@@ -378,6 +391,13 @@ impl WebPkiTrust {
             )
             .chain(anchor.certificate.clone())
             .collect()
+    }
+
+    /// The pin check proper on one path webpki verified: the hot path, run inside webpki's
+    /// path search.
+    pub(crate) fn path_verdict(&self, policy: &Policy<'_>, path: &VerifiedPath<'_>) -> Verdict {
+        let anchor = self.anchor_digests(path.anchor());
+        check_path(policy, self.path_entries(path, &anchor))
     }
 
     fn verify(
@@ -402,14 +422,16 @@ impl WebPkiTrust {
             RefCell::default();
         let check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
             search.valid_path_seen.set(true);
-            let anchor = self.anchor_digests(path.anchor());
-            let verdict = check_path(&policy, self.path_entries(path, &anchor));
+            let verdict = self.path_verdict(&policy, path);
             if let Verdict::Accepted { backup } = verdict {
                 if reporter.is_some() && (keep_accepted_path || backup.is_some()) {
+                    let anchor = self.anchor_digests(path.anchor());
                     *accepted.borrow_mut() = (backup, Self::path_der(path, &anchor));
                 }
                 return Ok(());
             }
+            // Failure only: describe the path for the error message.
+            let anchor = self.anchor_digests(path.anchor());
             let certificates = self
                 .path_entries(path, &anchor)
                 .map(|(position, entry)| PathCertificate::describe(position, entry))

@@ -228,6 +228,7 @@ impl Wrapped {
             path.iter()
                 .filter_map(|(_, entry)| match entry {
                     PathEntry::Der(der) => Some(der.clone().into_owned()),
+                    PathEntry::Parsed(cert) => Some(cert.der().into_owned()),
                     PathEntry::Anchor { .. } => None,
                 })
                 .collect()

@@ -1,0 +1,62 @@
+//! Entry points for this crate's own benchmarks (`benches/`). Hidden, and not part of the API:
+//! no semver promise covers them.
+//!
+//! The benches need to time the pin check apart from webpki's chain validation. That is not
+//! offered as a public API on purpose: a function that checks pins against "a path" is only
+//! sound when that path is the one webpki verified, and a public one would invite passing the
+//! chain the server presented, which is the bypass this crate exists to prevent. It would also
+//! tie the public API to rustls-webpki's `VerifiedPath` and its release cycle.
+
+use pki_types::{ServerName, UnixTime};
+use webpki::VerifiedPath;
+
+use crate::check::Verdict;
+use crate::pin_set::PinEntry;
+use crate::verifier::{policy_for, resolve, PinningVerifier, Trust};
+
+/// What a WebPKI-mode [`PinningVerifier`] adds to chain validation for one verified path:
+/// the pin set lookup for `server_name` and the pin check of `path`, exactly as
+/// `verify_server_cert` runs them. `Some(true)` when the path is accepted (or no pin applies),
+/// `Some(false)` when it is not, `None` for a verifier not in WebPKI mode.
+///
+/// `path` must come from `verify_for_usage` given the very root store (the same
+/// `Arc<RootCertStore>`) the verifier was built with, or the trust anchor's precomputed
+/// digests are not found and its key is hashed again.
+pub fn check_verified_path(
+    verifier: &PinningVerifier,
+    server_name: &ServerName<'_>,
+    path: &VerifiedPath<'_>,
+    now: UnixTime,
+) -> Option<bool> {
+    let Trust::WebPki(trust) = verifier.trust() else {
+        return None;
+    };
+    let pins = verifier.pins();
+    let resolution = resolve(pins, server_name, now);
+    let policy = policy_for(pins, resolution.entry());
+    if policy.is_empty() {
+        return Some(true);
+    }
+    Some(matches!(
+        trust.path_verdict(&policy, path),
+        Verdict::Accepted { .. }
+    ))
+}
+
+/// The pin check alone: `path` (see [`check_verified_path`]) against `entry`, an entry of the
+/// verifier's pin set already looked up (`None`: only the pins denied everywhere apply).
+/// Expiry is not looked at. `None` for a verifier not in WebPKI mode.
+pub fn check_entry(
+    verifier: &PinningVerifier,
+    entry: Option<&PinEntry>,
+    path: &VerifiedPath<'_>,
+) -> Option<bool> {
+    let Trust::WebPki(trust) = verifier.trust() else {
+        return None;
+    };
+    let policy = policy_for(verifier.pins(), entry);
+    Some(matches!(
+        trust.path_verdict(&policy, path),
+        Verdict::Accepted { .. }
+    ))
+}
