@@ -10,6 +10,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod check;
+mod client_policy;
+mod client_verifier;
 pub mod danger;
 mod date;
 mod der;
@@ -26,8 +28,13 @@ use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 
+pub use client_policy::{
+    ClientIdentity, ClientIdentityError, ClientPinEntry, ClientPinEntryBuilder, ClientPinPolicy,
+    ClientPinPolicyBuilder, ClientPolicyError, UnpinnedClientPolicy,
+};
+pub use client_verifier::{ClientCertVerifierBuilder, PinningClientCertVerifier};
 pub use date::{Date, DateError};
-pub use error::{PathCertificate, PinningError, VerifierBuilderError};
+pub use error::{ClientPinningError, PathCertificate, PinningError, VerifierBuilderError};
 pub use ext::BuilderPinningExt;
 pub use host_pattern::{HostPattern, HostPatternError, HostPatternKind};
 pub use pin::{Pin, PinError, PinKind};
