@@ -357,6 +357,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn alt_names_reads_dns_and_uri_names_in_order() {
+        let mut params = rcgen::CertificateParams::new(vec!["a.example".to_owned()]).unwrap();
+        params
+            .subject_alt_names
+            .push(rcgen::SanType::IpAddress([127, 0, 0, 1].into()));
+        params.subject_alt_names.push(rcgen::SanType::URI(
+            "spiffe://td/workload".try_into().unwrap(),
+        ));
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let names: Vec<_> = alt_names(cert.der()).collect();
+        assert_eq!(
+            names,
+            [
+                AltName::Dns(b"a.example"),
+                AltName::Uri(b"spiffe://td/workload")
+            ]
+        );
+
+        let bare = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        let cert = bare.self_signed(&key).unwrap();
+        assert_eq!(alt_names(cert.der()).count(), 0);
+        assert_eq!(alt_names(&[]).count(), 0);
+        assert_eq!(alt_names(&cert.der()[..40]).count(), 0);
+    }
+
+    #[test]
     fn sequence_header_matches_der_length_forms() {
         assert_eq!(sequence_header(0x10), ([0x30, 0x10, 0, 0, 0, 0], 2));
         assert_eq!(sequence_header(0x7f), ([0x30, 0x7f, 0, 0, 0, 0], 2));

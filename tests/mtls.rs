@@ -251,6 +251,44 @@ fn a_certificate_claiming_the_pinned_identity_with_another_key_is_rejected() {
 }
 
 #[test]
+fn a_pinned_certificate_sent_along_with_an_impostor_chain_does_not_count() {
+    for (name, provider) in providers() {
+        let pki = Pki::new();
+        let impostor = workload(&pki.intermediate, &[BILLING], &[]);
+        let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| b);
+        // The impostor appends the genuine (public) billing certificate to its chain.
+        let stuffed = ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_root_certificates(pki.root.root_store())
+            .with_client_auth_cert(
+                vec![
+                    impostor.cert.clone(),
+                    pki.intermediate.cert_der().clone(),
+                    pki.billing.cert.clone(),
+                ],
+                impostor.private_key(),
+            )
+            .unwrap();
+        let (client, server) = handshake(server, Arc::new(stuffed));
+        assert_refusal_alert(client, name);
+        let error = server.unwrap_err();
+        match client_pinning_error(&error) {
+            ClientPinningError::NoPinMatched { verified_paths, .. } => {
+                for path in verified_paths {
+                    assert!(
+                        path.iter()
+                            .all(|cert| cert.spki_pin() != spki_pin(&pki.billing)),
+                        "[{name}] the appended certificate is not on a verified path"
+                    );
+                }
+            }
+            other => panic!("[{name}] unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn every_pinned_identity_a_certificate_names_must_be_satisfied() {
     for (name, provider) in providers() {
         let pki = Pki::new();
