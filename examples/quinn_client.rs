@@ -41,17 +41,21 @@ fn serve(config: rustls::ServerConfig) -> DemoResult<Endpoint> {
     Ok(endpoint)
 }
 
-async fn request(client: &Endpoint, addr: SocketAddr) -> Result<String, ConnectionError> {
-    let connection = client
-        .connect(addr, HOST)
-        .map_err(|_| ConnectionError::LocallyClosed)?
-        .await?;
+/// Sends one message; the outer error is a local failure, the inner one the connection's.
+async fn request(
+    client: &Endpoint,
+    addr: SocketAddr,
+) -> DemoResult<Result<String, ConnectionError>> {
+    let connection = match client.connect(addr, HOST)?.await {
+        Ok(connection) => connection,
+        Err(error) => return Ok(Err(error)),
+    };
     let (mut send, mut recv) = connection.open_bi().await?;
-    let _ = send.write_all(b"hi").await;
-    let _ = send.finish();
-    let reply = recv.read_to_end(1024).await.unwrap_or_default();
+    send.write_all(b"hi").await?;
+    send.finish()?;
+    let reply = recv.read_to_end(1024).await?;
     connection.close(0u32.into(), b"done");
-    Ok(String::from_utf8_lossy(&reply).into_owned())
+    Ok(Ok(String::from_utf8_lossy(&reply).into_owned()))
 }
 
 fn main() -> DemoResult<()> {
@@ -76,9 +80,9 @@ fn main() -> DemoResult<()> {
             QuicClientConfig::try_from(tls)?,
         )));
 
-        let reply = request(&client, genuine.local_addr()?).await?;
+        let reply = request(&client, genuine.local_addr()?).await??;
         println!("pinned server answered: {reply}");
-        match request(&client, impostor.local_addr()?).await {
+        match request(&client, impostor.local_addr()?).await? {
             Err(ConnectionError::TransportError(error))
                 if error.reason.contains("certificate pinning failure") =>
             {

@@ -33,7 +33,7 @@ use crate::webpki_error::pki_error;
 /// certificate by the shared CA is still refused unless its key is the pinned one.
 ///
 /// Client authentication is mandatory unless
-/// [`allow_unauthenticated`](ClientCertVerifierBuilder::allow_unauthenticated) is called;
+/// [`allow_unauthenticated`](PinningClientCertVerifierBuilder::allow_unauthenticated) is called;
 /// without a certificate the handshake fails in rustls with
 /// `Error::NoCertificatesPresented`. A pin failure is `CertificateError::Other` carrying a
 /// [`ClientPinningError`]; chain failures are the errors rustls's `WebPkiClientVerifier`
@@ -85,8 +85,8 @@ impl PinningClientCertVerifier {
         roots: Arc<RootCertStore>,
         policy: ClientPinPolicy,
         provider: Arc<CryptoProvider>,
-    ) -> ClientCertVerifierBuilder {
-        ClientCertVerifierBuilder {
+    ) -> PinningClientCertVerifierBuilder {
+        PinningClientCertVerifierBuilder {
             roots,
             policy,
             provider,
@@ -322,9 +322,9 @@ impl fmt::Debug for PinningClientCertVerifier {
 }
 
 /// Builds a [`PinningClientCertVerifier`]. Revocation options mirror rustls's
-/// `ClientCertVerifierBuilder` and default the same way.
+/// `ClientCertVerifierBuilder` (of `WebPkiClientVerifier`) and default the same way.
 #[must_use]
-pub struct ClientCertVerifierBuilder {
+pub struct PinningClientCertVerifierBuilder {
     roots: Arc<RootCertStore>,
     policy: ClientPinPolicy,
     provider: Arc<CryptoProvider>,
@@ -334,9 +334,9 @@ pub struct ClientCertVerifierBuilder {
     mandatory: bool,
 }
 
-impl fmt::Debug for ClientCertVerifierBuilder {
+impl fmt::Debug for PinningClientCertVerifierBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientCertVerifierBuilder")
+        f.debug_struct("PinningClientCertVerifierBuilder")
             .field("roots", &self.roots.len())
             .field("entries", &self.policy.len())
             .field("crls", &self.crls.len())
@@ -345,7 +345,7 @@ impl fmt::Debug for ClientCertVerifierBuilder {
     }
 }
 
-impl ClientCertVerifierBuilder {
+impl PinningClientCertVerifierBuilder {
     /// Gives the whole certificates of (some of) the client-CA roots, so that certificate
     /// pins can match a root. Every certificate must be an anchor of the root store.
     ///

@@ -32,7 +32,7 @@ pub use client_policy::{
     ClientIdentity, ClientIdentityError, ClientPinEntry, ClientPinEntryBuilder, ClientPinPolicy,
     ClientPinPolicyBuilder, ClientPolicyError, UnpinnedClientPolicy,
 };
-pub use client_verifier::{ClientCertVerifierBuilder, PinningClientCertVerifier};
+pub use client_verifier::{PinningClientCertVerifier, PinningClientCertVerifierBuilder};
 pub use date::{Date, DateError};
 pub use error::{ClientPinningError, PathCertificate, PinningError, VerifierBuilderError};
 pub use ext::BuilderPinningExt;

@@ -67,8 +67,8 @@ impl Pki {
         policy: ClientPinPolicy,
         provider: &Arc<CryptoProvider>,
         configure: impl FnOnce(
-            rustls_pinning::ClientCertVerifierBuilder,
-        ) -> rustls_pinning::ClientCertVerifierBuilder,
+            rustls_pinning::PinningClientCertVerifierBuilder,
+        ) -> rustls_pinning::PinningClientCertVerifierBuilder,
     ) -> Arc<ServerConfig> {
         let verifier = configure(PinningClientCertVerifier::builder(
             self.root.root_store(),

@@ -4,7 +4,7 @@
 //! `rustls::Error` a client library wrapped.
 //!
 //! Include with `mod support;` next to `mod common;`.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code)]
 
 use std::error::Error as StdError;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -17,7 +17,6 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pinning::{BuilderPinningExt, Pin, PinEntry, PinSet, PinningError, PinningVerifier};
 use tokio::sync::oneshot;
