@@ -209,6 +209,71 @@ impl CertificateFields<'_> {
     }
 }
 
+const TAG_OCTET_STRING: u8 = 0x04;
+const TAG_BOOLEAN: u8 = 0x01;
+const TAG_EXPLICIT_EXTENSIONS: u8 = 0xa3;
+const TAG_DNS_NAME: u8 = 0x82;
+const TAG_URI: u8 = 0x86;
+/// id-ce-subjectAltName, 2.5.29.17.
+const OID_SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+
+/// A subjectAltName entry that can name a client: the two kinds client pins are keyed by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AltName<'a> {
+    /// A dNSName, as the certificate spells it.
+    Dns(&'a [u8]),
+    /// A uniformResourceIdentifier, such as a SPIFFE ID.
+    Uri(&'a [u8]),
+}
+
+/// The DNS and URI subjectAltNames of `der`, an X.509 certificate, in certificate order. A
+/// certificate without the extension, or one this reader cannot follow, has none.
+pub(crate) fn alt_names(der: &[u8]) -> impl Iterator<Item = AltName<'_>> + Clone {
+    let mut names = alt_name_sequence(der).unwrap_or(&[]);
+    core::iter::from_fn(move || loop {
+        let (element, rest) = split_element(names)?;
+        names = rest;
+        match element.tag {
+            TAG_DNS_NAME => return Some(AltName::Dns(element.contents)),
+            TAG_URI => return Some(AltName::Uri(element.contents)),
+            _ => {}
+        }
+    })
+}
+
+/// The contents of the subjectAltName extension's GeneralNames SEQUENCE.
+fn alt_name_sequence(der: &[u8]) -> Option<&[u8]> {
+    let (certificate, _) = expect_element(der, TAG_SEQUENCE)?;
+    let (tbs, _) = expect_element(certificate.contents, TAG_SEQUENCE)?;
+    let mut rest = tbs.contents;
+    // Skip everything up to the optional [3] extensions: version, serial, signature, issuer,
+    // validity, subject, SPKI and the optional unique identifiers.
+    let extensions = loop {
+        let (element, remaining) = split_element(rest)?;
+        if element.tag == TAG_EXPLICIT_EXTENSIONS {
+            break element;
+        }
+        rest = remaining;
+    };
+    let (extensions, _) = expect_element(extensions.contents, TAG_SEQUENCE)?;
+    let mut rest = extensions.contents;
+    while !rest.is_empty() {
+        let (extension, remaining) = expect_element(rest, TAG_SEQUENCE)?;
+        rest = remaining;
+        let (oid, mut fields) = expect_element(extension.contents, TAG_OID)?;
+        if oid.contents != OID_SUBJECT_ALT_NAME {
+            continue;
+        }
+        if fields.first() == Some(&TAG_BOOLEAN) {
+            fields = split_element(fields)?.1;
+        }
+        let (value, _) = expect_element(fields, TAG_OCTET_STRING)?;
+        let (names, _) = expect_element(value.contents, TAG_SEQUENCE)?;
+        return Some(names.contents);
+    }
+    None
+}
+
 /// The DER header of a SEQUENCE holding `len` bytes, for re-wrapping a trust anchor's SPKI
 /// (webpki stores it without its header).
 pub(crate) fn sequence_header(len: usize) -> ([u8; 6], usize) {
@@ -383,6 +448,33 @@ fn format_attribute(attribute: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alt_names_reads_dns_and_uri_names_in_order() {
+        let mut params = rcgen::CertificateParams::new(vec!["a.example".to_owned()]).unwrap();
+        params
+            .subject_alt_names
+            .push(rcgen::SanType::IpAddress([127, 0, 0, 1].into()));
+        params.subject_alt_names.push(rcgen::SanType::URI(
+            "spiffe://td/workload".try_into().unwrap(),
+        ));
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let names: Vec<_> = alt_names(cert.der()).collect();
+        assert_eq!(
+            names,
+            [
+                AltName::Dns(b"a.example"),
+                AltName::Uri(b"spiffe://td/workload")
+            ]
+        );
+
+        let bare = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        let cert = bare.self_signed(&key).unwrap();
+        assert_eq!(alt_names(cert.der()).count(), 0);
+        assert_eq!(alt_names(&[]).count(), 0);
+        assert_eq!(alt_names(&cert.der()[..40]).count(), 0);
+    }
 
     #[test]
     fn sequence_header_matches_der_length_forms() {

@@ -5,6 +5,7 @@ use core::fmt;
 use pki_types::UnixTime;
 
 use crate::check::PathEntry;
+use crate::client_policy::ClientIdentity;
 use crate::date::format_rfc3339;
 use crate::der;
 use crate::host_pattern::HostPattern;
@@ -326,6 +327,150 @@ impl fmt::Debug for PinningError {
 
 impl std::error::Error for PinningError {}
 
+/// Why a [`PinningClientCertVerifier`](crate::PinningClientCertVerifier) refused a client
+/// whose certificate chain was otherwise valid.
+///
+/// It reaches the server as
+/// `rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(..)))` (the client
+/// sees a `bad_certificate` alert) and can be downcast back with
+/// [`ClientPinningError::from_rustls`]. Like [`PinningError`], its message lists the verified
+/// path as `sha256/...: subject` lines next to the configured pins, and `Debug` prints the
+/// same text as `Display`.
+///
+/// ```
+/// use rustls_pinning::ClientPinningError;
+///
+/// fn log_refusal(error: &rustls::Error) {
+///     if let Some(pinning) = ClientPinningError::from_rustls(error) {
+///         eprintln!("refused a client: {pinning}");
+///     }
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClientPinningError {
+    /// The verified path lacked every allowed pin of an entry that applies to the client.
+    NoPinMatched {
+        /// The identity of the entry that was not satisfied.
+        identity: ClientIdentity,
+        /// That entry's allowed pins.
+        allowed: Vec<ScopedPin>,
+        /// The verified paths that were tried, each leaf first.
+        verified_paths: Vec<Vec<PathCertificate>>,
+    },
+    /// A certificate of the verified path matched a deny pin.
+    DeniedPinMatched {
+        /// The entry whose deny list matched, or `None` for a pin denied everywhere.
+        identity: Option<ClientIdentity>,
+        /// The deny pin that matched.
+        denied: ScopedPin,
+        /// The certificate that matched it.
+        certificate: PathCertificate,
+        /// The verified paths that were tried, each leaf first.
+        verified_paths: Vec<Vec<PathCertificate>>,
+    },
+    /// No entry applies to the client and the policy rejects unpinned clients.
+    ClientNotPinned {
+        /// The DNS and URI identities the client certificate states.
+        presented: Vec<ClientIdentity>,
+    },
+}
+
+impl ClientPinningError {
+    /// The client pinning error inside a `rustls::Error`, if that is what it carries.
+    ///
+    /// ```
+    /// use rustls_pinning::ClientPinningError;
+    /// let error = rustls::Error::NoCertificatesPresented;
+    /// assert!(ClientPinningError::from_rustls(&error).is_none());
+    /// ```
+    pub fn from_rustls(error: &rustls::Error) -> Option<&Self> {
+        match error {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other)) => {
+                other.0.downcast_ref::<Self>()
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn into_rustls(self) -> rustls::Error {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+            std::sync::Arc::new(self),
+        )))
+    }
+}
+
+impl fmt::Display for ClientPinningError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoPinMatched {
+                identity,
+                allowed,
+                verified_paths,
+            } => {
+                writeln!(
+                    f,
+                    "client certificate pinning failure for {identity}: no certificate of the \
+                     verified path matches a pinned key"
+                )?;
+                write_paths(f, verified_paths, any_certificate_pin(allowed))?;
+                write!(f, "  pinned for {identity}:")?;
+                for pin in allowed {
+                    write!(f, "\n    {pin}")?;
+                }
+                Ok(())
+            }
+            Self::DeniedPinMatched {
+                identity,
+                denied,
+                certificate,
+                verified_paths,
+            } => {
+                let list = match identity {
+                    Some(identity) => format!("the entry for {identity}"),
+                    None => String::from("the global deny list"),
+                };
+                writeln!(
+                    f,
+                    "client certificate pinning failure: the {} certificate \"{}\" matches deny \
+                     pin {denied} of {list}",
+                    certificate.position, certificate.subject
+                )?;
+                write_paths(
+                    f,
+                    verified_paths,
+                    denied.pin().kind() == PinKind::Certificate,
+                )
+            }
+            Self::ClientNotPinned { presented } => {
+                write!(
+                    f,
+                    "client certificate pinning failure: no policy entry applies to this client \
+                     and unpinned clients are rejected; the certificate names "
+                )?;
+                if presented.is_empty() {
+                    return f.write_str("no DNS or URI identity");
+                }
+                for (index, identity) in presented.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{identity}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ClientPinningError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for ClientPinningError {}
+
 /// Why a [`PinningVerifier`](crate::PinningVerifier) could not be built.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -371,6 +516,20 @@ pub enum VerifierBuilderError {
         /// The pin.
         pin: Pin,
     },
+    /// A certificate pin of a client policy is scoped to the root, but the verifier was given
+    /// no root certificates: trust anchors carry only a key and a name, so it could never
+    /// match.
+    #[error(
+        "{} has certificate pin {pin} scoped to the root, but no root certificates were given \
+         (use with_root_certificates, or pin the root's key with an SPKI pin)",
+        describe_client_owner(.identity)
+    )]
+    ClientCertificatePinOnRootWithoutRootCertificates {
+        /// The client entry, or `None` for the global deny list.
+        identity: Option<ClientIdentity>,
+        /// The pin.
+        pin: Pin,
+    },
     /// The pin set uses something a pins-only verifier cannot honour without a CA.
     #[error("entry \"{pattern}\" cannot be used without a certificate authority: {reason}")]
     UnsupportedInPinsOnlyMode {
@@ -379,6 +538,13 @@ pub enum VerifierBuilderError {
         /// What is wrong with it.
         reason: &'static str,
     },
+}
+
+fn describe_client_owner(identity: &Option<ClientIdentity>) -> String {
+    match identity {
+        Some(identity) => format!("the client entry for {identity}"),
+        None => String::from("the global deny list"),
+    }
 }
 
 fn describe_owner(pattern: &Option<HostPattern>) -> String {

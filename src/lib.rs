@@ -16,6 +16,8 @@ pub mod bundle;
 #[path = "bench_support.rs"]
 pub mod __bench;
 mod check;
+mod client_policy;
+mod client_verifier;
 #[cfg(feature = "serde")]
 pub mod config;
 pub mod danger;
@@ -44,8 +46,13 @@ use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 
+pub use client_policy::{
+    ClientIdentity, ClientIdentityError, ClientPinEntry, ClientPinEntryBuilder, ClientPinPolicy,
+    ClientPinPolicyBuilder, ClientPolicyError, UnpinnedClientPolicy,
+};
+pub use client_verifier::{PinningClientCertVerifier, PinningClientCertVerifierBuilder};
 pub use date::{Date, DateError};
-pub use error::{PathCertificate, PinningError, VerifierBuilderError};
+pub use error::{ClientPinningError, PathCertificate, PinningError, VerifierBuilderError};
 pub use ext::BuilderPinningExt;
 pub use host_pattern::{HostPattern, HostPatternError, HostPatternKind};
 pub use hpkp_header::{HpkpError, HpkpPolicy};

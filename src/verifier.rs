@@ -73,14 +73,30 @@ pub(crate) enum Trust {
 }
 
 pub(crate) struct WebPkiTrust {
-    roots: Arc<RootCertStore>,
+    pub(crate) roots: Arc<RootCertStore>,
     /// Parallel to `roots.roots`.
     anchors: Vec<AnchorDigests>,
     crls: Vec<CertRevocationList<'static>>,
-    revocation_check_depth: RevocationCheckDepth,
-    unknown_revocation_policy: UnknownStatusPolicy,
-    revocation_expiration_policy: ExpirationPolicy,
-    supported: WebPkiSupportedAlgorithms,
+    revocation: RevocationSettings,
+    pub(crate) supported: WebPkiSupportedAlgorithms,
+}
+
+/// The revocation options both WebPKI builders share, defaulting as rustls's do.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RevocationSettings {
+    pub(crate) check_depth: RevocationCheckDepth,
+    pub(crate) unknown_status: UnknownStatusPolicy,
+    pub(crate) expiration: ExpirationPolicy,
+}
+
+impl Default for RevocationSettings {
+    fn default() -> Self {
+        Self {
+            check_depth: RevocationCheckDepth::Chain,
+            unknown_status: UnknownStatusPolicy::Deny,
+            expiration: ExpirationPolicy::Ignore,
+        }
+    }
 }
 
 impl PinningVerifier {
@@ -110,9 +126,7 @@ impl PinningVerifier {
             supported: provider.signature_verification_algorithms,
             root_certificates: Vec::new(),
             crls: Vec::new(),
-            revocation_check_depth: RevocationCheckDepth::Chain,
-            unknown_revocation_policy: UnknownStatusPolicy::Deny,
-            revocation_expiration_policy: ExpirationPolicy::Ignore,
+            revocation: RevocationSettings::default(),
             reporting: None,
         }
     }
@@ -242,7 +256,7 @@ pub(crate) fn policy_for<'a>(pins: &'a PinSet, entry: Option<&'a PinEntry>) -> P
 }
 
 /// The shape of webpki's `verify_path` hook.
-type PathCallback<'a> = dyn Fn(&VerifiedPath<'_>) -> Result<(), webpki::Error> + 'a;
+pub(crate) type PathCallback<'a> = dyn Fn(&VerifiedPath<'_>) -> Result<(), webpki::Error> + 'a;
 
 /// A verified path that failed the pin check, kept for the error message.
 pub(crate) struct RejectedPath {
@@ -333,7 +347,117 @@ impl Search {
 }
 
 impl WebPkiTrust {
-    fn anchor_digests(&self, anchor: &pki_types::TrustAnchor<'_>) -> Cow<'_, AnchorDigests> {
+    /// Validates the roots, root certificates and CRLs and precomputes the trust anchors'
+    /// digests.
+    pub(crate) fn new(
+        roots: Arc<RootCertStore>,
+        root_certificates: &[CertificateDer<'static>],
+        crls: &[CertificateRevocationListDer<'static>],
+        revocation: RevocationSettings,
+        supported: WebPkiSupportedAlgorithms,
+    ) -> Result<Self, VerifierBuilderError> {
+        if roots.is_empty() {
+            return Err(VerifierBuilderError::NoRootAnchors);
+        }
+        let mut anchors: Vec<AnchorDigests> = roots
+            .roots
+            .iter()
+            .map(|anchor| AnchorDigests {
+                spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
+                certificates: Vec::new(),
+                certificate: None,
+            })
+            .collect();
+        for (index, certificate) in root_certificates.iter().enumerate() {
+            let parsed = webpki::anchor_from_trusted_cert(certificate).map_err(|error| {
+                VerifierBuilderError::InvalidRootCertificate {
+                    index,
+                    reason: error.to_string(),
+                }
+            })?;
+            let digest = crate::pin::sha256(certificate.as_ref());
+            let mut found = false;
+            for (anchor, digests) in roots.roots.iter().zip(anchors.iter_mut()) {
+                if anchor.subject == parsed.subject
+                    && anchor.subject_public_key_info == parsed.subject_public_key_info
+                {
+                    if !digests.certificates.contains(&digest) {
+                        digests.certificates.push(digest);
+                    }
+                    digests
+                        .certificate
+                        .get_or_insert_with(|| certificate.clone());
+                    found = true;
+                }
+            }
+            if !found {
+                return Err(VerifierBuilderError::RootCertificateNotInStore {
+                    index,
+                    subject: der::format_name(&parsed.subject),
+                });
+            }
+        }
+        let crls = crls
+            .iter()
+            .enumerate()
+            .map(|(index, der)| {
+                webpki::OwnedCertRevocationList::from_der(der.as_ref())
+                    .map(CertRevocationList::from)
+                    .map_err(|error| VerifierBuilderError::InvalidCrl {
+                        index,
+                        reason: error.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            roots,
+            anchors,
+            crls,
+            revocation,
+            supported,
+        })
+    }
+
+    /// Runs webpki's path search for `end_entity` with `usage`, handing each fully verified
+    /// candidate path to `verify_path`.
+    pub(crate) fn verify_for_usage<'p>(
+        &'p self,
+        end_entity: &'p EndEntityCert<'p>,
+        intermediates: &'p [CertificateDer<'p>],
+        now: UnixTime,
+        usage: KeyUsage,
+        verify_path: Option<&PathCallback<'_>>,
+    ) -> Result<(), webpki::Error> {
+        let crl_refs = self.crls.iter().collect::<Vec<_>>();
+        let revocation = match crl_refs.is_empty() {
+            true => None,
+            false => webpki::RevocationOptionsBuilder::new(&crl_refs)
+                .ok()
+                .map(|builder| {
+                    builder
+                        .with_depth(self.revocation.check_depth)
+                        .with_status_policy(self.revocation.unknown_status)
+                        .with_expiration_policy(self.revocation.expiration)
+                        .build()
+                }),
+        };
+        end_entity
+            .verify_for_usage(
+                self.supported.all,
+                &self.roots.roots,
+                intermediates,
+                now,
+                usage,
+                revocation,
+                verify_path,
+            )
+            .map(|_| ())
+    }
+
+    pub(crate) fn anchor_digests(
+        &self,
+        anchor: &pki_types::TrustAnchor<'_>,
+    ) -> Cow<'_, AnchorDigests> {
         // webpki hands back a reference into the slice we passed, so its address gives the
         // index of the precomputed digests in constant time, whatever the size of the store,
         // and identity confirms it.
@@ -362,7 +486,7 @@ impl WebPkiTrust {
             )
     }
 
-    fn path_entries<'p>(
+    pub(crate) fn path_entries<'p>(
         &self,
         path: &'p VerifiedPath<'p>,
         anchor: &'p AnchorDigests,
@@ -446,31 +570,16 @@ impl WebPkiTrust {
             Err(webpki::Error::UnknownIssuer)
         };
 
-        let crl_refs = self.crls.iter().collect::<Vec<_>>();
-        let revocation = match crl_refs.is_empty() {
-            true => None,
-            false => webpki::RevocationOptionsBuilder::new(&crl_refs)
-                .ok()
-                .map(|builder| {
-                    builder
-                        .with_depth(self.revocation_check_depth)
-                        .with_status_policy(self.unknown_revocation_policy)
-                        .with_expiration_policy(self.revocation_expiration_policy)
-                        .build()
-                }),
-        };
         let verify_path: Option<&PathCallback<'_>> = if policy.is_empty() && !keep_accepted_path {
             None
         } else {
             Some(&check)
         };
-        let result = cert.verify_for_usage(
-            self.supported.all,
-            &self.roots.roots,
+        let result = self.verify_for_usage(
+            &cert,
             intermediates,
             now,
             KeyUsage::server_auth(),
-            revocation,
             verify_path,
         );
         let pinned_path_found = match result {
@@ -673,9 +782,7 @@ pub struct PinningVerifierBuilder {
     supported: WebPkiSupportedAlgorithms,
     root_certificates: Vec<CertificateDer<'static>>,
     crls: Vec<CertificateRevocationListDer<'static>>,
-    revocation_check_depth: RevocationCheckDepth,
-    unknown_revocation_policy: UnknownStatusPolicy,
-    revocation_expiration_policy: ExpirationPolicy,
+    revocation: RevocationSettings,
     reporting: Option<Reporting>,
 }
 
@@ -758,7 +865,7 @@ impl PinningVerifierBuilder {
     /// # Ok(()) }
     /// ```
     pub fn only_check_end_entity_revocation(mut self) -> Self {
-        self.revocation_check_depth = RevocationCheckDepth::EndEntity;
+        self.revocation.check_depth = RevocationCheckDepth::EndEntity;
         self
     }
 
@@ -774,7 +881,7 @@ impl PinningVerifierBuilder {
     /// # Ok(()) }
     /// ```
     pub fn allow_unknown_revocation_status(mut self) -> Self {
-        self.unknown_revocation_policy = UnknownStatusPolicy::Allow;
+        self.revocation.unknown_status = UnknownStatusPolicy::Allow;
         self
     }
 
@@ -790,7 +897,7 @@ impl PinningVerifierBuilder {
     /// # Ok(()) }
     /// ```
     pub fn enforce_revocation_expiration(mut self) -> Self {
-        self.revocation_expiration_policy = ExpirationPolicy::Enforce;
+        self.revocation.expiration = ExpirationPolicy::Enforce;
         self
     }
 
@@ -811,10 +918,7 @@ impl PinningVerifierBuilder {
     /// missing from the store, or a certificate pin scoped to the root without root
     /// certificates.
     pub fn build(self) -> Result<Arc<PinningVerifier>, VerifierBuilderError> {
-        if self.roots.is_empty() {
-            return Err(VerifierBuilderError::NoRootAnchors);
-        }
-        if self.root_certificates.is_empty() {
+        if self.root_certificates.is_empty() && !self.roots.is_empty() {
             if let Some((pattern, scoped)) = self.pins.root_certificate_pin() {
                 return Err(
                     VerifierBuilderError::CertificatePinOnRootWithoutRootCertificates {
@@ -824,69 +928,16 @@ impl PinningVerifierBuilder {
                 );
             }
         }
-        let mut anchors: Vec<AnchorDigests> = self
-            .roots
-            .roots
-            .iter()
-            .map(|anchor| AnchorDigests {
-                spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
-                certificates: Vec::new(),
-                certificate: None,
-            })
-            .collect();
-        for (index, certificate) in self.root_certificates.iter().enumerate() {
-            let parsed = webpki::anchor_from_trusted_cert(certificate).map_err(|error| {
-                VerifierBuilderError::InvalidRootCertificate {
-                    index,
-                    reason: error.to_string(),
-                }
-            })?;
-            let digest = crate::pin::sha256(certificate.as_ref());
-            let mut found = false;
-            for (anchor, digests) in self.roots.roots.iter().zip(anchors.iter_mut()) {
-                if anchor.subject == parsed.subject
-                    && anchor.subject_public_key_info == parsed.subject_public_key_info
-                {
-                    if !digests.certificates.contains(&digest) {
-                        digests.certificates.push(digest);
-                    }
-                    digests
-                        .certificate
-                        .get_or_insert_with(|| certificate.clone());
-                    found = true;
-                }
-            }
-            if !found {
-                return Err(VerifierBuilderError::RootCertificateNotInStore {
-                    index,
-                    subject: der::format_name(&parsed.subject),
-                });
-            }
-        }
-        let crls = self
-            .crls
-            .iter()
-            .enumerate()
-            .map(|(index, der)| {
-                webpki::OwnedCertRevocationList::from_der(der.as_ref())
-                    .map(CertRevocationList::from)
-                    .map_err(|error| VerifierBuilderError::InvalidCrl {
-                        index,
-                        reason: error.to_string(),
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let trust = WebPkiTrust::new(
+            self.roots,
+            &self.root_certificates,
+            &self.crls,
+            self.revocation,
+            self.supported,
+        )?;
         Ok(PinningVerifier::from_parts(
             self.pins,
-            Trust::WebPki(WebPkiTrust {
-                roots: self.roots,
-                anchors,
-                crls,
-                revocation_check_depth: self.revocation_check_depth,
-                unknown_revocation_policy: self.unknown_revocation_policy,
-                revocation_expiration_policy: self.revocation_expiration_policy,
-                supported: self.supported,
-            }),
+            Trust::WebPki(trust),
             self.reporting,
         ))
     }

@@ -278,6 +278,7 @@ impl Ca {
             common_name,
             dns_names,
             ip_addresses,
+            uris,
             key,
             not_before,
             not_after,
@@ -303,6 +304,13 @@ impl Ca {
                 )
             })
             .chain(ip_addresses.iter().copied().map(SanType::IpAddress))
+            .chain(uris.iter().map(|uri| {
+                SanType::URI(
+                    uri.as_str()
+                        .try_into()
+                        .unwrap_or_else(|e| panic!("URI SAN {uri:?}: {e}")),
+                )
+            }))
             .collect();
         params.not_before = asn1_time!(not_before);
         params.not_after = asn1_time!(not_after);
@@ -463,6 +471,8 @@ pub struct LeafOptions {
     pub dns_names: Vec<String>,
     /// IP subjectAltNames.
     pub ip_addresses: Vec<IpAddr>,
+    /// URI subjectAltNames (for example SPIFFE IDs of client workloads).
+    pub uris: Vec<String>,
     /// The leaf's key; a fresh ECDSA P-256 key by default.
     pub key: KeySpec,
     /// Start of validity; default one day ago.
@@ -485,6 +495,7 @@ impl LeafOptions {
             common_name: None,
             dns_names: dns_names.iter().map(|s| (*s).to_owned()).collect(),
             ip_addresses: Vec::new(),
+            uris: Vec::new(),
             key: KeySpec::default(),
             not_before: now_plus(-(DAY.as_secs() as i64)),
             not_after: now_plus(90 * DAY.as_secs() as i64),
@@ -503,6 +514,12 @@ impl LeafOptions {
     /// Adds an IP address SAN.
     pub fn ip(mut self, ip: impl Into<IpAddr>) -> Self {
         self.ip_addresses.push(ip.into());
+        self
+    }
+
+    /// Adds a URI SAN, such as a SPIFFE ID.
+    pub fn uri(mut self, uri: &str) -> Self {
+        self.uris.push(uri.to_owned());
         self
     }
 

@@ -1,0 +1,508 @@
+//! `PinningClientCertVerifier`: WebPKI client-certificate validation, then client pins keyed by
+//! the client's identity, for servers doing mutual TLS.
+
+use core::cell::RefCell;
+use core::fmt;
+use std::sync::Arc;
+
+use pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::CryptoProvider;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, Error, RootCertStore, SignatureScheme};
+use webpki::{
+    EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth, UnknownStatusPolicy,
+    VerifiedPath,
+};
+
+use crate::check::{check_path, Policy, Verdict};
+use crate::client_policy::{ClientIdentity, ClientPinEntry, ClientPinPolicy, UnpinnedClientPolicy};
+use crate::der;
+use crate::error::{ClientPinningError, PathCertificate, VerifierBuilderError};
+use crate::pin_set::EnforcementMode;
+use crate::verifier::{RevocationSettings, WebPkiTrust};
+use crate::webpki_error::pki_error;
+
+/// A rustls client certificate verifier for servers: WebPKI validation of the client's chain
+/// against the client-CA roots (with optional CRLs), then the client pins of a
+/// [`ClientPinPolicy`], matched against the **verified** path only.
+///
+/// Install it with rustls's own (safe) `with_client_cert_verifier`. The policy is keyed by
+/// who the client is, not by a host name: the DNS and URI subjectAltNames of its certificate
+/// (for example a SPIFFE ID) select the entries whose pins must match, so a workload issued a
+/// certificate by the shared CA is still refused unless its key is the pinned one.
+///
+/// Client authentication is mandatory unless
+/// [`allow_unauthenticated`](PinningClientCertVerifierBuilder::allow_unauthenticated) is called;
+/// without a certificate the handshake fails in rustls with
+/// `Error::NoCertificatesPresented`. A pin failure is `CertificateError::Other` carrying a
+/// [`ClientPinningError`]; chain failures are the errors rustls's `WebPkiClientVerifier`
+/// returns.
+///
+/// ```
+/// use std::sync::Arc;
+/// use rustls_pinning::{ClientPinEntry, ClientPinPolicy, PinningClientCertVerifier};
+/// # fn demo(client_ca_roots: Arc<rustls::RootCertStore>,
+/// #         chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+/// #         key: rustls::pki_types::PrivateKeyDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
+/// let provider = rustls_pinning::default_crypto_provider();
+/// let policy = ClientPinPolicy::builder()
+///     .entry(ClientPinEntry::builder("spiffe://prod.example/ns/billing".parse()?)
+///         .pin("sha256/r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=".parse()?)
+///         .pin("sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=".parse()?))
+///     .build()?;
+/// let verifier = PinningClientCertVerifier::builder(client_ca_roots, policy, provider.clone()).build()?;
+/// let config = rustls::ServerConfig::builder_with_provider(provider)
+///     .with_safe_default_protocol_versions()?
+///     .with_client_cert_verifier(verifier)
+///     .with_single_cert(chain, key)?;
+/// # Ok(()) }
+/// ```
+pub struct PinningClientCertVerifier {
+    policy: ClientPinPolicy,
+    trust: WebPkiTrust,
+    root_hints: Vec<DistinguishedName>,
+    mandatory: bool,
+}
+
+impl PinningClientCertVerifier {
+    /// Starts a verifier that validates client certificates against `roots` (the client-CA
+    /// roots), then enforces `policy`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier, VerifierBuilderError};
+    /// let result = PinningClientCertVerifier::builder(
+    ///     Arc::new(rustls::RootCertStore::empty()),
+    ///     ClientPinPolicy::builder().build()?,
+    ///     rustls_pinning::default_crypto_provider(),
+    /// )
+    /// .build();
+    /// assert!(matches!(result, Err(VerifierBuilderError::NoRootAnchors)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder(
+        roots: Arc<RootCertStore>,
+        policy: ClientPinPolicy,
+        provider: Arc<CryptoProvider>,
+    ) -> PinningClientCertVerifierBuilder {
+        PinningClientCertVerifierBuilder {
+            roots,
+            policy,
+            provider,
+            root_certificates: Vec::new(),
+            crls: Vec::new(),
+            revocation: RevocationSettings::default(),
+            mandatory: true,
+        }
+    }
+
+    /// The policy this verifier enforces.
+    ///
+    /// ```
+    /// # use rustls_pinning::PinningClientCertVerifier;
+    /// # fn demo(verifier: &PinningClientCertVerifier) {
+    /// println!("{} client identities pinned", verifier.policy().len());
+    /// # }
+    /// ```
+    pub fn policy(&self) -> &ClientPinPolicy {
+        &self.policy
+    }
+
+    /// The entries that apply to a client whose leaf is `leaf`: every entry one of its
+    /// subjectAltNames selects, or else the any-client entry. Empty means "unpinned".
+    fn applicable_entries<'a>(
+        &'a self,
+        leaf: &'a [u8],
+    ) -> impl Iterator<Item = &'a ClientPinEntry> + Clone + 'a {
+        let named = der::alt_names(leaf).filter_map(|name| self.policy.entry_for(name));
+        let fallback = match named.clone().next() {
+            Some(_) => None,
+            None => self.policy.any_client_entry(),
+        };
+        named.chain(fallback)
+    }
+}
+
+/// A verified path that failed the client pin check, kept for the error message.
+struct RejectedPath {
+    certificates: Vec<PathCertificate>,
+    /// The entry that failed, `None` for the global deny list.
+    identity: Option<ClientIdentity>,
+    allowed: Vec<crate::pin_set::ScopedPin>,
+    verdict: Verdict,
+}
+
+/// The most paths a failure message lists.
+const MAX_REPORTED_PATHS: usize = 8;
+
+impl PinningClientCertVerifier {
+    /// The verdict on one verified path: `None` if it is acceptable, else the entry that
+    /// refused it (`None` inside for the global deny list) and why.
+    fn judge_path<'a>(
+        &self,
+        entries: impl Iterator<Item = &'a ClientPinEntry>,
+        path: &VerifiedPath<'_>,
+    ) -> Option<(Option<&'a ClientPinEntry>, Verdict)> {
+        let anchor = self.trust.anchor_digests(path.anchor());
+        let global = self.policy.globally_denied_pins();
+        let mut any_entry = false;
+        for entry in entries {
+            any_entry = true;
+            let policy = Policy {
+                allowed: entry.allowed_pins(),
+                primary_count: entry.allowed_pins().len(),
+                denied: entry.denied_pins(),
+                denied_everywhere: global,
+            };
+            match check_path(&policy, self.trust.path_entries(path, &anchor)) {
+                Verdict::Accepted { .. } => {}
+                verdict @ Verdict::Denied {
+                    everywhere: true, ..
+                } => return Some((None, verdict)),
+                _ if entry.mode() == EnforcementMode::ReportOnly => {}
+                verdict => return Some((Some(entry), verdict)),
+            }
+        }
+        if !any_entry && !global.is_empty() {
+            let policy = Policy {
+                allowed: &[],
+                primary_count: 0,
+                denied: &[],
+                denied_everywhere: global,
+            };
+            let verdict = check_path(&policy, self.trust.path_entries(path, &anchor));
+            if !matches!(verdict, Verdict::Accepted { .. }) {
+                return Some((None, verdict));
+            }
+        }
+        None
+    }
+
+    fn describe_path(&self, path: &VerifiedPath<'_>) -> Vec<PathCertificate> {
+        let anchor = self.trust.anchor_digests(path.anchor());
+        self.trust
+            .path_entries(path, &anchor)
+            .map(|(position, entry)| PathCertificate::describe(position, entry))
+            .collect()
+    }
+}
+
+fn into_error(rejected: Vec<RejectedPath>) -> ClientPinningError {
+    let verified_paths = || {
+        rejected
+            .iter()
+            .map(|path| path.certificates.clone())
+            .collect::<Vec<_>>()
+    };
+    let denied = rejected.iter().find_map(|path| match path.verdict {
+        Verdict::Denied { pin, index, .. } => Some((
+            path.identity.clone(),
+            pin,
+            path.certificates.get(index).cloned(),
+        )),
+        _ => None,
+    });
+    if let Some((identity, denied, Some(certificate))) = denied {
+        return ClientPinningError::DeniedPinMatched {
+            identity,
+            denied,
+            certificate,
+            verified_paths: verified_paths(),
+        };
+    }
+    match rejected.first() {
+        Some(first) => ClientPinningError::NoPinMatched {
+            identity: first.identity.clone().unwrap_or(ClientIdentity::Any),
+            allowed: first.allowed.clone(),
+            verified_paths: verified_paths(),
+        },
+        None => ClientPinningError::ClientNotPinned {
+            presented: Vec::new(),
+        },
+    }
+}
+
+impl ClientCertVerifier for PinningClientCertVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.mandatory
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.root_hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        let cert = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
+        let entries = self.applicable_entries(end_entity.as_ref());
+        let unpinned = entries.clone().next().is_none();
+        let rejected = RefCell::new(Vec::new());
+        let valid_path_seen = core::cell::Cell::new(false);
+        let check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
+            valid_path_seen.set(true);
+            let Some((entry, verdict)) = self.judge_path(entries.clone(), path) else {
+                return Ok(());
+            };
+            let mut rejected = rejected.borrow_mut();
+            if rejected.len() < MAX_REPORTED_PATHS {
+                rejected.push(RejectedPath {
+                    certificates: self.describe_path(path),
+                    identity: entry.map(|entry| entry.identity().clone()),
+                    allowed: entry.map_or_else(Vec::new, |entry| entry.allowed_pins().to_vec()),
+                    verdict,
+                });
+            }
+            // Any error makes webpki try the next candidate path; `valid_path_seen` tells a
+            // pin refusal apart from a genuine chain failure.
+            Err(webpki::Error::UnknownIssuer)
+        };
+        let result = self.trust.verify_for_usage(
+            &cert,
+            intermediates,
+            now,
+            KeyUsage::client_auth(),
+            Some(&check),
+        );
+        match result {
+            Ok(()) => {}
+            Err(_) if valid_path_seen.get() => {
+                return Err(into_error(rejected.into_inner()).into_rustls());
+            }
+            Err(error) => return Err(pki_error(error)),
+        }
+        if unpinned && self.policy.unpinned_client_policy() == UnpinnedClientPolicy::Reject {
+            return Err(ClientPinningError::ClientNotPinned {
+                presented: der::alt_names(end_entity.as_ref())
+                    .map(ClientIdentity::describe)
+                    .collect(),
+            }
+            .into_rustls());
+        }
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.trust.supported)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.trust.supported)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.trust.supported.supported_schemes()
+    }
+}
+
+impl fmt::Debug for PinningClientCertVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PinningClientCertVerifier")
+            .field("roots", &self.trust.roots.len())
+            .field("entries", &self.policy.len())
+            .field("mandatory", &self.mandatory)
+            .finish()
+    }
+}
+
+/// Builds a [`PinningClientCertVerifier`]. Revocation options mirror rustls's
+/// `ClientCertVerifierBuilder` (of `WebPkiClientVerifier`) and default the same way.
+#[must_use]
+pub struct PinningClientCertVerifierBuilder {
+    roots: Arc<RootCertStore>,
+    policy: ClientPinPolicy,
+    provider: Arc<CryptoProvider>,
+    root_certificates: Vec<CertificateDer<'static>>,
+    crls: Vec<CertificateRevocationListDer<'static>>,
+    revocation: RevocationSettings,
+    mandatory: bool,
+}
+
+impl fmt::Debug for PinningClientCertVerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PinningClientCertVerifierBuilder")
+            .field("roots", &self.roots.len())
+            .field("entries", &self.policy.len())
+            .field("crls", &self.crls.len())
+            .field("mandatory", &self.mandatory)
+            .finish()
+    }
+}
+
+impl PinningClientCertVerifierBuilder {
+    /// Gives the whole certificates of (some of) the client-CA roots, so that certificate
+    /// pins can match a root. Every certificate must be an anchor of the root store.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls::pki_types::CertificateDer;
+    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # fn demo(root: CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut roots = rustls::RootCertStore::empty();
+    /// roots.add(root.clone())?;
+    /// let verifier = PinningClientCertVerifier::builder(Arc::new(roots), ClientPinPolicy::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .with_root_certificates([root])
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_root_certificates(
+        mut self,
+        certificates: impl IntoIterator<Item = CertificateDer<'static>>,
+    ) -> Self {
+        self.root_certificates.extend(certificates);
+        self
+    }
+
+    /// Checks revocation against these CRLs (by default for every certificate of the chain,
+    /// with unknown status rejected, as rustls does).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls::pki_types::CertificateRevocationListDer;
+    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>, crl: CertificateRevocationListDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .with_crls([crl])
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_crls(
+        mut self,
+        crls: impl IntoIterator<Item = CertificateRevocationListDer<'static>>,
+    ) -> Self {
+        self.crls.extend(crls);
+        self
+    }
+
+    /// Checks revocation of the client's leaf only, not of the intermediates.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .only_check_end_entity_revocation();
+    /// # Ok(()) }
+    /// ```
+    pub fn only_check_end_entity_revocation(mut self) -> Self {
+        self.revocation.check_depth = RevocationCheckDepth::EndEntity;
+        self
+    }
+
+    /// Accepts certificates whose revocation status no CRL covers.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .allow_unknown_revocation_status();
+    /// # Ok(()) }
+    /// ```
+    pub fn allow_unknown_revocation_status(mut self) -> Self {
+        self.revocation.unknown_status = UnknownStatusPolicy::Allow;
+        self
+    }
+
+    /// Rejects a CRL whose `nextUpdate` has passed.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .enforce_revocation_expiration();
+    /// # Ok(()) }
+    /// ```
+    pub fn enforce_revocation_expiration(mut self) -> Self {
+        self.revocation.expiration = ExpirationPolicy::Enforce;
+        self
+    }
+
+    /// Lets clients without a certificate through (the application must then tell
+    /// authenticated and anonymous connections apart). A client that does present a
+    /// certificate is still validated and pinned.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls::server::danger::ClientCertVerifier;
+    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .allow_unauthenticated()
+    ///     .build()?;
+    /// assert!(!verifier.client_auth_mandatory());
+    /// # Ok(()) }
+    /// ```
+    pub fn allow_unauthenticated(mut self) -> Self {
+        self.mandatory = false;
+        self
+    }
+
+    /// Validates the configuration and precomputes the trust anchors' digests.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    ///         rustls_pinning::default_crypto_provider())
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// An empty root store, a CRL or root certificate that does not parse, a root certificate
+    /// missing from the store, or a certificate pin scoped to the root without root
+    /// certificates.
+    pub fn build(self) -> Result<Arc<PinningClientCertVerifier>, VerifierBuilderError> {
+        if self.root_certificates.is_empty() && !self.roots.is_empty() {
+            if let Some((identity, scoped)) = self.policy.root_certificate_pin() {
+                return Err(
+                    VerifierBuilderError::ClientCertificatePinOnRootWithoutRootCertificates {
+                        identity: identity.cloned(),
+                        pin: scoped.pin(),
+                    },
+                );
+            }
+        }
+        let root_hints = self.roots.subjects();
+        let trust = WebPkiTrust::new(
+            self.roots,
+            &self.root_certificates,
+            &self.crls,
+            self.revocation,
+            self.provider.signature_verification_algorithms,
+        )?;
+        Ok(Arc::new(PinningClientCertVerifier {
+            policy: self.policy,
+            trust,
+            root_hints,
+            mandatory: self.mandatory,
+        }))
+    }
+}
