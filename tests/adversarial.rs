@@ -458,8 +458,10 @@ fn decoy_intermediates_exhaust_the_path_search_budget_and_fail_closed() {
                 int_node(&int),
                 root_node(pki.root.cert_der()),
             ]]),
-            // Wrap mode proves at most eight candidates: the genuine intermediate and seven
+            // Wrap mode tries at most eight candidates: the genuine intermediate and seven
             // decoys (a decoy as the sole anchor does not sign the leaf, so is not listed).
+            // The configured roots come after the sixty decoys and are never tried: the cap
+            // bounds the work a server can cause, at the price of a shorter error message.
             no_pin(&[&[leaf_node(&pki.leaf.cert), int_node(&int)]]),
         );
     }
