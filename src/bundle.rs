@@ -38,7 +38,7 @@ use rustls::SignatureScheme;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, ConfigFormat};
-use crate::date::{format_rfc3339, parse_rfc3339_utc};
+use crate::date::{format_rfc3339, parse_rfc3339_utc, LAST_WRITABLE_SECOND};
 use crate::der;
 use crate::pin::Pin;
 use crate::pin_set::PinSet;
@@ -522,13 +522,23 @@ fn parse_body(body: &[u8], signed_by: Pin, now: UnixTime) -> Result<PinBundle, B
 /// ```
 ///
 /// # Errors
-/// Only if the policy cannot be written as JSON, which does not happen for valid sets.
+/// [`ConfigError::NotExpressible`] when `issued_at`, `expires_at` or an entry's expiry is
+/// after 9999-12-31T23:59:59Z, which the bundle's RFC 3339 times cannot write.
 pub fn body(
     pins: &PinSet,
     version: u64,
     issued_at: UnixTime,
     expires_at: UnixTime,
 ) -> Result<Vec<u8>, ConfigError> {
+    for (field, time) in [("issued_at", issued_at), ("expires_at", expires_at)] {
+        if time.as_secs() > LAST_WRITABLE_SECOND {
+            return Err(ConfigError::NotExpressible {
+                target: "a pin bundle",
+                subject: String::from(field),
+                reason: "it is after 9999-12-31T23:59:59Z, the last time a bundle can name",
+            });
+        }
+    }
     let policy = crate::config::to_string(pins, ConfigFormat::Json)?;
     let indented = policy.trim_end().replace('\n', "\n  ");
     Ok(format!(

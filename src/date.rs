@@ -10,6 +10,11 @@ const SECONDS_PER_DAY: u64 = 86_400;
 const MIN_YEAR: u32 = 1970;
 const MAX_YEAR: u32 = 9999;
 
+/// The last instant that RFC 3339 text, with its four-digit years, can name:
+/// 9999-12-31T23:59:59Z. Policy files and bundles cannot express a later one.
+#[cfg_attr(not(feature = "serde"), allow(dead_code))]
+pub(crate) const LAST_WRITABLE_SECOND: u64 = 253_402_300_799;
+
 /// A calendar date in UTC (proleptic Gregorian calendar), between
 /// 1970-01-01 and 9999-12-31 inclusive.
 ///
@@ -437,6 +442,19 @@ mod tests {
             }
             previous = Some(date);
         }
+    }
+
+    #[test]
+    fn the_last_writable_second_is_the_end_of_9999() {
+        assert_eq!(
+            LAST_WRITABLE_SECOND,
+            Date::MAX.to_unix_time().as_secs() + SECONDS_PER_DAY - 1
+        );
+        assert_eq!(format_rfc3339(LAST_WRITABLE_SECOND), "9999-12-31T23:59:59Z");
+        assert_eq!(
+            parse_rfc3339_utc("9999-12-31T23:59:59Z"),
+            Some(LAST_WRITABLE_SECOND)
+        );
     }
 
     #[test]

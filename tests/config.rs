@@ -163,6 +163,72 @@ fn json_uses_the_same_fields() {
     assert_eq!(set.unpinned_host_policy(), UnpinnedHostPolicy::Reject);
 }
 
+/// 9999-12-31T23:59:59Z, the last time RFC 3339 (four-digit years) can write.
+const LAST_WRITABLE_SECOND: u64 = 253_402_300_799;
+
+fn expiring_at(secs: u64) -> PinSet {
+    PinSet::builder()
+        .entry(
+            PinEntry::builder("a.example".parse().unwrap())
+                .pin(pin(1))
+                .pin(pin(2))
+                .expires_at(at(secs)),
+        )
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn an_expiry_after_the_year_9999_is_refused_rather_than_written_wrong() {
+    // Regression: midnight of 10000-01-01 was written as the date 9999-12-31 (a day earlier,
+    // silently), and later times with a five-digit year that loading then refused.
+    let last = expiring_at(LAST_WRITABLE_SECOND);
+    for format in [ConfigFormat::Toml, ConfigFormat::Json] {
+        let text = config::to_string(&last, format).unwrap();
+        assert!(text.contains("9999-12-31T23:59:59Z"), "{text}");
+        assert_same_set(&last, &config::parse(&text, format).unwrap());
+
+        for secs in [
+            LAST_WRITABLE_SECOND + 1,
+            LAST_WRITABLE_SECOND + 2,
+            300_000_000_000,
+            u64::MAX,
+        ] {
+            match config::to_string(&expiring_at(secs), format) {
+                Err(error @ ConfigError::NotExpressible { .. }) => {
+                    assert_eq!(
+                        error.to_string(),
+                        format!(
+                            "entry \"a.example\" cannot be written as a {format} policy file: it \
+                             expires after 9999-12-31T23:59:59Z, the last time a policy file can \
+                             name"
+                        )
+                    );
+                }
+                other => panic!("{format} {secs}: {other:?}"),
+            }
+        }
+    }
+    // An RFC 7469 header with a huge max-age makes such an entry.
+    let header = HpkpPolicy::parse(
+        "pin-sha256=\"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\"; \
+         pin-sha256=\"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\"; max-age=18446744073709551615",
+    )
+    .unwrap();
+    let imported = PinSet::builder()
+        .entry(
+            header
+                .to_entry("a.example".parse().unwrap(), at(1_800_000_000))
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    assert!(matches!(
+        config::to_string(&imported, ConfigFormat::Toml),
+        Err(ConfigError::NotExpressible { .. })
+    ));
+}
+
 /// Parses `text` as TOML named `pins.toml` and returns the error's text.
 fn toml_error(text: &str) -> (ConfigError, String) {
     let error = config::parse_named(text, ConfigFormat::Toml, "pins.toml").unwrap_err();
@@ -774,6 +840,13 @@ fn android_export_refuses_what_android_cannot_say() {
         ),
         PinSet::builder().deny_everywhere(pin(1)),
         PinSet::builder().unpinned_hosts(UnpinnedHostPolicy::Reject),
+        // Midnight of 10000-01-01: once written as the date 9999-12-31, a day early.
+        PinSet::builder().entry(
+            PinEntry::builder("a.example".parse().unwrap())
+                .pin(pin(1))
+                .pin(pin(2))
+                .expires_at(at(LAST_WRITABLE_SECOND + 1)),
+        ),
     ];
     for (index, builder) in refused.into_iter().enumerate() {
         let set = builder.build().unwrap();

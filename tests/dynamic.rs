@@ -486,6 +486,49 @@ fn malformed_signatures_and_policies_are_refused_with_the_reason() {
     assert_eq!(store.newest_version(), None);
 }
 
+#[test]
+fn a_bundle_body_refuses_times_it_could_not_read_back() {
+    // Regression: `bundle::body` wrote times after 9999-12-31T23:59:59Z with five-digit years,
+    // which verification then refused as a malformed bundle.
+    const LAST_WRITABLE_SECOND: u64 = 253_402_300_799;
+    let pins = pinning(HOST, reserve(1));
+    let issued = at(1_800_000_000);
+    let body = bundle::body(&pins, 1, issued, at(LAST_WRITABLE_SECOND)).unwrap();
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .contains("\"expires_at\": \"9999-12-31T23:59:59Z\""));
+
+    let late = at(LAST_WRITABLE_SECOND + 1);
+    for (issued_at, expires_at, subject) in
+        [(issued, late, "expires_at"), (late, late, "issued_at")]
+    {
+        match bundle::body(&pins, 1, issued_at, expires_at) {
+            Err(rustls_pinning::config::ConfigError::NotExpressible {
+                target,
+                subject: actual,
+                ..
+            }) => {
+                assert_eq!(target, "a pin bundle");
+                assert_eq!(actual, subject);
+            }
+            other => panic!("{subject}: {other:?}"),
+        }
+    }
+    let late_entry = PinSet::builder()
+        .entry(
+            PinEntry::builder(HOST.parse().unwrap())
+                .pin(reserve(1))
+                .backup_pin(reserve(2))
+                .expires_at(late),
+        )
+        .build()
+        .unwrap();
+    assert!(matches!(
+        bundle::body(&late_entry, 1, issued, at(1_900_000_000)),
+        Err(rustls_pinning::config::ConfigError::NotExpressible { .. })
+    ));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Expiry and hybrid modes
 // ---------------------------------------------------------------------------------------------

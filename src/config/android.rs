@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use roxmltree::{Document, Node};
 
-use crate::date::Date;
+use crate::date::{Date, LAST_WRITABLE_SECOND};
 use crate::host_pattern::HostPatternKind;
 use crate::pin::{Pin, PinKind};
 use crate::pin_set::{
@@ -301,8 +301,8 @@ fn read_pin_set(
 /// # Errors
 /// [`ConfigError::NotExpressible`] for what Android has no words for: `*.` and IP patterns,
 /// certificate pins, pins scoped to a position, deny pins, report-only entries, entries that
-/// keep enforcing after expiry or expire at another time than midnight UTC, global deny pins
-/// and rejecting unpinned hosts.
+/// keep enforcing after expiry or expire at another time than midnight UTC (or after
+/// 9999-12-31), global deny pins and rejecting unpinned hosts.
 pub fn to_android_xml(pins: &PinSet) -> Result<String, ConfigError> {
     let refuse = |subject: String, reason: &'static str| ConfigError::NotExpressible {
         target: "an Android network security configuration",
@@ -353,6 +353,12 @@ pub fn to_android_xml(pins: &PinSet) -> Result<String, ConfigError> {
                 return Err(refuse(
                     subject(),
                     "Android expirations are dates (midnight UTC)",
+                ))
+            }
+            Some(time) if time.as_secs() > LAST_WRITABLE_SECOND => {
+                return Err(refuse(
+                    subject(),
+                    "Android expirations are dates no later than 9999-12-31",
                 ))
             }
             Some(time) => Some(Date::from_unix_time(time)),

@@ -49,6 +49,7 @@ pub use android::{parse_android, parse_android_allowing_missing_backup, to_andro
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::date::LAST_WRITABLE_SECOND;
 use crate::host_pattern::HostPattern;
 use crate::pin_set::{PinSet, PinSetError};
 
@@ -262,8 +263,24 @@ pub fn parse_named(text: &str, format: ConfigFormat, origin: &str) -> Result<Pin
 /// ```
 ///
 /// # Errors
+/// [`ConfigError::NotExpressible`] for an entry expiring after 9999-12-31T23:59:59Z, which a
+/// policy file has no way to write (its times are RFC 3339, with four-digit years);
 /// [`ConfigError::Write`] if the serializer fails, which it does not for these types.
 pub fn to_string(pins: &PinSet, format: ConfigFormat) -> Result<String, ConfigError> {
+    if let Some(entry) = pins.entries().find(|entry| {
+        entry
+            .expires_at()
+            .is_some_and(|expiry| expiry.as_secs() > LAST_WRITABLE_SECOND)
+    }) {
+        return Err(ConfigError::NotExpressible {
+            target: match format {
+                ConfigFormat::Toml => "a TOML policy file",
+                ConfigFormat::Json => "a JSON policy file",
+            },
+            subject: format!("entry \"{}\"", entry.pattern()),
+            reason: "it expires after 9999-12-31T23:59:59Z, the last time a policy file can name",
+        });
+    }
     let file = PolicyFile::of(pins);
     let write_error = |reason: String| ConfigError::Write { format, reason };
     match format {

@@ -13,7 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
     DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
-    PublicKeyData, RevocationReason, RevokedCertParams, RsaKeySize, SanType, SerialNumber,
+    NameConstraints, PublicKeyData, RevocationReason, RevokedCertParams, RsaKeySize, SanType,
+    SerialNumber,
 };
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use rustls::RootCertStore;
@@ -163,6 +164,8 @@ pub struct CaOptions {
     pub not_after: SystemTime,
     /// Serial number; default a fresh unique one.
     pub serial: Option<u64>,
+    /// A name constraints extension (permitted and excluded subtrees); none by default.
+    pub name_constraints: Option<NameConstraints>,
 }
 
 impl Default for CaOptions {
@@ -173,6 +176,7 @@ impl Default for CaOptions {
             not_before: now_plus(-(DAY.as_secs() as i64)),
             not_after: now_plus(10 * 365 * DAY.as_secs() as i64),
             serial: None,
+            name_constraints: None,
         }
     }
 }
@@ -274,72 +278,7 @@ impl Ca {
 
     /// A leaf (end-entity, unless `opts.is_ca`) issued by `self`.
     pub fn leaf_with(&self, opts: LeafOptions) -> Leaf {
-        let LeafOptions {
-            common_name,
-            dns_names,
-            ip_addresses,
-            uris,
-            key,
-            not_before,
-            not_after,
-            serial,
-            is_ca,
-            extended_key_usages,
-        } = opts;
-        let common_name = common_name
-            .or_else(|| dns_names.first().cloned())
-            .unwrap_or_else(|| "test leaf".to_owned());
-        let serial = serial.unwrap_or_else(next_serial);
-        let key_pair = key.into_key_pair();
-
-        let mut params = CertificateParams::default();
-        params.distinguished_name = subject(&common_name);
-        params.subject_alt_names = dns_names
-            .iter()
-            .map(|name| {
-                SanType::DnsName(
-                    name.as_str()
-                        .try_into()
-                        .unwrap_or_else(|e| panic!("DNS SAN {name:?}: {e}")),
-                )
-            })
-            .chain(ip_addresses.iter().copied().map(SanType::IpAddress))
-            .chain(uris.iter().map(|uri| {
-                SanType::URI(
-                    uri.as_str()
-                        .try_into()
-                        .unwrap_or_else(|e| panic!("URI SAN {uri:?}: {e}")),
-                )
-            }))
-            .collect();
-        params.not_before = asn1_time!(not_before);
-        params.not_after = asn1_time!(not_after);
-        params.serial_number = Some(SerialNumber::from(serial));
-        params.use_authority_key_identifier_extension = true;
-        params.extended_key_usages = extended_key_usages;
-        if is_ca {
-            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            params.key_usages = vec![
-                KeyUsagePurpose::DigitalSignature,
-                KeyUsagePurpose::KeyCertSign,
-                KeyUsagePurpose::CrlSign,
-            ];
-        } else {
-            params.is_ca = IsCa::ExplicitNoCa;
-            params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        }
-
-        let cert = params
-            .signed_by(&key_pair, &self.issuer)
-            .unwrap_or_else(|e| panic!("issuing leaf {common_name:?}: {e}"))
-            .der()
-            .clone();
-        Leaf {
-            key: PrivateKeyDer::Pkcs8(key_pair.serialize_der().into()),
-            cert,
-            key_pair,
-            serial,
-        }
+        issue_leaf(&self.issuer, opts)
     }
 
     /// A CRL signed by this CA listing `revoked_serials`, valid from an hour
@@ -415,8 +354,10 @@ impl Ca {
             not_before,
             not_after,
             serial,
+            name_constraints,
         } = opts;
         let mut params = CertificateParams::default();
+        params.name_constraints = name_constraints;
         params.distinguished_name = subject(common_name);
         params.is_ca = IsCa::Ca(match path_len {
             Some(n) => BasicConstraints::Constrained(n),
@@ -446,6 +387,76 @@ impl Ca {
             params,
             cert,
         }
+    }
+}
+
+/// A leaf (end-entity, unless `opts.is_ca`) signed by `issuer`.
+fn issue_leaf(issuer: &Issuer<'_, KeyPair>, opts: LeafOptions) -> Leaf {
+    let LeafOptions {
+        common_name,
+        dns_names,
+        ip_addresses,
+        uris,
+        key,
+        not_before,
+        not_after,
+        serial,
+        is_ca,
+        extended_key_usages,
+    } = opts;
+    let common_name = common_name
+        .or_else(|| dns_names.first().cloned())
+        .unwrap_or_else(|| "test leaf".to_owned());
+    let serial = serial.unwrap_or_else(next_serial);
+    let key_pair = key.into_key_pair();
+
+    let mut params = CertificateParams::default();
+    params.distinguished_name = subject(&common_name);
+    params.subject_alt_names = dns_names
+        .iter()
+        .map(|name| {
+            SanType::DnsName(
+                name.as_str()
+                    .try_into()
+                    .unwrap_or_else(|e| panic!("DNS SAN {name:?}: {e}")),
+            )
+        })
+        .chain(ip_addresses.iter().copied().map(SanType::IpAddress))
+        .chain(uris.iter().map(|uri| {
+            SanType::URI(
+                uri.as_str()
+                    .try_into()
+                    .unwrap_or_else(|e| panic!("URI SAN {uri:?}: {e}")),
+            )
+        }))
+        .collect();
+    params.not_before = asn1_time!(not_before);
+    params.not_after = asn1_time!(not_after);
+    params.serial_number = Some(SerialNumber::from(serial));
+    params.use_authority_key_identifier_extension = true;
+    params.extended_key_usages = extended_key_usages;
+    if is_ca {
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+        ];
+    } else {
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    }
+
+    let cert = params
+        .signed_by(&key_pair, issuer)
+        .unwrap_or_else(|e| panic!("issuing leaf {common_name:?}: {e}"))
+        .der()
+        .clone();
+    Leaf {
+        key: PrivateKeyDer::Pkcs8(key_pair.serialize_der().into()),
+        cert,
+        key_pair,
+        serial,
     }
 }
 
@@ -603,6 +614,14 @@ impl Leaf {
     /// A copy of the private key.
     pub fn private_key(&self) -> PrivateKeyDer<'static> {
         self.key.clone_key()
+    }
+
+    /// A certificate signed with this end-entity certificate's key, naming its subject as
+    /// the issuer, as if it were a CA: for "end entity used as a CA" cases.
+    pub fn issue(&self, opts: LeafOptions) -> Leaf {
+        let issuer = Issuer::from_ca_cert_der(&self.cert, copy_key_pair(&self.key_pair))
+            .expect("parsing a generated certificate");
+        issue_leaf(&issuer, opts)
     }
 
     /// The chain a server would send: this leaf, then `intermediates` in

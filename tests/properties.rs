@@ -1,0 +1,713 @@
+//! Property tests: pin text round trips, host-pattern matching and pattern precedence against a
+//! small reference model written here, and policy files saved and loaded again.
+//!
+//! Case counts are modest (the whole file runs in a few seconds in a debug build); set
+//! `PROPTEST_CASES` to run more. A failing case is shrunk and printed by proptest.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use proptest::prelude::*;
+use proptest::sample::select;
+use rustls_pinning::{HostPattern, Pin, PinEntry, PinKind, PinSet};
+
+/// Cases per property, unless `PROPTEST_CASES` asks for another number.
+fn cases(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pins
+// ---------------------------------------------------------------------------------------------
+
+/// Any digest, with a quarter of them starting with a byte whose base64 is '/': the canonical
+/// text of those starts with `sha256//`, which curl's spelling also does.
+fn digest() -> impl Strategy<Value = [u8; 32]> {
+    prop_oneof![
+        3 => any::<[u8; 32]>(),
+        1 => (0xFCu8..=0xFF, any::<[u8; 32]>()).prop_map(|(first, mut digest)| {
+            digest[0] = first;
+            digest
+        }),
+    ]
+}
+
+fn pin() -> impl Strategy<Value = Pin> {
+    (digest(), any::<bool>()).prop_map(|(digest, spki)| match spki {
+        true => Pin::spki_sha256(digest),
+        false => Pin::certificate_sha256(digest),
+    })
+}
+
+fn hex(digest: &[u8; 32], upper: bool, colons: bool) -> String {
+    let bytes = digest.iter().map(|byte| match upper {
+        true => format!("{byte:02X}"),
+        false => format!("{byte:02x}"),
+    });
+    bytes
+        .collect::<Vec<_>>()
+        .join(if colons { ":" } else { "" })
+}
+
+proptest! {
+    #![proptest_config(cases(512))]
+
+    /// The canonical text parses back to the same pin, whatever the digest.
+    #[test]
+    fn pin_display_parses_back_to_the_same_pin(pin in pin()) {
+        let text = pin.to_string();
+        let prefix = match pin.kind() {
+            PinKind::Spki => "sha256/",
+            _ => "cert-sha256/",
+        };
+        prop_assert_eq!(&text, &format!("{prefix}{}", pin.base64()));
+        prop_assert_eq!(text.parse::<Pin>(), Ok(pin));
+    }
+
+    /// A digest whose base64 starts with '/' prints as `sha256//...`, which must still read as
+    /// the canonical form (a 44-character digest after `sha256//` is curl's spelling only when
+    /// the rest is the whole digest).
+    #[test]
+    fn a_canonical_pin_starting_with_a_slash_round_trips(
+        first in 0xFCu8..=0xFF,
+        rest in any::<[u8; 31]>(),
+        spki in any::<bool>(),
+    ) {
+        let mut digest = [first; 32];
+        digest[1..].copy_from_slice(&rest);
+        let pin = match spki {
+            true => Pin::spki_sha256(digest),
+            false => Pin::certificate_sha256(digest),
+        };
+        let text = pin.to_string();
+        prop_assert!(text.contains("//"), "{}", text);
+        prop_assert_eq!(text.parse::<Pin>(), Ok(pin));
+    }
+
+    /// Every other accepted spelling of a digest reads as the same pin as the canonical one.
+    #[test]
+    fn every_spelling_of_a_digest_reads_the_same(digest in digest(), upper in any::<bool>()) {
+        let b64 = Pin::spki_sha256(digest).base64();
+        for spki in [format!("sha256//{b64}"), format!("pin-sha256=\"{b64}\"")] {
+            prop_assert_eq!(spki.parse::<Pin>(), Ok(Pin::spki_sha256(digest)), "{}", spki);
+        }
+        let certificate = Pin::certificate_sha256(digest);
+        for text in [
+            hex(&digest, upper, false),
+            hex(&digest, upper, true),
+            format!("sha256 Fingerprint={}", hex(&digest, upper, true)),
+            format!("SHA256 Fingerprint={}", hex(&digest, upper, true)),
+        ] {
+            prop_assert_eq!(text.parse::<Pin>(), Ok(certificate), "{}", text);
+        }
+    }
+
+    /// curl's `;`-separated lists read as the pins they list, in order.
+    #[test]
+    fn curl_lists_read_as_their_pins(
+        digests in prop::collection::vec(digest(), 1..6),
+        spaces in prop::collection::vec(0usize..3, 6),
+    ) {
+        let list = digests
+            .iter()
+            .zip(&spaces)
+            .map(|(digest, &space)| {
+                format!("{}sha256//{}", " ".repeat(space), Pin::spki_sha256(*digest).base64())
+            })
+            .collect::<Vec<_>>()
+            .join(";");
+        let expected = digests.iter().copied().map(Pin::spki_sha256).collect::<Vec<_>>();
+        prop_assert_eq!(Pin::parse_list(&list), Ok(expected));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host patterns: a reference model
+// ---------------------------------------------------------------------------------------------
+
+/// Canonical labels (lower case, punycode). Names are built from few labels so that generated
+/// patterns and hosts overlap often.
+const LABELS: [&str; 9] = [
+    "a",
+    "b",
+    "www",
+    "api",
+    "x-y",
+    "s_1",
+    "7",
+    "xn--bcher-kva",
+    "test",
+];
+
+/// Labels allowed last: a numeric last label is not a DNS name.
+const LAST_LABELS: [&str; 3] = ["test", "example", "xn--bcher-kva"];
+
+/// The Unicode spelling of the punycode label above.
+const UNICODE_LABEL: (&str, &str) = ("xn--bcher-kva", "bücher");
+
+/// A host pattern as the model sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Model {
+    Exact(Vec<String>),
+    OneLabel(Vec<String>),
+    AnyDepth(Vec<String>),
+    Ip(IpAddr),
+}
+
+/// A host as the model sees it: canonical labels, an address, or nothing valid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ModelHost {
+    Dns(Vec<String>),
+    Ip(IpAddr),
+}
+
+impl Model {
+    fn matches(&self, host: &ModelHost) -> bool {
+        match (self, host) {
+            (Model::Ip(pattern), ModelHost::Ip(host)) => pattern == host,
+            (Model::Exact(labels), ModelHost::Dns(host)) => labels == host,
+            (Model::OneLabel(suffix), ModelHost::Dns(host)) => {
+                host.len() == suffix.len() + 1 && host.ends_with(suffix)
+            }
+            (Model::AnyDepth(suffix), ModelHost::Dns(host)) => host.ends_with(suffix),
+            _ => false,
+        }
+    }
+
+    /// The canonical text the library prints for this pattern.
+    fn canonical(&self) -> String {
+        match self {
+            Model::Exact(labels) => labels.join("."),
+            Model::OneLabel(suffix) => format!("*.{}", suffix.join(".")),
+            Model::AnyDepth(suffix) => format!("**.{}", suffix.join(".")),
+            Model::Ip(ip) => ip.to_string(),
+        }
+    }
+
+    /// Precedence rank among matching patterns: exact (and IP) first, then `*.`, then the
+    /// longest `**.`.
+    fn rank(&self) -> (u8, usize) {
+        match self {
+            Model::Exact(_) | Model::Ip(_) => (0, 0),
+            Model::OneLabel(_) => (1, 0),
+            Model::AnyDepth(suffix) => (2, usize::MAX - suffix.len()),
+        }
+    }
+}
+
+/// The entry the model says applies to `host` among `patterns`.
+fn model_winner<'a>(patterns: &'a [Model], host: &ModelHost) -> Option<&'a Model> {
+    patterns
+        .iter()
+        .filter(|pattern| pattern.matches(host))
+        .min_by_key(|pattern| pattern.rank())
+}
+
+/// How a label is written: its case changed letter by letter, and the punycode label possibly
+/// in Unicode (upper or lower case).
+fn spell_label(label: &str, case_flips: u64, unicode: bool) -> String {
+    if unicode && label == UNICODE_LABEL.0 {
+        return match case_flips % 2 {
+            0 => UNICODE_LABEL.1.to_owned(),
+            _ => UNICODE_LABEL.1.to_uppercase(),
+        };
+    }
+    label
+        .chars()
+        .enumerate()
+        .map(|(index, character)| match case_flips >> (index % 64) & 1 {
+            1 => character.to_ascii_uppercase(),
+            _ => character,
+        })
+        .collect()
+}
+
+/// Labels as written: case, Unicode and an optional trailing dot.
+#[derive(Clone, Debug)]
+struct Spelling {
+    case_flips: Vec<u64>,
+    unicode: bool,
+    trailing_dot: bool,
+}
+
+fn spelling() -> impl Strategy<Value = Spelling> {
+    (
+        prop::collection::vec(any::<u64>(), 8),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(case_flips, unicode, trailing_dot)| Spelling {
+            case_flips,
+            unicode,
+            trailing_dot,
+        })
+}
+
+fn spell(labels: &[String], spelling: &Spelling) -> String {
+    let mut text = labels
+        .iter()
+        .enumerate()
+        .map(|(index, label)| {
+            let flips = spelling.case_flips[index % spelling.case_flips.len()];
+            spell_label(label, flips, spelling.unicode)
+        })
+        .collect::<Vec<_>>()
+        .join(".");
+    if spelling.trailing_dot {
+        text.push('.');
+    }
+    text
+}
+
+/// `count` labels, the last one from [`LAST_LABELS`].
+fn labels(count: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<String>> {
+    let (low, high) = (*count.start(), *count.end());
+    (
+        prop::collection::vec(select(&LABELS[..]), low - 1..high),
+        select(&LAST_LABELS[..]),
+    )
+        .prop_map(|(mut labels, last)| {
+            labels.push(last);
+            labels.into_iter().map(str::to_owned).collect()
+        })
+}
+
+fn ip() -> impl Strategy<Value = IpAddr> {
+    prop_oneof![
+        (0u8..3).prop_map(|last| IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))),
+        (0u16..3).prop_map(|last| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, last))),
+        Just(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+        Just(IpAddr::V6(Ipv4Addr::new(192, 0, 2, 1).to_ipv6_mapped())),
+    ]
+}
+
+/// The ways an address can be written: IPv4 as is; IPv6 compressed, in full, in upper case,
+/// in brackets.
+fn spell_ip(ip: &IpAddr, form: u8) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let full = v6
+                .segments()
+                .iter()
+                .map(|segment| format!("{segment:x}"))
+                .collect::<Vec<_>>()
+                .join(":");
+            match form % 4 {
+                0 => v6.to_string(),
+                1 => full,
+                2 => full.to_uppercase(),
+                _ => format!("[{v6}]"),
+            }
+        }
+    }
+}
+
+fn model_pattern() -> impl Strategy<Value = Model> {
+    prop_oneof![
+        3 => labels(1..=4).prop_map(Model::Exact),
+        3 => labels(2..=3).prop_map(Model::OneLabel),
+        3 => labels(2..=3).prop_map(Model::AnyDepth),
+        1 => ip().prop_map(Model::Ip),
+    ]
+}
+
+/// A pattern and one way of writing it.
+fn written_pattern() -> impl Strategy<Value = (Model, String)> {
+    (model_pattern(), spelling(), any::<u8>()).prop_map(|(model, spelling, form)| {
+        let text = match &model {
+            Model::Exact(labels) => spell(labels, &spelling),
+            Model::OneLabel(suffix) => format!("*.{}", spell(suffix, &spelling)),
+            Model::AnyDepth(suffix) => format!("**.{}", spell(suffix, &spelling)),
+            Model::Ip(ip) => spell_ip(ip, form),
+        };
+        (model, text)
+    })
+}
+
+/// A host near `pattern` (its own labels, often with one or two more in front, sometimes
+/// only a suffix of them; the same address for an IP pattern) or an unrelated one, and how it
+/// is written.
+fn written_host_near(pattern: &Model) -> impl Strategy<Value = (ModelHost, String)> {
+    let (base, same_ip) = match pattern {
+        Model::Exact(labels) | Model::OneLabel(labels) | Model::AnyDepth(labels) => {
+            (labels.clone(), None)
+        }
+        Model::Ip(ip) => (vec!["test".to_owned()], Some(*ip)),
+    };
+    let extra_labels = select(&[0usize, 0, 1, 1, 2][..]);
+    let dropped = prop_oneof![3 => Just(0usize), 1 => 0..base.len()];
+    let near = (
+        prop::collection::vec(select(&LABELS[..]), 2),
+        extra_labels,
+        dropped,
+    )
+        .prop_map(move |(prefix, extra, drop)| {
+            let mut labels = prefix[..extra]
+                .iter()
+                .map(|label| label.to_string())
+                .collect::<Vec<_>>();
+            labels.extend(base[drop.min(base.len() - 1)..].iter().cloned());
+            ModelHost::Dns(labels)
+        });
+    let same_ip = match same_ip {
+        Some(ip) => Just(ModelHost::Ip(ip)).boxed(),
+        None => ip().prop_map(ModelHost::Ip).boxed(),
+    };
+    let host = prop_oneof![
+        4 => near,
+        2 => labels(1..=5).prop_map(ModelHost::Dns),
+        1 => ip().prop_map(ModelHost::Ip),
+        1 => same_ip,
+    ];
+    (host, spelling(), any::<u8>()).prop_map(|(host, spelling, form)| {
+        let text = match &host {
+            ModelHost::Dns(labels) => spell(labels, &spelling),
+            ModelHost::Ip(ip) => spell_ip(ip, form),
+        };
+        (host, text)
+    })
+}
+
+fn pattern_and_host() -> impl Strategy<Value = ((Model, String), (ModelHost, String))> {
+    written_pattern().prop_flat_map(|written| {
+        let host = written_host_near(&written.0);
+        (Just(written), host)
+    })
+}
+
+proptest! {
+    #![proptest_config(cases(768))]
+
+    /// `HostPattern::matches` agrees with the model, whatever the case, trailing dot, Unicode
+    /// or punycode spelling and IP address form on either side.
+    #[test]
+    fn host_patterns_match_like_the_model(
+        ((model, pattern_text), (host, host_text)) in pattern_and_host()
+    ) {
+        let pattern: HostPattern = pattern_text
+            .parse()
+            .map_err(|error| TestCaseError::fail(format!("{pattern_text:?}: {error}")))?;
+        prop_assert_eq!(
+            pattern.matches(&host_text),
+            model.matches(&host),
+            "pattern {:?} host {:?}", pattern_text, host_text
+        );
+    }
+
+    /// A pattern prints in canonical form, and that text parses back to the same pattern.
+    #[test]
+    fn host_patterns_print_canonically((model, text) in written_pattern()) {
+        let pattern: HostPattern = text
+            .parse()
+            .map_err(|error| TestCaseError::fail(format!("{text:?}: {error}")))?;
+        prop_assert_eq!(pattern.to_string(), model.canonical());
+        prop_assert_eq!(pattern.to_string().parse::<HostPattern>(), Ok(pattern));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Precedence
+// ---------------------------------------------------------------------------------------------
+
+/// Patterns drawn from a tiny namespace, so that several match the same host: up to eight
+/// distinct ones, each written in some spelling.
+fn overlapping_patterns() -> impl Strategy<Value = Vec<(Model, String)>> {
+    let label = select(&["a", "b", "c"][..]);
+    let suffix = prop::collection::vec(label, 0..3).prop_map(|labels| {
+        let mut labels = labels
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<String>>();
+        labels.push("test".to_owned());
+        labels
+    });
+    let pattern = (suffix, 0u8..3, spelling()).prop_map(|(labels, kind, spelling)| {
+        let wildcard_ok = labels.len() >= 2;
+        match (kind, wildcard_ok) {
+            (1, true) => (
+                Model::OneLabel(labels.clone()),
+                format!("*.{}", spell(&labels, &spelling)),
+            ),
+            (2, true) => (
+                Model::AnyDepth(labels.clone()),
+                format!("**.{}", spell(&labels, &spelling)),
+            ),
+            _ => (Model::Exact(labels.clone()), spell(&labels, &spelling)),
+        }
+    });
+    prop::collection::vec(pattern, 1..9).prop_map(|patterns| {
+        let mut seen = std::collections::HashSet::new();
+        patterns
+            .into_iter()
+            .filter(|(model, _)| seen.insert(model.clone()))
+            .collect()
+    })
+}
+
+fn hosts_in_the_namespace() -> impl Strategy<Value = Vec<(ModelHost, String)>> {
+    let host = (
+        prop::collection::vec(select(&["a", "b", "c", "d"][..]), 0..5),
+        spelling(),
+    )
+        .prop_map(|(labels, spelling)| {
+            let mut labels = labels
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<String>>();
+            labels.push("test".to_owned());
+            let text = spell(&labels, &spelling);
+            (ModelHost::Dns(labels), text)
+        });
+    prop::collection::vec(host, 1..16)
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// `PinSet::lookup` picks the entry the model picks: exact, then `*.`, then the longest
+    /// `**.`; `None` when no pattern matches.
+    #[test]
+    fn lookup_follows_precedence(
+        patterns in overlapping_patterns(),
+        hosts in hosts_in_the_namespace(),
+    ) {
+        let mut builder = PinSet::builder();
+        for (index, (_, text)) in patterns.iter().enumerate() {
+            let pattern: HostPattern = text.parse().map_err(|error| {
+                TestCaseError::fail(format!("{text:?}: {error}"))
+            })?;
+            builder = builder.entry(
+                PinEntry::builder(pattern)
+                    .pin(Pin::spki_sha256([index as u8; 32]))
+                    .allow_missing_backup_pin(),
+            );
+        }
+        let set = builder
+            .build()
+            .map_err(|error| TestCaseError::fail(error.to_string()))?;
+        let models = patterns.iter().map(|(model, _)| model.clone()).collect::<Vec<_>>();
+        for (host, text) in &hosts {
+            let expected = model_winner(&models, host).map(Model::canonical);
+            let actual = set.lookup(text).map(|entry| entry.pattern().to_string());
+            prop_assert_eq!(actual, expected, "host {:?} among {:?}", text, models);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy files
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "serde")]
+mod policy_files {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+    use rustls::pki_types::UnixTime;
+    use rustls_pinning::config::{self, ConfigFormat};
+    use rustls_pinning::{
+        AfterExpiry, Date, EnforcementMode, Pin, PinEntry, PinEntryBuilder, PinScope, PinSet,
+        UnpinnedHostPolicy,
+    };
+
+    use super::{cases, written_pattern, Model};
+
+    /// The last second a policy file can write: 9999-12-31T23:59:59Z.
+    const LAST_WRITABLE_SECOND: u64 = 253_402_300_799;
+
+    fn scope() -> impl Strategy<Value = PinScope> {
+        prop_oneof![
+            Just(PinScope::Any),
+            Just(PinScope::Leaf),
+            Just(PinScope::Intermediate),
+            Just(PinScope::Root),
+        ]
+    }
+
+    /// A pin of one class: byte 16 of the digest tells allowed, entry-denied and
+    /// denied-everywhere pins apart, so a generated set never allows a pin it denies.
+    fn pin_of_class(class: u8) -> impl Strategy<Value = (Pin, PinScope)> {
+        (super::pin(), scope()).prop_map(move |(pin, scope)| {
+            let mut digest = *pin.sha256();
+            digest[16] = class;
+            let pin = match pin.kind() {
+                rustls_pinning::PinKind::Spki => Pin::spki_sha256(digest),
+                _ => Pin::certificate_sha256(digest),
+            };
+            (pin, scope)
+        })
+    }
+
+    #[derive(Clone, Debug)]
+    enum Expiry {
+        At(u64),
+        On(Date),
+    }
+
+    fn expiry() -> impl Strategy<Value = Option<Expiry>> {
+        prop_oneof![
+            2 => Just(None),
+            2 => (0..=LAST_WRITABLE_SECOND).prop_map(|secs| Some(Expiry::At(secs))),
+            1 => (0..=LAST_WRITABLE_SECOND / 86_400)
+                .prop_map(|days| Some(Expiry::At(days * 86_400))),
+            1 => (1970u32..=9999, 1u8..=12, 1u8..=28)
+                .prop_map(|(y, m, d)| Date::new(y, m, d).ok().map(Expiry::On)),
+            // Later than any file can write: refused by `to_string`, never written wrong.
+            1 => (LAST_WRITABLE_SECOND + 1..=u64::MAX).prop_map(|secs| Some(Expiry::At(secs))),
+        ]
+    }
+
+    #[derive(Clone, Debug)]
+    struct EntryPlan {
+        pattern: (Model, String),
+        pins: Vec<(Pin, PinScope)>,
+        backup: Vec<(Pin, PinScope)>,
+        deny: Vec<(Pin, PinScope)>,
+        expiry: Option<Expiry>,
+        keep_enforcing: bool,
+        report_only: bool,
+    }
+
+    fn entry_plan() -> impl Strategy<Value = EntryPlan> {
+        (
+            written_pattern(),
+            prop::collection::vec(pin_of_class(0), 0..4),
+            prop::collection::vec(pin_of_class(0), 0..3),
+            prop::collection::vec(pin_of_class(1), 0..3),
+            expiry(),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(pattern, pins, backup, deny, expiry, keep_enforcing, report_only)| EntryPlan {
+                    pattern,
+                    pins,
+                    backup,
+                    deny,
+                    expiry,
+                    keep_enforcing,
+                    report_only,
+                },
+            )
+    }
+
+    impl EntryPlan {
+        /// The builder calls the plan describes, adjusted so that the set builds: an entry
+        /// has some pin, backup pins need a primary one, and a lone pin is allowed by name.
+        fn builder(&self) -> PinEntryBuilder {
+            let pattern = self.pattern.1.parse().unwrap();
+            let mut pins = self.pins.clone();
+            if pins.is_empty() && self.deny.is_empty() {
+                pins.push((Pin::spki_sha256([0; 32]), PinScope::Any));
+            }
+            let backup = match pins.is_empty() {
+                true => Vec::new(),
+                false => self.backup.clone(),
+            };
+            let mut builder = PinEntry::builder(pattern);
+            for (pin, scope) in &pins {
+                builder = builder.pin_at(*pin, *scope);
+            }
+            for (pin, scope) in &backup {
+                builder = builder.backup_pin_at(*pin, *scope);
+            }
+            for (pin, scope) in &self.deny {
+                builder = builder.deny_at(*pin, *scope);
+            }
+            builder = match &self.expiry {
+                Some(Expiry::At(secs)) => {
+                    builder.expires_at(UnixTime::since_unix_epoch(Duration::from_secs(*secs)))
+                }
+                Some(Expiry::On(date)) => builder.expires_on(*date),
+                None => builder,
+            };
+            if self.keep_enforcing {
+                builder = builder.after_expiry(AfterExpiry::KeepEnforcing);
+            }
+            if self.report_only {
+                builder = builder.mode(EnforcementMode::ReportOnly);
+            }
+            let distinct = pins
+                .iter()
+                .chain(&backup)
+                .map(|(pin, _)| *pin)
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            if distinct == 1 {
+                builder = builder.allow_missing_backup_pin();
+            }
+            builder
+        }
+    }
+
+    fn pin_set() -> impl Strategy<Value = PinSet> {
+        (
+            prop::collection::vec(entry_plan(), 0..5),
+            prop::collection::vec(pin_of_class(2), 0..3),
+            any::<bool>(),
+        )
+            .prop_map(|(entries, global_deny, reject_unpinned)| {
+                let mut seen = std::collections::HashSet::new();
+                let mut builder = PinSet::builder();
+                for entry in entries.iter().filter(|e| seen.insert(e.pattern.0.clone())) {
+                    builder = builder.entry(entry.builder());
+                }
+                for (pin, scope) in global_deny {
+                    builder = builder.deny_everywhere_at(pin, scope);
+                }
+                if reject_unpinned {
+                    builder = builder.unpinned_hosts(UnpinnedHostPolicy::Reject);
+                }
+                builder
+                    .build()
+                    .expect("generated sets are valid by construction")
+            })
+    }
+
+    fn assert_same_set(left: &PinSet, right: &PinSet) -> Result<(), TestCaseError> {
+        prop_assert_eq!(
+            left.entries().collect::<Vec<_>>(),
+            right.entries().collect::<Vec<_>>()
+        );
+        prop_assert_eq!(left.globally_denied_pins(), right.globally_denied_pins());
+        prop_assert_eq!(left.unpinned_host_policy(), right.unpinned_host_policy());
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(cases(192))]
+
+        /// Saving a set and loading the text gives the same set, in TOML and in JSON, and
+        /// saving that again gives the same text. A set with an expiry no file can write
+        /// (after 9999-12-31T23:59:59Z) is refused instead.
+        #[test]
+        fn saved_policies_load_as_the_same_set(set in pin_set()) {
+            let writable = set.entries().all(|entry| {
+                entry.expires_at().is_none_or(|time| time.as_secs() <= LAST_WRITABLE_SECOND)
+            });
+            for format in [ConfigFormat::Toml, ConfigFormat::Json] {
+                if !writable {
+                    let refused = matches!(
+                        config::to_string(&set, format),
+                        Err(config::ConfigError::NotExpressible { .. })
+                    );
+                    prop_assert!(refused, "{} wrote an expiry it cannot read back", format);
+                    continue;
+                }
+                let text = config::to_string(&set, format)
+                    .map_err(|error| TestCaseError::fail(format!("{format}: {error}")))?;
+                let loaded = config::parse(&text, format)
+                    .map_err(|error| TestCaseError::fail(format!("{format}: {error}\n{text}")))?;
+                assert_same_set(&set, &loaded)?;
+                prop_assert_eq!(config::to_string(&loaded, format).ok(), Some(text));
+            }
+        }
+    }
+}
