@@ -17,13 +17,17 @@
 #[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
 compile_error!("pinctl needs a crypto provider: enable the `aws-lc-rs` or the `ring` feature");
 
+mod chain;
+mod check;
 mod connect;
 mod describe;
 mod error;
 mod exit;
 mod load;
+mod matching;
 mod output;
 mod pins;
+mod when;
 
 use std::process::ExitCode;
 
@@ -47,6 +51,9 @@ enum Command {
     /// Print every certificate of files or of a server's chain with its SPKI and certificate
     /// pins.
     Pins(pins::PinsArgs),
+    /// Would the policy accept this chain for this host, and through which pin? Give it the
+    /// new chain to rehearse a rotation.
+    Check(check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +67,7 @@ fn main() -> ExitCode {
     let output = Output::new(cli.json);
     let result = match &cli.command {
         Command::Pins(args) => pins::run(args, &output),
+        Command::Check(args) => check::run(args, &output),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,687 @@
+//! `pinctl check`, run as separate processes against policy
+//! files, chains made by the test PKI and live TLS servers on loopback.
+#![cfg(feature = "cli")]
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::cli::*;
+use common::{Ca, KeyKind, Leaf, LeafOptions, TestServer, DAY};
+use rustls::pki_types::UnixTime;
+use rustls_pinning::Date;
+
+const HOST: &str = "api.example.test";
+
+/// A pin no certificate here has: a key held offline.
+const SPARE: &str = "sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=";
+
+/// A root, an intermediate, and two leaves for [`HOST`] (and 127.0.0.1) with different keys:
+/// the one served today and the one a rotation moves to.
+struct Pki {
+    dir: PathBuf,
+    root: Ca,
+    intermediate: Ca,
+    old: Leaf,
+    new: Leaf,
+    /// `roots.pem`: the root certificate.
+    roots: String,
+    /// `old.pem` and `new.pem`: leaf and intermediate, as a server sends them.
+    old_chain: String,
+    new_chain: String,
+}
+
+impl Pki {
+    fn new(test: &str) -> Self {
+        let dir = scratch_dir(test);
+        let root = Ca::root_with("Policy Root", KeyKind::Rsa2048);
+        let intermediate = root.intermediate("Policy Issuing CA");
+        let leaf =
+            || intermediate.leaf_with(LeafOptions::new(&[HOST]).ip(std::net::Ipv4Addr::LOCALHOST));
+        let (old, new) = (leaf(), leaf());
+        let roots = write(&dir, "roots.pem", pem(&[root.cert_der()]).as_bytes());
+        let old_chain = write(
+            &dir,
+            "old.pem",
+            pem(&[&old.cert, intermediate.cert_der()]).as_bytes(),
+        );
+        let new_chain = write(
+            &dir,
+            "new.pem",
+            pem(&[&new.cert, intermediate.cert_der()]).as_bytes(),
+        );
+        Self {
+            dir,
+            root,
+            intermediate,
+            old,
+            new,
+            roots,
+            old_chain,
+            new_chain,
+        }
+    }
+
+    fn old_pin(&self) -> String {
+        spki_pin(self.old.spki_der())
+    }
+
+    fn new_pin(&self) -> String {
+        spki_pin(self.new.spki_der())
+    }
+
+    fn intermediate_pin(&self) -> String {
+        spki_pin(self.intermediate.spki_der())
+    }
+
+    fn root_pin(&self) -> String {
+        spki_pin(self.root.spki_der())
+    }
+
+    /// Writes a policy file in the scratch directory.
+    fn policy(&self, name: &str, text: &str) -> String {
+        write(&self.dir, name, text.as_bytes())
+    }
+
+    fn check(&self, config: &str, chain: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "--json",
+            "check",
+            "--config",
+            config,
+            "--chain",
+            chain,
+            "--host",
+            HOST,
+            "--cafile",
+            &self.roots,
+        ];
+        args.extend(extra);
+        pinctl(&args)
+    }
+}
+
+/// One entry for `pattern` with these primary and backup pins.
+fn entry(pattern: &str, pins: &[&str], backup: &[&str], extra: &str) -> String {
+    let list = |pins: &[&str]| {
+        pins.iter()
+            .map(|pin| format!("\"{pin}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = format!(
+        "[[entry]]\npattern = \"{pattern}\"\npins = [{}]\n",
+        list(pins)
+    );
+    if !backup.is_empty() {
+        text.push_str(&format!("backup_pins = [{}]\n", list(backup)));
+    }
+    text.push_str(extra);
+    text.push('\n');
+    text
+}
+
+/// `YYYY-MM-DD`, `days` from today.
+fn date_in(days: i64) -> String {
+    let now = UnixTime::now().as_secs() as i64;
+    let secs = now + days * DAY.as_secs() as i64;
+    Date::from_unix_time(UnixTime::since_unix_epoch(Duration::from_secs(secs as u64))).to_string()
+}
+
+// ---------------------------------------------------------------------------------------
+// check
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn check_accepts_through_the_pin_that_matches_and_names_its_certificate() {
+    let pki = Pki::new("check-accept");
+    let config = pki.policy(
+        "pins.toml",
+        &entry("**.example.test", &[&pki.old_pin()], &[SPARE], ""),
+    );
+    let run = pki.check(&config, &pki.old_chain, &[]);
+    run.assert_code(OK);
+    let report = run.json();
+    assert_eq!(report["verdict"], "accepted");
+    assert_eq!(report["host"], HOST);
+    assert_eq!(report["entry"]["pattern"], "**.example.test");
+    assert_eq!(report["entry"]["state"], "in-force");
+    assert_eq!(report["roots"]["from_chain"], false);
+    let through = report["accepted_through"].as_array().unwrap();
+    assert_eq!(through.len(), 1, "{report}");
+    assert_eq!(through[0]["pin"], pki.old_pin().as_str());
+    assert_eq!(through[0]["role"], "primary");
+    assert_eq!(through[0]["position"], "leaf");
+    assert_eq!(
+        through[0]["subject"],
+        format!("CN={HOST}, O=rustls-pinning test PKI")
+    );
+    let path = report["verified_path"].as_array().unwrap();
+    let positions: Vec<&str> = path
+        .iter()
+        .map(|c| c["position"].as_str().unwrap())
+        .collect();
+    assert_eq!(positions, ["leaf", "intermediate", "root"]);
+    assert_eq!(path[1]["spki_pin"], pki.intermediate_pin().as_str());
+    assert_eq!(path[2]["spki_pin"], pki.root_pin().as_str());
+    assert!(report["error"].is_null());
+
+    // A pin on the intermediate: accepted through it, for either leaf.
+    let config = pki.policy(
+        "ca.toml",
+        &entry("**.example.test", &[&pki.intermediate_pin()], &[SPARE], ""),
+    );
+    for chain in [&pki.old_chain, &pki.new_chain] {
+        let report = pki.check(&config, chain, &[]).assert_code(OK).json();
+        assert_eq!(report["accepted_through"][0]["position"], "intermediate");
+        assert_eq!(
+            report["accepted_through"][0]["pin"],
+            pki.intermediate_pin().as_str()
+        );
+    }
+
+    // Human output says the same.
+    let run = pinctl(&[
+        "check",
+        "--config",
+        &config,
+        "--chain",
+        &pki.old_chain,
+        "--host",
+        HOST,
+        "--cafile",
+        &pki.roots,
+    ]);
+    run.assert_code(OK);
+    assert!(
+        run.stdout.contains(&format!(
+            "ACCEPTED through primary pin {} on the intermediate \"CN=Policy Issuing CA, O=rustls-pinning test PKI\"",
+            pki.intermediate_pin()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("  verified path:\n"), "{}", run.stdout);
+}
+
+#[test]
+fn check_rejects_with_the_pinning_error() {
+    let pki = Pki::new("check-reject");
+    let config = pki.policy(
+        "pins.toml",
+        &entry("**.example.test", &[&pki.old_pin()], &[SPARE], ""),
+    );
+    let run = pki.check(&config, &pki.new_chain, &[]);
+    run.assert_code(PROBLEM_FOUND);
+    let report = run.json();
+    assert_eq!(report["verdict"], "rejected");
+    assert_eq!(report["error"]["kind"], "pin");
+    let message = report["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "certificate pinning failure for \"{HOST}\" (entry \"**.example.test\")"
+        )),
+        "{message}"
+    );
+    // The error lists the new key, ready to be pinned.
+    assert!(message.contains(&pki.new_pin()), "{message}");
+    assert!(report["accepted_through"].as_array().unwrap().is_empty());
+
+    let run = pinctl(&[
+        "check",
+        "--config",
+        &config,
+        "--chain",
+        &pki.new_chain,
+        "--host",
+        HOST,
+        "--cafile",
+        &pki.roots,
+    ]);
+    run.assert_code(PROBLEM_FOUND);
+    assert!(run.stdout.contains("\nREJECTED\n"), "{}", run.stdout);
+    assert!(run.stdout.contains(&pki.new_pin()), "{}", run.stdout);
+
+    // Chain errors are rejections too: a name the leaf does not cover.
+    let run = pinctl(&[
+        "--json",
+        "check",
+        "--config",
+        &config,
+        "--chain",
+        &pki.old_chain,
+        "--host",
+        "www.example.test",
+        "--cafile",
+        &pki.roots,
+    ]);
+    run.assert_code(PROBLEM_FOUND);
+    let report = run.json();
+    assert_eq!(report["error"]["kind"], "chain");
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid for name \"www.example.test\""),
+        "{report}"
+    );
+
+    // Roots that did not issue the chain.
+    let stranger = Ca::root("Stranger Root");
+    let other = write(
+        &pki.dir,
+        "other.pem",
+        pem(&[stranger.cert_der()]).as_bytes(),
+    );
+    let run = pinctl(&[
+        "--json",
+        "check",
+        "--config",
+        &config,
+        "--chain",
+        &pki.old_chain,
+        "--host",
+        HOST,
+        "--cafile",
+        &other,
+    ]);
+    run.assert_code(PROBLEM_FOUND);
+    assert_eq!(run.json()["error"]["kind"], "chain");
+}
+
+#[test]
+fn rotation_rehearsal_rejects_the_new_chain_until_its_key_is_the_backup() {
+    let pki = Pki::new("check-rotation");
+    let (old, new) = (pki.old_pin(), pki.new_pin());
+
+    // Today: the served key and an offline spare.
+    let today = pki.policy(
+        "pins.toml",
+        &entry("**.example.test", &[&old], &[SPARE], ""),
+    );
+    pki.check(&today, &pki.old_chain, &[]).assert_code(OK);
+    pki.check(&today, &pki.new_chain, &[])
+        .assert_code(PROBLEM_FOUND);
+
+    // The new key added as a backup: both chains pass, the new one through the backup.
+    let staged = pki.policy("pins.toml", &entry("**.example.test", &[&old], &[&new], ""));
+    pki.check(&staged, &pki.old_chain, &[]).assert_code(OK);
+    let report = pki
+        .check(&staged, &pki.new_chain, &[])
+        .assert_code(OK)
+        .json();
+    assert_eq!(report["accepted_through"][0]["role"], "backup");
+    assert_eq!(report["accepted_through"][0]["pin"], new.as_str());
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("backup-pin-in-use"), "{notes}");
+
+    // Rolled out: the new key is primary, the old one gone, a spare as backup.
+    let rolled = pki.policy(
+        "pins.toml",
+        &entry("**.example.test", &[&new], &[SPARE], ""),
+    );
+    let report = pki
+        .check(&rolled, &pki.new_chain, &[])
+        .assert_code(OK)
+        .json();
+    assert_eq!(report["accepted_through"][0]["role"], "primary");
+    pki.check(&rolled, &pki.old_chain, &[])
+        .assert_code(PROBLEM_FOUND);
+}
+
+#[test]
+fn check_trusts_a_self_signed_last_certificate_only_when_told_nothing_else() {
+    let pki = Pki::new("check-self-signed");
+    let config = pki.policy(
+        "pins.toml",
+        &entry("**.example.test", &[&pki.root_pin()], &[SPARE], ""),
+    );
+    let with_root = write(
+        &pki.dir,
+        "with-root.pem",
+        pem(&[
+            &pki.old.cert,
+            pki.intermediate.cert_der(),
+            pki.root.cert_der(),
+        ])
+        .as_bytes(),
+    );
+    let run = pinctl(&[
+        "--json", "check", "--config", &config, "--chain", &with_root, "--host", HOST,
+    ]);
+    run.assert_code(OK);
+    let report = run.json();
+    assert_eq!(report["roots"]["from_chain"], true);
+    assert_eq!(report["accepted_through"][0]["position"], "root");
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains("is self-signed and was trusted as the root"),
+        "{report}"
+    );
+    let run = pinctl(&[
+        "check", "--config", &config, "--chain", &with_root, "--host", HOST,
+    ]);
+    run.assert_code(OK);
+    assert!(
+        run.stdout
+            .contains("  roots  the chain's last certificate (self-signed)\n"),
+        "{}",
+        run.stdout
+    );
+
+    // Without the root and without --cafile there is nothing to validate with.
+    let run = pinctl(&[
+        "check",
+        "--config",
+        &config,
+        "--chain",
+        &pki.old_chain,
+        "--host",
+        HOST,
+    ]);
+    run.assert_input_error(&[&pki.old_chain, "give --cafile", "is not self-signed"]);
+}
+
+#[test]
+fn check_at_another_time_rehearses_expiry() {
+    let pki = Pki::new("check-at");
+    let expires = date_in(10);
+    let config = pki.policy(
+        "pins.toml",
+        &entry(
+            "**.example.test",
+            &[&pki.old_pin()],
+            &[SPARE],
+            &format!("expires = \"{expires}\""),
+        ),
+    );
+    // Now: the new key is refused.
+    pki.check(&config, &pki.new_chain, &[])
+        .assert_code(PROBLEM_FOUND);
+    // In 20 days the entry has expired and is skipped: plain WebPKI accepts it.
+    let later = date_in(20);
+    let report = pki
+        .check(&config, &pki.new_chain, &["--at", &later])
+        .assert_code(OK)
+        .json();
+    assert_eq!(report["verdict"], "accepted-expired-entry");
+    assert_eq!(report["entry"]["state"], "expired-skipped");
+    assert_eq!(report["at"], format!("{later}T00:00:00Z"));
+    // In 100 days the leaf (valid for 90) has expired.
+    let run = pki.check(&config, &pki.old_chain, &["--at", &date_in(100)]);
+    run.assert_code(PROBLEM_FOUND);
+    let report = run.json();
+    assert_eq!(report["error"]["kind"], "chain");
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{report}"
+    );
+    // An RFC 3339 time works too; nonsense is a usage error.
+    let time = format!("{}T12:00:00+02:00", date_in(1));
+    pki.check(&config, &pki.old_chain, &["--at", &time])
+        .assert_code(OK);
+    let run = pki.check(&config, &pki.old_chain, &["--at", "next tuesday"]);
+    assert_eq!(run.code, USAGE_OR_INPUT_ERROR, "{}", run.stderr);
+    assert!(run.stderr.contains("--at"), "{}", run.stderr);
+}
+
+#[test]
+fn check_explains_report_only_unpinned_and_denied() {
+    let pki = Pki::new("check-modes");
+    // Report-only: accepted, with the error enforcement would return.
+    let config = pki.policy(
+        "report-only.toml",
+        &entry(
+            "**.example.test",
+            &[&pki.old_pin()],
+            &[],
+            "mode = \"report-only\"",
+        ),
+    );
+    let report = pki
+        .check(&config, &pki.new_chain, &[])
+        .assert_code(OK)
+        .json();
+    assert_eq!(report["verdict"], "accepted-report-only");
+    assert_eq!(report["error"]["kind"], "pin");
+    assert!(report["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&pki.new_pin()));
+
+    // No entry for the host: plain WebPKI, unless unpinned hosts are rejected.
+    let other = entry("other.example.test", &[&pki.old_pin()], &[SPARE], "");
+    let config = pki.policy("other.toml", &other);
+    let report = pki
+        .check(&config, &pki.new_chain, &[])
+        .assert_code(OK)
+        .json();
+    assert_eq!(report["verdict"], "accepted-unpinned");
+    assert!(report["entry"].is_null());
+    let config = pki.policy(
+        "reject.toml",
+        &format!("unpinned_hosts = \"reject\"\n{other}"),
+    );
+    let report = pki
+        .check(&config, &pki.new_chain, &[])
+        .assert_code(PROBLEM_FOUND)
+        .json();
+    assert!(report["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unpinned hosts are rejected"));
+
+    // A key denied everywhere rejects even though an allowed pin matches.
+    let config = pki.policy(
+        "deny.toml",
+        &format!(
+            "deny_everywhere = [\"{}\"]\n{}",
+            pki.intermediate_pin(),
+            entry("**.example.test", &[&pki.old_pin()], &[SPARE], "")
+        ),
+    );
+    let report = pki
+        .check(&config, &pki.old_chain, &[])
+        .assert_code(PROBLEM_FOUND)
+        .json();
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the global deny list"),
+        "{report}"
+    );
+}
+
+#[test]
+fn check_reports_bad_inputs_with_their_location() {
+    let pki = Pki::new("check-bad");
+    let good = pki.policy(
+        "good.toml",
+        &entry("**.example.test", &[&pki.old_pin()], &[SPARE], ""),
+    );
+
+    let syntax = pki.policy(
+        "syntax.toml",
+        "[[entry]]\npattern = \"**.example.test\"\npins = [\"sha256/nope\"]\n",
+    );
+    let run = pinctl(&[
+        "check",
+        "--config",
+        &syntax,
+        "--chain",
+        &pki.old_chain,
+        "--host",
+        HOST,
+    ]);
+    run.assert_input_error(&[&format!("{syntax}:3:")]);
+
+    let lonely = pki.policy(
+        "lonely.toml",
+        &format!(
+            "version = 1\n\n{}",
+            entry("lonely.example.test", &[&pki.old_pin()], &[], "")
+        ),
+    );
+    let run = pinctl(&[
+        "check",
+        "--config",
+        &lonely,
+        "--chain",
+        &pki.old_chain,
+        "--host",
+        HOST,
+    ]);
+    run.assert_input_error(&[&format!("{lonely}:4:"), "has one allowed pin and no backup"]);
+
+    let json = pki.policy("bad.json", "{\"entry\": [}");
+    let run = pinctl(&[
+        "check",
+        "--config",
+        &json,
+        "--chain",
+        &pki.old_chain,
+        "--host",
+        HOST,
+    ]);
+    run.assert_input_error(&[&format!("{json}:1:")]);
+
+    let unknown = pki.policy("pins.yaml", "entry: []");
+    let run = pinctl(&[
+        "check",
+        "--config",
+        &unknown,
+        "--chain",
+        &pki.old_chain,
+        "--host",
+        HOST,
+    ]);
+    run.assert_input_error(&["unknown policy format"]);
+
+    let run = pinctl(&[
+        "check",
+        "--config",
+        "/nonexistent/pins.toml",
+        "--chain",
+        &pki.old_chain,
+        "--host",
+        HOST,
+    ]);
+    run.assert_input_error(&["/nonexistent/pins.toml"]);
+
+    let garbage = write(&pki.dir, "garbage.pem", b"not a certificate");
+    let run = pinctl(&[
+        "check", "--config", &good, "--chain", &garbage, "--host", HOST,
+    ]);
+    run.assert_input_error(&[&garbage, "neither PEM nor DER"]);
+
+    let run = pinctl(&[
+        "check",
+        "--config",
+        &good,
+        "--chain",
+        &pki.old_chain,
+        "--host",
+        "bad host!",
+        "--cafile",
+        &pki.roots,
+    ]);
+    run.assert_input_error(&["--host bad host!"]);
+
+    // Usage errors, from clap.
+    for args in [
+        &["check", "--config", &good, "--chain", &pki.old_chain][..],
+        &["check", "--config", &good],
+        &["check", "--chain", &pki.old_chain, "--host", HOST],
+        &[
+            "check",
+            "--config",
+            &good,
+            "--chain",
+            &pki.old_chain,
+            "--connect",
+            "127.0.0.1:1",
+            "--host",
+            HOST,
+        ],
+    ] {
+        let run = pinctl(args);
+        assert_eq!(run.code, USAGE_OR_INPUT_ERROR, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn check_connects_to_a_live_server() {
+    for (label, provider) in common::providers() {
+        let pki = Pki::new("check-live");
+        let server = TestServer::with_chain(
+            pki.old.chain(&[&pki.intermediate]),
+            pki.old.private_key(),
+            provider,
+        );
+        let address = server.addr.to_string();
+        let pinned_old = pki.policy(
+            "old.toml",
+            &entry("**.example.test", &[&pki.old_pin()], &[SPARE], ""),
+        );
+        let pinned_new = pki.policy(
+            "new.toml",
+            &entry("**.example.test", &[&pki.new_pin()], &[SPARE], ""),
+        );
+        let live = |config: &str| {
+            pinctl(&[
+                "--json",
+                "check",
+                "--config",
+                config,
+                "--connect",
+                &address,
+                "--servername",
+                HOST,
+                "--cafile",
+                &pki.roots,
+                "--timeout",
+                "5",
+            ])
+        };
+        let report = live(&pinned_old).assert_code(OK).json();
+        assert_eq!(report["host"], HOST, "{label}");
+        assert_eq!(report["chain"]["source"], address.as_str());
+        assert_eq!(report["accepted_through"][0]["pin"], pki.old_pin().as_str());
+
+        let report = live(&pinned_new).assert_code(PROBLEM_FOUND).json();
+        assert_eq!(report["error"]["kind"], "pin", "{label}");
+        assert!(report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&pki.old_pin()));
+
+        // The name checked defaults to the address when no server name is given; the leaf
+        // has 127.0.0.1 as well. An entry for the address pins it.
+        let by_address = pki.policy(
+            "ip.toml",
+            &entry("127.0.0.1", &[&pki.old_pin()], &[SPARE], ""),
+        );
+        let run = pinctl(&[
+            "--json",
+            "check",
+            "--config",
+            &by_address,
+            "--connect",
+            &address,
+            "--cafile",
+            &pki.roots,
+        ]);
+        let report = run.assert_code(OK).json();
+        assert_eq!(report["host"], "127.0.0.1");
+        assert_eq!(report["entry"]["pattern"], "127.0.0.1");
+        // The handshakes were ended once the certificates arrived.
+        assert_eq!(server.completed(), 0, "{label}");
+    }
+}
