@@ -1,4 +1,4 @@
-//! `pinctl check`, run as separate processes against policy
+//! `pinctl check`, `lint` and `expiry`, run as separate processes against policy
 //! files, chains made by the test PKI and live TLS servers on loopback.
 #![cfg(feature = "cli")]
 
@@ -10,7 +10,8 @@ use std::time::Duration;
 use common::cli::*;
 use common::{Ca, KeyKind, Leaf, LeafOptions, TestServer, DAY};
 use rustls::pki_types::UnixTime;
-use rustls_pinning::Date;
+use rustls_pinning::{Date, Pin};
+use serde_json::Value;
 
 const HOST: &str = "api.example.test";
 
@@ -127,6 +128,27 @@ fn date_in(days: i64) -> String {
     let now = UnixTime::now().as_secs() as i64;
     let secs = now + days * DAY.as_secs() as i64;
     Date::from_unix_time(UnixTime::since_unix_epoch(Duration::from_secs(secs as u64))).to_string()
+}
+
+fn findings(report: &Value) -> Vec<(String, String, Option<String>)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            (
+                finding["severity"].as_str().unwrap().to_owned(),
+                finding["code"].as_str().unwrap().to_owned(),
+                finding["entry"]["pattern"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+fn has(report: &Value, severity: &str, code: &str) -> bool {
+    findings(report)
+        .iter()
+        .any(|(s, c, _)| s == severity && c == code)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -684,4 +706,449 @@ fn check_connects_to_a_live_server() {
         // The handshakes were ended once the certificates arrived.
         assert_eq!(server.completed(), 0, "{label}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// lint
+// ---------------------------------------------------------------------------------------
+
+fn lint(config: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["--json", "lint", "--config", config];
+    args.extend(extra);
+    pinctl(&args)
+}
+
+#[test]
+fn lint_passes_a_sound_policy_and_notes_the_offline_backup() {
+    let pki = Pki::new("lint-clean");
+    let config = pki.policy(
+        "pins.toml",
+        &entry(
+            "**.example.test",
+            &[&pki.old_pin()],
+            &[SPARE],
+            &format!("expires = \"{}\"", date_in(365)),
+        ),
+    );
+    let report = lint(&config, &["--chain", &pki.old_chain])
+        .assert_code(OK)
+        .json();
+    assert_eq!(report["errors"], 0, "{report}");
+    assert_eq!(report["warnings"], 0, "{report}");
+    assert_eq!(
+        findings(&report),
+        [(
+            String::from("info"),
+            String::from("pin-matches-nothing"),
+            Some(String::from("**.example.test"))
+        )]
+    );
+    assert_eq!(report["chains"][0]["entries"][0], "**.example.test");
+    let run = pinctl(&["lint", "--config", &config]);
+    run.assert_code(OK);
+    assert!(
+        run.stdout.starts_with(&format!(
+            "{config}: 0 errors, 0 warnings, 0 notes (1 entry, "
+        )),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn lint_flags_missing_and_false_backups() {
+    let pki = Pki::new("lint-backups");
+    let old_cert = Pin::certificate_of(&pki.old.cert).to_string();
+    let config = pki.policy(
+        "pins.toml",
+        &[
+            entry(
+                "single.example.test",
+                &[&pki.old_pin()],
+                &[],
+                "allow_missing_backup_pin = true",
+            ),
+            entry(
+                "listed-twice.example.test",
+                &[&pki.old_pin(), SPARE],
+                &[&pki.old_pin()],
+                "",
+            ),
+            entry("**.example.test", &[&pki.old_pin()], &[&old_cert], ""),
+            entry(
+                "report.example.test",
+                &[&pki.old_pin()],
+                &[],
+                "mode = \"report-only\"",
+            ),
+        ]
+        .concat(),
+    );
+    let run = lint(&config, &["--chain", &pki.old_chain]);
+    run.assert_code(PROBLEM_FOUND);
+    let report = run.json();
+    let found = findings(&report);
+    let at = |code: &str, pattern: &str| {
+        found
+            .iter()
+            .find(|(_, c, p)| c == code && p.as_deref() == Some(pattern))
+            .map(|(severity, _, _)| severity.as_str())
+    };
+    assert_eq!(
+        at("single-pin", "single.example.test"),
+        Some("error"),
+        "{report}"
+    );
+    assert_eq!(at("single-pin", "report.example.test"), Some("warning"));
+    assert_eq!(
+        at("backup-is-primary", "listed-twice.example.test"),
+        Some("error")
+    );
+    // A certificate pin and an SPKI pin of one certificate: the same key.
+    assert_eq!(at("backup-same-key", "**.example.test"), Some("error"));
+    // ... and the certificate pin is on a 91-day leaf.
+    assert_eq!(
+        at("certificate-pin-on-short-lived-leaf", "**.example.test"),
+        Some("warning")
+    );
+
+    // Two primary pins on one key, found with the chain.
+    let one_key = pki.policy(
+        "one-key.toml",
+        &entry("**.example.test", &[&pki.old_pin(), &old_cert], &[], ""),
+    );
+    let report = lint(&one_key, &["--chain", &pki.old_chain])
+        .assert_code(PROBLEM_FOUND)
+        .json();
+    assert!(has(&report, "error", "all-pins-on-one-key"), "{report}");
+    // Without a chain nothing says they are one key.
+    let report = lint(&one_key, &[]).assert_code(OK).json();
+    assert!(!has(&report, "error", "all-pins-on-one-key"), "{report}");
+
+    // A short-lived threshold below the leaf's lifetime silences the certificate pin warning.
+    let report = lint(
+        &config,
+        &["--chain", &pki.old_chain, "--short-lived", "30d"],
+    )
+    .json();
+    assert!(!has(
+        &report,
+        "warning",
+        "certificate-pin-on-short-lived-leaf"
+    ));
+}
+
+#[test]
+fn lint_flags_expiry_report_only_age_and_pins_matching_nothing() {
+    let pki = Pki::new("lint-expiry");
+    let config = pki.policy(
+        "pins.toml",
+        &[
+            entry(
+                "expired.example.test",
+                &[&pki.old_pin()],
+                &[SPARE],
+                "expires = \"2020-01-01\"",
+            ),
+            entry(
+                "soon.example.test",
+                &[&pki.old_pin()],
+                &[SPARE],
+                &format!("expires = \"{}\"", date_in(10)),
+            ),
+            entry(
+                "report.example.test",
+                &[&pki.old_pin()],
+                &[SPARE],
+                "mode = \"report-only\"",
+            ),
+            entry(
+                "**.example.test",
+                &[&pki.new_pin(), &pki.old_pin()],
+                &[SPARE],
+                "",
+            ),
+        ]
+        .concat(),
+    );
+    let report = lint(&config, &["--chain", &pki.old_chain])
+        .assert_code(PROBLEM_FOUND)
+        .json();
+    assert!(has(&report, "error", "expired"), "{report}");
+    assert!(has(&report, "warning", "expires-soon"), "{report}");
+    // The new key is not in the chain given: a primary pin expected to be served is not.
+    assert!(has(&report, "warning", "pin-matches-nothing"), "{report}");
+    assert!(has(&report, "info", "report-only"), "{report}");
+    assert!(report["findings"]
+        .to_string()
+        .contains("give --report-only-since"));
+
+    let report = lint(&config, &["--within", "5d"]).json();
+    assert!(!has(&report, "warning", "expires-soon"), "{report}");
+
+    // Report-only for a year, with a 90-day limit; per pattern, or for every entry.
+    for since in ["2020-01-01", "report.example.test=2020-01-01"] {
+        let report = lint(&config, &["--report-only-since", since]).json();
+        assert!(
+            has(&report, "warning", "report-only-too-long"),
+            "{since}: {report}"
+        );
+    }
+    let report = lint(
+        &config,
+        &[
+            "--report-only-since",
+            &date_in(-5),
+            "--report-only-max-age",
+            "30d",
+        ],
+    )
+    .json();
+    assert!(!has(&report, "warning", "report-only-too-long"), "{report}");
+
+    // --strict fails on warnings alone.
+    let warnings_only = pki.policy(
+        "warn.toml",
+        &entry(
+            "**.example.test",
+            &[&pki.old_pin()],
+            &[SPARE],
+            &format!("expires = \"{}\"", date_in(10)),
+        ),
+    );
+    lint(&warnings_only, &[]).assert_code(OK);
+    lint(&warnings_only, &["--strict"]).assert_code(PROBLEM_FOUND);
+    // --at moves "now".
+    lint(&warnings_only, &["--at", &date_in(20)]).assert_code(PROBLEM_FOUND);
+}
+
+#[test]
+fn lint_applies_the_hpkp_rule_to_live_chains_and_refuses_denied_keys() {
+    for (label, provider) in common::providers() {
+        let pki = Pki::new("lint-live");
+        let server = TestServer::with_chain(
+            pki.old.chain(&[&pki.intermediate]),
+            pki.old.private_key(),
+            provider,
+        );
+        let address = server.addr.to_string();
+        let connect = [
+            "--connect",
+            address.as_str(),
+            "--cafile",
+            pki.roots.as_str(),
+        ];
+        // One pin in the chain, one outside: fine.
+        let good = pki.policy(
+            "good.toml",
+            &entry("127.0.0.1", &[&pki.old_pin()], &[SPARE], ""),
+        );
+        let report = lint(&good, &connect).assert_code(OK).json();
+        assert_eq!(report["chains"][0]["live"], true, "{label}");
+        assert_eq!(report["chains"][0]["entries"][0], "127.0.0.1");
+        // Both pins in the served chain (leaf and the root from --cafile): no backup.
+        let inside = pki.policy(
+            "inside.toml",
+            &entry("127.0.0.1", &[&pki.old_pin(), &pki.root_pin()], &[], ""),
+        );
+        let report = lint(&inside, &connect).assert_code(PROBLEM_FOUND).json();
+        assert!(
+            has(&report, "error", "hpkp-no-backup-outside-chain"),
+            "{label}: {report}"
+        );
+        // No pin in the served chain: clients refuse it today.
+        let outside = pki.policy(
+            "outside.toml",
+            &entry("127.0.0.1", &[&pki.new_pin()], &[SPARE], ""),
+        );
+        let report = lint(&outside, &connect).assert_code(PROBLEM_FOUND).json();
+        assert!(
+            has(&report, "error", "hpkp-no-pin-in-chain"),
+            "{label}: {report}"
+        );
+        assert_eq!(server.completed(), 0, "{label}");
+    }
+
+    let pki = Pki::new("lint-deny");
+    let config = pki.policy(
+        "deny.toml",
+        &format!(
+            "deny_everywhere = [\"{}\"]\n{}",
+            pki.intermediate_pin(),
+            entry("**.example.test", &[&pki.old_pin()], &[SPARE], "")
+        ),
+    );
+    let report = lint(&config, &["--chain", &pki.old_chain])
+        .assert_code(PROBLEM_FOUND)
+        .json();
+    assert!(has(&report, "error", "denied-key-in-chain"), "{report}");
+    // A chain no entry governs is noted.
+    let stranger = Ca::root("Stranger Root").leaf(&["elsewhere.test"]);
+    let elsewhere = write(&pki.dir, "elsewhere.pem", pem(&[&stranger.cert]).as_bytes());
+    let report = lint(&config, &["--chain", &elsewhere]).json();
+    assert!(has(&report, "info", "chain-not-pinned"), "{report}");
+    assert!(has(&report, "info", "no-chain"), "{report}");
+}
+
+#[test]
+fn lint_rejects_bad_inputs() {
+    let pki = Pki::new("lint-bad");
+    let broken = pki.policy("broken.toml", "[[entry]\n");
+    pinctl(&["lint", "--config", &broken]).assert_input_error(&[&format!("{broken}:1:")]);
+    let good = pki.policy(
+        "good.toml",
+        &entry("**.example.test", &[&pki.old_pin()], &[SPARE], ""),
+    );
+    for args in [
+        &["lint", "--config", &good, "--within", "30"][..],
+        &[
+            "lint",
+            "--config",
+            &good,
+            "--report-only-since",
+            "*.com=2020-01-01",
+        ],
+        &["lint", "--config", &good, "--report-only-max-age", "soon"],
+    ] {
+        let run = pinctl(args);
+        assert_eq!(run.code, USAGE_OR_INPUT_ERROR, "{args:?}: {}", run.stderr);
+    }
+    pinctl(&[
+        "lint",
+        "--config",
+        &good,
+        "--chain",
+        "/nonexistent/chain.pem",
+    ])
+    .assert_input_error(&["/nonexistent/chain.pem"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// expiry
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn expiry_lists_entries_and_certificates_soonest_first() {
+    let pki = Pki::new("expiry");
+    let config = pki.policy(
+        "pins.toml",
+        &[
+            entry(
+                "expired.example.test",
+                &[&pki.old_pin()],
+                &[SPARE],
+                "expires = \"2020-01-01\"",
+            ),
+            entry(
+                "soon.example.test",
+                &[&pki.old_pin()],
+                &[SPARE],
+                &format!("expires = \"{}\"", date_in(10)),
+            ),
+            entry(
+                "later.example.test",
+                &[&pki.old_pin()],
+                &[SPARE],
+                &format!("expires = \"{}\"", date_in(400)),
+            ),
+            entry("forever.example.test", &[&pki.old_pin()], &[SPARE], ""),
+        ]
+        .concat(),
+    );
+    let run = pinctl(&[
+        "--json",
+        "expiry",
+        "--config",
+        &config,
+        "--chain",
+        &pki.old_chain,
+    ]);
+    run.assert_code(PROBLEM_FOUND);
+    let report = run.json();
+    assert_eq!(report["expired"], 1);
+    assert_eq!(report["expiring"], 1);
+    let items = report["items"].as_array().unwrap();
+    let described: Vec<(String, String)> = items
+        .iter()
+        .map(|item| {
+            let what = item["pattern"]
+                .as_str()
+                .or(item["position"].as_str())
+                .unwrap()
+                .to_owned();
+            (item["status"].as_str().unwrap().to_owned(), what)
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            ("expired", "expired.example.test"),
+            ("expiring", "soon.example.test"),
+            ("ok", "leaf"),
+            ("ok", "later.example.test"),
+            ("ok", "intermediate"),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    assert_eq!(report["entries_without_expiry"][0], "forever.example.test");
+
+    // The 91-day leaf is within 100 days; a window of 5 days from a year ago holds nothing.
+    let report = pinctl(&[
+        "--json",
+        "expiry",
+        "--chain",
+        &pki.old_chain,
+        "--within",
+        "100d",
+    ])
+    .assert_code(PROBLEM_FOUND)
+    .json();
+    assert_eq!(report["expiring"], 1);
+    pinctl(&["expiry", "--chain", &pki.old_chain, "--within", "30d"]).assert_code(OK);
+    let run = pinctl(&[
+        "expiry",
+        "--config",
+        &config,
+        "--at",
+        "2019-06-01",
+        "--within",
+        "5d",
+    ]);
+    run.assert_code(OK);
+    assert!(
+        run.stdout
+            .starts_with("0 expired, 0 expiring within 5 days of 2019-06-01T00:00:00Z\n"),
+        "{}",
+        run.stdout
+    );
+
+    // Nothing to check is a usage error; a broken policy an input error.
+    assert_eq!(pinctl(&["expiry"]).code, USAGE_OR_INPUT_ERROR);
+    let broken = pki.policy("broken.json", "[");
+    pinctl(&["expiry", "--config", &broken]).assert_input_error(&[&format!("{broken}:1:")]);
+}
+
+#[test]
+fn expiry_checks_live_chains() {
+    let (label, provider) = common::providers().remove(0);
+    let pki = Pki::new("expiry-live");
+    let server = TestServer::with_chain(
+        pki.old.chain(&[&pki.intermediate]),
+        pki.old.private_key(),
+        provider,
+    );
+    let address = server.addr.to_string();
+    let run = pinctl(&[
+        "--json",
+        "expiry",
+        "--connect",
+        &address,
+        "--within",
+        "100d",
+    ]);
+    let report = run.assert_code(PROBLEM_FOUND).json();
+    assert_eq!(report["items"][0]["source"], address.as_str(), "{label}");
+    assert_eq!(report["items"][0]["position"], "leaf");
+    assert_eq!(report["items"][0]["status"], "expiring");
+    pinctl(&["expiry", "--connect", &address]).assert_code(OK);
 }

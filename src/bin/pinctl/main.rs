@@ -23,6 +23,8 @@ mod connect;
 mod describe;
 mod error;
 mod exit;
+mod expiry;
+mod lint;
 mod load;
 mod matching;
 mod output;
@@ -54,6 +56,12 @@ enum Command {
     /// Would the policy accept this chain for this host, and through which pin? Give it the
     /// new chain to rehearse a rotation.
     Check(check::CheckArgs),
+    /// Find what in a policy risks an outage or protects nothing: missing backups, expiry,
+    /// pins that match nothing in the given chains, the RFC 7469 rule on live chains.
+    Lint(lint::LintArgs),
+    /// List the policy's entries and the certificates of live chains that expire within a
+    /// window.
+    Expiry(expiry::ExpiryArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +76,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Pins(args) => pins::run(args, &output),
         Command::Check(args) => check::run(args, &output),
+        Command::Lint(args) => lint::run(args, &output),
+        Command::Expiry(args) => expiry::run(args, &output),
     };
     match result {
         Ok(code) => ExitCode::from(code),

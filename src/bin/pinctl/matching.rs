@@ -133,3 +133,15 @@ pub(crate) fn mode_label(mode: EnforcementMode) -> &'static str {
         _ => "enforce",
     }
 }
+
+/// The position of the `index`th certificate of a chain given leaf first: the first is the
+/// leaf, a self-issued last certificate the root, the others intermediates.
+pub(crate) fn position_in_file(index: usize, count: usize, self_issued: bool) -> Position {
+    if index == 0 {
+        Position::Leaf
+    } else if index + 1 == count && self_issued {
+        Position::Root
+    } else {
+        Position::Intermediate
+    }
+}

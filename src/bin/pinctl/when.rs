@@ -24,6 +24,33 @@ pub(crate) fn parse_time(text: &str) -> Result<UnixTime, String> {
         .map_err(|_| format!("\"{text}\" is before 1970"))
 }
 
+/// Parses a duration: a whole number and a unit, `s`, `m`, `h`, `d` or `w` (`30d`, `12h`).
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("\"{text}\" has no unit: write for example 30d, 12h or 90m"))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\": expected a whole number followed by s, m, h, d or w"))?;
+    let seconds_per_unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => {
+            return Err(format!(
+                "\"{text}\": unknown unit \"{unit}\" (use s, m, h, d or w)"
+            ))
+        }
+    };
+    number
+        .checked_mul(seconds_per_unit)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("\"{text}\" is too long"))
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ`.
 pub(crate) fn rfc3339(time: UnixTime) -> String {
     rfc3339_secs(i64::try_from(time.as_secs()).unwrap_or(i64::MAX))
@@ -51,6 +78,19 @@ pub(crate) fn relative(seconds: i64) -> String {
     } else {
         format!("{amount} ago")
     }
+}
+
+/// A duration for people: `30 days`, `12 hours`.
+pub(crate) fn span(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    if seconds.is_multiple_of(86_400) && seconds > 0 {
+        let days = seconds / 86_400;
+        return format!("{days} day{}", if days == 1 { "" } else { "s" });
+    }
+    if seconds.is_multiple_of(3600) && seconds > 0 {
+        return format!("{} hours", seconds / 3600);
+    }
+    format!("{seconds} seconds")
 }
 
 /// Seconds from `from` to `to`, negative when `to` is earlier.
@@ -91,7 +131,21 @@ mod tests {
     }
 
     #[test]
-    fn relative_spans() {
+    fn durations() {
+        assert_eq!(
+            parse_duration("30d").unwrap(),
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(
+            parse_duration("2w").unwrap(),
+            Duration::from_secs(14 * 86_400)
+        );
+        assert_eq!(parse_duration("90m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("0s").unwrap(), Duration::ZERO);
+        for bad in ["", "30", "d", "30 d", "30y", "-1d", "99999999999999999999w"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(span(Duration::from_secs(86_400)), "1 day");
         assert_eq!(relative(-3 * 86_400), "3 days ago");
         assert_eq!(relative(7200), "in 2 hours");
     }
