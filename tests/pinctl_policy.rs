@@ -1,16 +1,17 @@
-//! `pinctl check`, `lint` and `expiry`, run as separate processes against policy
+//! `pinctl check`, `lint`, `expiry` and `convert`, run as separate processes against policy
 //! files, chains made by the test PKI and live TLS servers on loopback.
 #![cfg(feature = "cli")]
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::cli::*;
 use common::{Ca, KeyKind, Leaf, LeafOptions, TestServer, DAY};
 use rustls::pki_types::UnixTime;
-use rustls_pinning::{Date, Pin};
+use rustls_pinning::config::{self, ConfigFormat};
+use rustls_pinning::{Date, Pin, PinSet};
 use serde_json::Value;
 
 const HOST: &str = "api.example.test";
@@ -100,6 +101,10 @@ impl Pki {
         ];
         args.extend(extra);
         pinctl(&args)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_str().unwrap().to_owned()
     }
 }
 
@@ -1151,4 +1156,302 @@ fn expiry_checks_live_chains() {
     assert_eq!(report["items"][0]["position"], "leaf");
     assert_eq!(report["items"][0]["status"], "expiring");
     pinctl(&["expiry", "--connect", &address]).assert_code(OK);
+}
+
+// ---------------------------------------------------------------------------------------
+// convert
+// ---------------------------------------------------------------------------------------
+
+fn parse(path: &str) -> PinSet {
+    let text = std::fs::read_to_string(path).unwrap();
+    let format = ConfigFormat::from_path(Path::new(path)).unwrap();
+    config::parse(&text, format).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn allowed(set: &PinSet) -> Vec<Vec<String>> {
+    set.entries()
+        .map(|entry| {
+            let mut pins: Vec<String> = entry
+                .allowed_pins()
+                .iter()
+                .map(|p| p.pin().to_string())
+                .collect();
+            pins.sort();
+            pins
+        })
+        .collect()
+}
+
+#[test]
+fn convert_round_trips_between_the_four_formats() {
+    let pki = Pki::new("convert");
+    let source = pki.policy(
+        "pins.toml",
+        &[
+            entry(
+                "**.example.test",
+                &[&pki.old_pin()],
+                &[SPARE],
+                "expires = \"2030-01-01\"",
+            ),
+            entry(
+                "exact.example.test",
+                &[&pki.new_pin(), &pki.intermediate_pin()],
+                &[],
+                "",
+            ),
+        ]
+        .concat(),
+    );
+    let original = parse(&source);
+    let (json, toml, xml) = (
+        pki.path("pins.json"),
+        pki.path("back.toml"),
+        pki.path("nsc.xml"),
+    );
+
+    // TOML -> JSON -> TOML: the same set.
+    let run = pinctl(&["convert", &source, "-o", &json]);
+    run.assert_code(OK);
+    assert_eq!(run.stdout, format!("{json}: 2 entries written as JSON\n"));
+    pinctl(&["convert", &json, "-o", &toml]).assert_code(OK);
+    let back = parse(&toml);
+    assert!(original.entries().eq(back.entries()));
+
+    // TOML -> Android -> TOML: the same pins (Android has no backup marks).
+    pinctl(&["convert", &source, "-o", &xml]).assert_code(OK);
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(
+        text.contains("<pin-set expiration=\"2030-01-01\">"),
+        "{text}"
+    );
+    let run = pinctl(&["convert", &xml, "--to", "toml"]);
+    run.assert_code(OK);
+    let from_android = config::parse(&run.stdout, ConfigFormat::Toml).unwrap();
+    assert_eq!(allowed(&from_android), allowed(&original));
+
+    // TOML -> HPKP -> TOML for one host, with max-age counted from --at.
+    let run = pinctl(&[
+        "convert",
+        &source,
+        "--to",
+        "hpkp",
+        "--host",
+        "www.example.test",
+        "--at",
+        "2029-01-01",
+    ]);
+    run.assert_code(OK);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "pin-sha256=\"{}\"; pin-sha256=\"{}\"; max-age=31536000; includeSubDomains\n",
+            &pki.old_pin()["sha256/".len()..],
+            &SPARE["sha256/".len()..]
+        )
+    );
+    let header = write(
+        &pki.dir,
+        "header.txt",
+        format!("Public-Key-Pins: {}", run.stdout).as_bytes(),
+    );
+    let run = pinctl(&[
+        "convert",
+        "--from",
+        "hpkp",
+        "--to",
+        "toml",
+        "--host",
+        "example.test",
+        "--at",
+        "2029-01-01",
+        &header,
+    ]);
+    run.assert_code(OK);
+    let from_header = config::parse(&run.stdout, ConfigFormat::Toml).unwrap();
+    let entry = from_header.entries().next().unwrap();
+    assert_eq!(entry.pattern().to_string(), "**.example.test");
+    assert_eq!(entry.expires_at().unwrap().as_secs(), 1_893_456_000);
+    assert_eq!(allowed(&from_header)[0], allowed(&original)[0]);
+
+    // Android -> HPKP and HPKP (from standard input) -> Android.
+    let run = pinctl(&[
+        "convert",
+        &xml,
+        "--to",
+        "hpkp",
+        "--host",
+        "exact.example.test",
+    ]);
+    run.assert_code(OK);
+    assert!(
+        run.stdout
+            .starts_with(&format!("pin-sha256=\"{}\"", &pki.new_pin()[7..])),
+        "{}",
+        run.stdout
+    );
+    let run = pinctl_with_stdin(
+        &[
+            "convert",
+            "--from",
+            "hpkp",
+            "--to",
+            "android",
+            "--host",
+            "exact.example.test",
+            // Android expirations are dates: count max-age (days) from a midnight.
+            "--at",
+            "2029-01-01",
+        ],
+        run.stdout.as_bytes(),
+    );
+    run.assert_code(OK);
+    assert!(
+        run.stdout
+            .contains("<domain includeSubdomains=\"false\">exact.example.test</domain>"),
+        "{}",
+        run.stdout
+    );
+
+    // JSON output carries the text.
+    let run = pinctl(&["--json", "convert", &source, "--to", "json"]);
+    let report = run.assert_code(OK).json();
+    assert_eq!(report["from"], "toml");
+    assert_eq!(report["entries"], 2);
+    let text = report["text"].as_str().unwrap();
+    assert!(config::parse(text, ConfigFormat::Json)
+        .unwrap()
+        .entries()
+        .eq(original.entries()));
+    // A report-only header.
+    let run = pinctl_with_stdin(
+        &[
+            "--json",
+            "convert",
+            "--from",
+            "hpkp",
+            "--to",
+            "toml",
+            "--host",
+            "example.test",
+        ],
+        format!(
+            "Public-Key-Pins-Report-Only: pin-sha256=\"{}\"; max-age=60",
+            &SPARE[7..]
+        )
+        .as_bytes(),
+    );
+    let report = run.assert_code(OK).json();
+    assert!(
+        report["text"]
+            .as_str()
+            .unwrap()
+            .contains("mode = \"report-only\""),
+        "{report}"
+    );
+}
+
+#[test]
+fn convert_refuses_what_the_target_cannot_express_and_bad_input() {
+    let pki = Pki::new("convert-bad");
+    let old_cert = Pin::certificate_of(&pki.old.cert).to_string();
+    let cert_pins = pki.policy(
+        "cert.toml",
+        &entry("**.example.test", &[&old_cert], &[SPARE], ""),
+    );
+    pinctl(&["convert", &cert_pins, "--to", "android"])
+        .assert_error(PROBLEM_FOUND, &["Android only has SPKI pins"]);
+    pinctl(&["convert", &cert_pins, "--to", "hpkp"])
+        .assert_error(PROBLEM_FOUND, &["HPKP only has SPKI pins"]);
+    let denied = pki.policy(
+        "deny.toml",
+        &format!(
+            "deny_everywhere = [\"{}\"]\n{}",
+            pki.root_pin(),
+            entry("a.example.test", &[&pki.old_pin()], &[SPARE], "")
+        ),
+    );
+    pinctl(&["convert", &denied, "--to", "hpkp"])
+        .assert_error(PROBLEM_FOUND, &["deny_everywhere", "HPKP has no deny pins"]);
+    let two = pki.policy(
+        "two.toml",
+        &[
+            entry("a.example.test", &[&pki.old_pin()], &[SPARE], ""),
+            entry("b.example.test", &[&pki.old_pin()], &[SPARE], ""),
+        ]
+        .concat(),
+    );
+    pinctl(&["convert", &two, "--to", "hpkp"])
+        .assert_input_error(&["choose the entry with --host"]);
+    pinctl(&["convert", &two, "--to", "hpkp", "--host", "c.example.test"])
+        .assert_input_error(&["no entry governs \"c.example.test\""]);
+    pinctl(&["convert", &two]).assert_input_error(&["give --to"]);
+    pinctl(&["convert", "--to", "toml"]).assert_input_error(&["<stdin>", "give --from"]);
+
+    let xml = write(
+        &pki.dir,
+        "nsc.xml",
+        b"<network-security-config>\n  <domain-config>\n</network-security-config>\n",
+    );
+    pinctl(&["convert", &xml, "--to", "toml"]).assert_input_error(&[&format!("{xml}:")]);
+    let single = write(
+        &pki.dir,
+        "single.xml",
+        format!(
+            "<network-security-config><domain-config><domain>a.example.test</domain>\
+             <pin-set><pin digest=\"SHA-256\">{}</pin></pin-set></domain-config></network-security-config>",
+            &pki.old_pin()[7..]
+        )
+        .as_bytes(),
+    );
+    pinctl(&["convert", &single, "--to", "toml"])
+        .assert_input_error(&["--allow-missing-backup-pin"]);
+    let run = pinctl(&[
+        "convert",
+        &single,
+        "--to",
+        "toml",
+        "--allow-missing-backup-pin",
+    ]);
+    run.assert_code(OK);
+    assert!(
+        run.stdout.contains("allow_missing_backup_pin = true"),
+        "{}",
+        run.stdout
+    );
+
+    let header = |text: &str, args: &[&str]| {
+        let mut all = vec!["convert", "--from", "hpkp", "--to", "toml"];
+        all.extend(args);
+        pinctl_with_stdin(&all, text.as_bytes())
+    };
+    let pin = &SPARE[7..];
+    header(&format!("pin-sha256=\"{pin}\""), &["--host", "a.test"])
+        .assert_input_error(&["max-age directive is required"]);
+    header(&format!("pin-sha256=\"{pin}\"; max-age=60"), &[]).assert_input_error(&["give --host"]);
+    header(
+        &format!("pin-sha256=\"{pin}\"; max-age=0"),
+        &["--host", "a.test"],
+    )
+    .assert_input_error(&["max-age=0"]);
+    header(
+        &format!("pin-sha256=\"{pin}\"; max-age=60"),
+        &["--host", "a.test"],
+    )
+    .assert_input_error(&["--allow-missing-backup-pin"]);
+    header(
+        &format!("pin-sha256=\"{pin}\"; max-age=60"),
+        &["--host", "*.com"],
+    )
+    .assert_input_error(&["--host *.com"]);
+    pinctl(&[
+        "convert",
+        &two,
+        "--to",
+        "json",
+        "--allow-missing-backup-pin",
+    ])
+    .assert_input_error(&["TOML and JSON policies"]);
+    let run = pinctl(&["convert", &two, "--to", "yaml"]);
+    assert_eq!(run.code, USAGE_OR_INPUT_ERROR);
 }

@@ -25,6 +25,17 @@ pub(crate) enum CliError {
     /// that holds no usable key, an option that does not fit the input.
     #[error("{input}: {reason}")]
     Invalid { input: String, reason: String },
+    /// An output file could not be written.
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    /// The policy holds something the target format of a conversion cannot express. The
+    /// command ran and found a problem, so this one exits with [`exit::PROBLEM_FOUND`].
+    #[error("{0}")]
+    NotExpressible(String),
     /// Standard output could not be written.
     #[error("cannot write to standard output: {0}")]
     Output(#[source] io::Error),
@@ -46,7 +57,9 @@ impl CliError {
             | Self::Connect(_)
             | Self::Config(_)
             | Self::Invalid { .. }
+            | Self::Write { .. }
             | Self::Output(_) => exit::USAGE_OR_INPUT_ERROR,
+            Self::NotExpressible(_) => exit::PROBLEM_FOUND,
         }
     }
 }

@@ -20,6 +20,7 @@ compile_error!("pinctl needs a crypto provider: enable the `aws-lc-rs` or the `r
 mod chain;
 mod check;
 mod connect;
+mod convert;
 mod describe;
 mod error;
 mod exit;
@@ -62,6 +63,8 @@ enum Command {
     /// List the policy's entries and the certificates of live chains that expire within a
     /// window.
     Expiry(expiry::ExpiryArgs),
+    /// Convert a policy between TOML, JSON, an HPKP header value and Android XML.
+    Convert(convert::ConvertArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args, &output),
         Command::Lint(args) => lint::run(args, &output),
         Command::Expiry(args) => expiry::run(args, &output),
+        Command::Convert(args) => convert::run(args, &output),
     };
     match result {
         Ok(code) => ExitCode::from(code),
