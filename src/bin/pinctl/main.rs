@@ -17,6 +17,7 @@
 #[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
 compile_error!("pinctl needs a crypto provider: enable the `aws-lc-rs` or the `ring` feature");
 
+mod bundle;
 mod chain;
 mod check;
 mod connect;
@@ -65,6 +66,8 @@ enum Command {
     Expiry(expiry::ExpiryArgs),
     /// Convert a policy between TOML, JSON, an HPKP header value and Android XML.
     Convert(convert::ConvertArgs),
+    /// Signed pin bundles: generate a signing key, sign a policy, verify or inspect a bundle.
+    Bundle(bundle::BundleArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => lint::run(args, &output),
         Command::Expiry(args) => expiry::run(args, &output),
         Command::Convert(args) => convert::run(args, &output),
+        Command::Bundle(args) => bundle::run(args, &output),
     };
     match result {
         Ok(code) => ExitCode::from(code),
