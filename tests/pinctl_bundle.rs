@@ -318,3 +318,31 @@ fn tampered_foreign_expired_and_malformed_bundles_are_refused() {
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
 }
+
+/// The commands of the README's `pinctl bundle` section, run as written in a directory with
+/// a `pins.toml`.
+#[test]
+fn readme_bundle_commands_run_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("### pinctl bundle")
+        .expect("README has the section");
+    let section = &readme[start..];
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section has a sh block");
+    let dir = scratch_dir("bundle-readme");
+    write(&dir, "pins.toml", POLICY.as_bytes());
+    let mut commands = 0;
+    for line in block.lines().filter(|line| line.starts_with("pinctl ")) {
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let run = pinctl_in(Some(&dir), &args, b"");
+        assert_eq!(run.code, OK, "{line}\n{}\n{}", run.stdout, run.stderr);
+        commands += 1;
+    }
+    assert_eq!(commands, 4);
+    assert!(dir.join("bundle.json.sig").exists());
+}

@@ -1455,3 +1455,94 @@ fn convert_refuses_what_the_target_cannot_express_and_bad_input() {
     let run = pinctl(&["convert", &two, "--to", "yaml"]);
     assert_eq!(run.code, USAGE_OR_INPUT_ERROR);
 }
+
+// ---------------------------------------------------------------------------------------
+// The README's "Rotating a pinned key" walkthrough
+// ---------------------------------------------------------------------------------------
+
+/// Runs every `pinctl` command of the README's rotation walkthrough, in order, in a
+/// directory holding the files it names, with each policy file it shows written as shown.
+/// The README's pins and files are placeholders that this test maps to real ones.
+#[test]
+fn readme_rotation_walkthrough_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("## Rotating a pinned key")
+        .expect("README has the walkthrough");
+    let section = &readme[start..];
+    let section = &section[..section[3..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 3)];
+
+    let pki = Pki::new("walkthrough");
+    // The README's placeholder pins, as it writes them, and the pins of this test's PKI.
+    let substitutions = [
+        (README_OLD_PIN, pki.old_pin()),
+        (README_NEW_PIN, pki.new_pin()),
+        (README_SPARE_PIN, SPARE.to_owned()),
+        // The test PKI's names end in .test.
+        ("example.com", String::from("example.test")),
+    ];
+    let substitute = |text: &str| {
+        substitutions
+            .iter()
+            .fold(text.to_owned(), |text, (from, to)| text.replace(from, to))
+    };
+    std::fs::copy(&pki.old_chain, pki.dir.join("current.pem")).unwrap();
+    // The server the walkthrough connects to, serving the new chain once it is rolled out.
+    let (_, provider) = common::providers().remove(0);
+    let server = TestServer::with_chain(
+        pki.new.chain(&[&pki.intermediate]),
+        pki.new.private_key(),
+        provider,
+    );
+    let address = server.addr.to_string();
+
+    let mut commands = 0;
+    let mut policies = 0;
+    let mut blocks = section.split("```").skip(1).step_by(2);
+    for block in &mut blocks {
+        let (kind, body) = block.split_once('\n').unwrap_or((block, ""));
+        match kind.trim() {
+            "toml" => {
+                std::fs::write(pki.dir.join("pins.toml"), substitute(body)).unwrap();
+                policies += 1;
+            }
+            "sh" => {
+                for line in body
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| line.starts_with("pinctl "))
+                {
+                    let (command, comment) = line.split_once('#').unwrap_or((line, ""));
+                    let expected = match comment.trim() {
+                        c if c.starts_with("exit 1") => PROBLEM_FOUND,
+                        _ => OK,
+                    };
+                    let command = command.replace(
+                        "--connect api.example.com",
+                        &format!("--connect {address} --servername {HOST}"),
+                    );
+                    let command = substitute(&command);
+                    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+                    let run = pinctl_in(Some(&pki.dir), &args, b"");
+                    assert_eq!(
+                        run.code, expected,
+                        "{line}\nstdout:\n{}\nstderr:\n{}",
+                        run.stdout, run.stderr
+                    );
+                    commands += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(commands >= 8, "{commands} commands found");
+    assert!(policies >= 3, "{policies} policies found");
+}
+
+/// The pins the README's walkthrough shows.
+const README_OLD_PIN: &str = "sha256/r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=";
+const README_NEW_PIN: &str = "sha256/5kJvNEMw0KjrCAu7eXY5HZdvyCS13BbA0VJG1RSP91w=";
+const README_SPARE_PIN: &str = "sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=";

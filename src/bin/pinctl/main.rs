@@ -1,10 +1,13 @@
-//! `pinctl`: computes the pins of certificate files and of live servers' chains.
+//! `pinctl`: computes pins, checks chains against a pin policy, lints policies, watches
+//! expiry, converts between policy formats and signs pin bundles.
 //!
 //! Each subcommand is a module with an `Args` struct (clap) and a `run` function returning an
 //! exit code; `main` only parses and dispatches. Shared pieces: [`load`] reads certificate
-//! files, [`connect`] fetches a server's chain, [`describe`] turns a certificate into what is
-//! printed, [`output`] prints results as text or JSON, [`exit`] holds the exit codes and
-//! [`error`] the errors, each naming its input and where in it.
+//! files, [`connect`] fetches a server's chain, [`chain`] describes the certificates of a file
+//! or a server, [`describe`] turns a certificate into what is printed, [`matching`] explains
+//! which pin names which certificate, [`when`] reads times and durations, [`output`] prints
+//! results as text or JSON, [`exit`] holds the exit codes and [`error`] the errors, each
+//! naming its input and where in it.
 #![forbid(unsafe_code)]
 #![warn(
     unreachable_pub,
@@ -39,7 +42,9 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::output::Output;
 
-/// Certificate pinning companion of rustls-pinning: computes SPKI and certificate pins.
+/// Certificate pinning companion of rustls-pinning: computes SPKI and certificate pins, checks
+/// chains against a policy, lints policies, watches expiry, converts policies and signs pin
+/// bundles.
 #[derive(Debug, Parser)]
 #[command(name = "pinctl", version)]
 struct Cli {
