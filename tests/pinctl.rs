@@ -3,6 +3,10 @@
 //! panic) and live chains from a TLS server on loopback.
 #![cfg(feature = "cli")]
 
+// Not part of `common`: the benches and examples include `common` too, and only test
+// binaries know where `pinctl` was built.
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
 
 use std::io::{Read, Write};
@@ -11,7 +15,7 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
-use common::cli::*;
+use cli::*;
 use common::{Ca, KeyKind, LeafOptions, TestServer};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;

@@ -2,11 +2,15 @@
 //! library's `BundleVerifier` cross-checking what they write.
 #![cfg(feature = "cli")]
 
+// Not part of `common`: the benches and examples include `common` too, and only test
+// binaries know where `pinctl` was built.
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
 
 use std::path::Path;
 
-use common::cli::*;
+use cli::*;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{SubjectPublicKeyInfoDer, UnixTime};
 use rustls_pinning::bundle::{BundleKey, BundleVerifier};

@@ -2,12 +2,16 @@
 //! files, chains made by the test PKI and live TLS servers on loopback.
 #![cfg(feature = "cli")]
 
+// Not part of `common`: the benches and examples include `common` too, and only test
+// binaries know where `pinctl` was built.
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::cli::*;
+use cli::*;
 use common::{Ca, KeyKind, Leaf, LeafOptions, TestServer, DAY};
 use rustls::pki_types::UnixTime;
 use rustls_pinning::config::{self, ConfigFormat};

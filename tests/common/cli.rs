@@ -1,5 +1,8 @@
 //! Running `pinctl` as a separate process, the way people and CI run it, and scratch files
 //! for its inputs. Only for test binaries built with the `cli` feature.
+//!
+//! Not every test binary uses every helper.
+#![allow(dead_code)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

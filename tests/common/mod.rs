@@ -9,8 +9,6 @@
 //! Not every test binary uses every helper, hence the blanket allowances.
 #![allow(dead_code, unused_imports)]
 
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod net;
 pub mod pki;
 
