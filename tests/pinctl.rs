@@ -3,120 +3,24 @@
 //! panic) and live chains from a TLS server on loopback.
 #![cfg(feature = "cli")]
 
+// Not part of `common`: the benches and examples include `common` too, and only test
+// binaries know where `pinctl` was built.
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use cli::*;
 use common::{Ca, KeyKind, LeafOptions, TestServer};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, SubjectPublicKeyInfoDer};
+use rustls::pki_types::CertificateDer;
 use rustls_pinning::Pin;
 use serde_json::Value;
-
-const OK: i32 = 0;
-const PROBLEM_FOUND: i32 = 1;
-const USAGE_OR_INPUT_ERROR: i32 = 2;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
-    }
-
-    /// Asserts a clean input error: exit code 2, nothing on stdout, one `pinctl: error:` line
-    /// containing every one of `parts`, and no panic.
-    fn assert_input_error(&self, parts: &[&str]) {
-        assert_eq!(self.code, USAGE_OR_INPUT_ERROR, "stderr: {}", self.stderr);
-        assert_eq!(self.stdout, "", "nothing on stdout after an error");
-        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
-        assert!(
-            self.stderr.starts_with("pinctl: error: "),
-            "{}",
-            self.stderr
-        );
-        assert_eq!(self.stderr.lines().count(), 1, "{}", self.stderr);
-        for part in parts {
-            assert!(
-                self.stderr.contains(part),
-                "{part:?} not in {}",
-                self.stderr
-            );
-        }
-    }
-}
-
-fn pinctl(args: &[&str]) -> Run {
-    pinctl_with_stdin(args, b"")
-}
-
-fn pinctl_with_stdin(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pinctl"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running pinctl");
-    let mut input = child.stdin.take().expect("stdin is piped");
-    let stdin = stdin.to_vec();
-    // A separate thread, so a large input cannot dead-lock against unread output.
-    let writer = thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let output = child.wait_with_output().expect("waiting for pinctl");
-    writer.join().expect("stdin writer");
-    Run {
-        code: output.status.code().expect("pinctl exited, not killed"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
-}
-
-/// A directory of its own for each test, under cargo's per-target scratch directory.
-fn scratch_dir(test: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "pinctl-{test}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("creating a scratch directory");
-    dir
-}
-
-fn write(dir: &Path, name: &str, contents: &[u8]) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, contents).expect("writing a scratch file");
-    path.to_str().expect("UTF-8 path").to_owned()
-}
-
-fn pem(certificates: &[&CertificateDer<'_>]) -> String {
-    let mut out = String::new();
-    for certificate in certificates {
-        out.push_str("-----BEGIN CERTIFICATE-----\n");
-        let encoded = STANDARD.encode(certificate.as_ref());
-        for line in encoded.as_bytes().chunks(64) {
-            out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-            out.push('\n');
-        }
-        out.push_str("-----END CERTIFICATE-----\n");
-    }
-    out
-}
 
 fn bundle_path() -> String {
     format!(
@@ -185,10 +89,6 @@ fn key_type_of(name: &str) -> Value {
         .min_by_key(|(at, _)| *at)
         .map(|(_, key)| key)
         .unwrap_or_else(|| panic!("no key type in {name}"))
-}
-
-fn spki_pin(spki: Vec<u8>) -> String {
-    Pin::from_spki(&SubjectPublicKeyInfoDer::from(spki)).to_string()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ use crate::error::{CliError, ConnectError, InputError, Problem};
 use crate::load;
 
 /// The default for `--timeout`.
-const DEFAULT_TIMEOUT_SECONDS: u64 = 10;
+pub(crate) const DEFAULT_TIMEOUT_SECONDS: u64 = 10;
 
 /// The options naming a live server, shared by every subcommand that can `--connect`.
 #[derive(clap::Args, Clone, Debug)]

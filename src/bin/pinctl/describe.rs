@@ -4,12 +4,14 @@
 //! prints exactly what a verifier compares; the rest is read with x509-parser.
 
 use core::fmt;
+use std::net::IpAddr;
 
 use rustls::pki_types::CertificateDer;
 use rustls_pinning::Pin;
 use serde::{Serialize, Serializer};
 use time::format_description::well_known::Rfc3339;
 use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::GeneralName;
 use x509_parser::objects::{oid2abbrev, oid_registry};
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;
@@ -35,6 +37,22 @@ pub(crate) struct CertificateInfo {
     pub(crate) spki_pin: Pin,
     #[serde(serialize_with = "display")]
     pub(crate) certificate_pin: Pin,
+    /// `not_before` in seconds since the epoch, for computations.
+    #[serde(skip)]
+    pub(crate) not_before_unix: i64,
+    /// `not_after` in seconds since the epoch, for computations.
+    #[serde(skip)]
+    pub(crate) not_after_unix: i64,
+    /// The DNS names and IP addresses of the subjectAltName extension, in order.
+    #[serde(skip)]
+    pub(crate) names: Vec<String>,
+}
+
+impl CertificateInfo {
+    /// The length of the validity period, in seconds (0 if it ends before it starts).
+    pub(crate) fn lifetime_seconds(&self) -> u64 {
+        u64::try_from(self.not_after_unix.saturating_sub(self.not_before_unix)).unwrap_or(0)
+    }
 }
 
 /// The kind and size of a certificate's public key.
@@ -99,7 +117,35 @@ pub(crate) fn describe(der: &CertificateDer<'_>) -> Result<CertificateInfo, Prob
         key: key_type(&certificate),
         spki_pin,
         certificate_pin: Pin::certificate_of(der),
+        not_before_unix: validity.not_before.timestamp(),
+        not_after_unix: validity.not_after.timestamp(),
+        names: subject_alt_names(&certificate),
     })
+}
+
+/// The DNS names and IP addresses a certificate is for (an unreadable extension gives none).
+fn subject_alt_names(certificate: &X509Certificate<'_>) -> Vec<String> {
+    let Ok(Some(extension)) = certificate.subject_alternative_name() else {
+        return Vec::new();
+    };
+    extension
+        .value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DNSName(dns) => Some((*dns).to_owned()),
+            GeneralName::IPAddress(bytes) => match bytes.len() {
+                4 => <[u8; 4]>::try_from(*bytes)
+                    .ok()
+                    .map(|octets| IpAddr::from(octets).to_string()),
+                16 => <[u8; 16]>::try_from(*bytes)
+                    .ok()
+                    .map(|octets| IpAddr::from(octets).to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 fn rfc3339(time: &ASN1Time) -> String {

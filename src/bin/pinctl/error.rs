@@ -17,16 +17,49 @@ pub(crate) enum CliError {
     /// certificate.
     #[error(transparent)]
     Connect(#[from] ConnectError),
+    /// A policy file that cannot be read or that the pin-set builder refuses (the message
+    /// names the file and the line).
+    #[error(transparent)]
+    Config(#[from] rustls_pinning::config::ConfigError),
+    /// An input that cannot be used for another reason: a missing trust anchor, a key file
+    /// that holds no usable key, an option that does not fit the input.
+    #[error("{input}: {reason}")]
+    Invalid { input: String, reason: String },
+    /// An output file could not be written.
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    /// The policy holds something the target format of a conversion cannot express. The
+    /// command ran and found a problem, so this one exits with [`exit::PROBLEM_FOUND`].
+    #[error("{0}")]
+    NotExpressible(String),
     /// Standard output could not be written.
     #[error("cannot write to standard output: {0}")]
     Output(#[source] io::Error),
 }
 
 impl CliError {
+    /// An [`Invalid`](Self::Invalid) input.
+    pub(crate) fn invalid(input: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            input: input.into(),
+            reason: reason.into(),
+        }
+    }
+
     /// The process exit code for this error.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Self::Input(_) | Self::Connect(_) | Self::Output(_) => exit::USAGE_OR_INPUT_ERROR,
+            Self::Input(_)
+            | Self::Connect(_)
+            | Self::Config(_)
+            | Self::Invalid { .. }
+            | Self::Write { .. }
+            | Self::Output(_) => exit::USAGE_OR_INPUT_ERROR,
+            Self::NotExpressible(_) => exit::PROBLEM_FOUND,
         }
     }
 }

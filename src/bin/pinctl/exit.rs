@@ -3,7 +3,9 @@
 /// Everything worked; for the checking subcommands, nothing was found to complain about.
 pub(crate) const OK: u8 = 0;
 
-/// The command ran and found a problem: a check failed, a chain did not validate.
+/// The command ran and found a problem: a check failed, a chain did not validate, lint found
+/// an error, something expires, a conversion cannot express the policy, a bundle does not
+/// verify.
 pub(crate) const PROBLEM_FOUND: u8 = 1;
 
 /// The command could not run: bad arguments (clap also exits with 2 for those), an unreadable
@@ -15,8 +17,10 @@ pub(crate) fn help() -> String {
     format!(
         "Exit codes:\n  \
          {OK}  success\n  \
-         {PROBLEM_FOUND}  the command found a problem (a chain that does not validate with --cafile; \
-         a failed check)\n  \
+         {PROBLEM_FOUND}  the command found a problem: a chain that does not validate (pins --cafile) \
+         or that the policy rejects (check), lint errors (or warnings with --strict), something \
+         expired or expiring (expiry), a policy the target format cannot express (convert), a \
+         bundle that does not verify (bundle verify, bundle inspect --trusted)\n  \
          {USAGE_OR_INPUT_ERROR}  usage or input error: bad arguments, an unreadable or malformed file, \
          an unreachable server"
     )

@@ -1,10 +1,13 @@
-//! `pinctl`: computes the pins of certificate files and of live servers' chains.
+//! `pinctl`: computes pins, checks chains against a pin policy, lints policies, watches
+//! expiry, converts between policy formats and signs pin bundles.
 //!
 //! Each subcommand is a module with an `Args` struct (clap) and a `run` function returning an
 //! exit code; `main` only parses and dispatches. Shared pieces: [`load`] reads certificate
-//! files, [`connect`] fetches a server's chain, [`describe`] turns a certificate into what is
-//! printed, [`output`] prints results as text or JSON, [`exit`] holds the exit codes and
-//! [`error`] the errors, each naming its input and where in it.
+//! files, [`connect`] fetches a server's chain, [`chain`] describes the certificates of a file
+//! or a server, [`describe`] turns a certificate into what is printed, [`matching`] explains
+//! which pin names which certificate, [`when`] reads times and durations, [`output`] prints
+//! results as text or JSON, [`exit`] holds the exit codes and [`error`] the errors, each
+//! naming its input and where in it.
 #![forbid(unsafe_code)]
 #![warn(
     unreachable_pub,
@@ -17,13 +20,21 @@
 #[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
 compile_error!("pinctl needs a crypto provider: enable the `aws-lc-rs` or the `ring` feature");
 
+mod bundle;
+mod chain;
+mod check;
 mod connect;
+mod convert;
 mod describe;
 mod error;
 mod exit;
+mod expiry;
+mod lint;
 mod load;
+mod matching;
 mod output;
 mod pins;
+mod when;
 
 use std::process::ExitCode;
 
@@ -31,7 +42,9 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::output::Output;
 
-/// Certificate pinning companion of rustls-pinning: computes SPKI and certificate pins.
+/// Certificate pinning companion of rustls-pinning: computes SPKI and certificate pins, checks
+/// chains against a policy, lints policies, watches expiry, converts policies and signs pin
+/// bundles.
 #[derive(Debug, Parser)]
 #[command(name = "pinctl", version)]
 struct Cli {
@@ -47,6 +60,19 @@ enum Command {
     /// Print every certificate of files or of a server's chain with its SPKI and certificate
     /// pins.
     Pins(pins::PinsArgs),
+    /// Would the policy accept this chain for this host, and through which pin? Give it the
+    /// new chain to rehearse a rotation.
+    Check(check::CheckArgs),
+    /// Find what in a policy risks an outage or protects nothing: missing backups, expiry,
+    /// pins that match nothing in the given chains, the RFC 7469 rule on live chains.
+    Lint(lint::LintArgs),
+    /// List the policy's entries and the certificates of live chains that expire within a
+    /// window.
+    Expiry(expiry::ExpiryArgs),
+    /// Convert a policy between TOML, JSON, an HPKP header value and Android XML.
+    Convert(convert::ConvertArgs),
+    /// Signed pin bundles: generate a signing key, sign a policy, verify or inspect a bundle.
+    Bundle(bundle::BundleArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +86,11 @@ fn main() -> ExitCode {
     let output = Output::new(cli.json);
     let result = match &cli.command {
         Command::Pins(args) => pins::run(args, &output),
+        Command::Check(args) => check::run(args, &output),
+        Command::Lint(args) => lint::run(args, &output),
+        Command::Expiry(args) => expiry::run(args, &output),
+        Command::Convert(args) => convert::run(args, &output),
+        Command::Bundle(args) => bundle::run(args, &output),
     };
     match result {
         Ok(code) => ExitCode::from(code),
