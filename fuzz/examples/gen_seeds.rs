@@ -61,7 +61,11 @@ fn root(common_name: &str, serial: u64) -> Ca {
 fn intermediate(parent: &Ca, common_name: &str, serial: u64) -> Ca {
     let key = KeyPair::generate_for(P256).unwrap();
     let params = ca_params(common_name, serial);
-    let der = params.signed_by(&key, &parent.issuer).unwrap().der().to_vec();
+    let der = params
+        .signed_by(&key, &parent.issuer)
+        .unwrap()
+        .der()
+        .to_vec();
     Ca {
         issuer: Issuer::new(params, key),
         der,
@@ -99,12 +103,19 @@ fn leaf(issuer: &Ca, spec: LeafSpec<'_>) -> Vec<u8> {
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     if spec.is_ca {
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+        ];
     } else {
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     }
-    params.signed_by(&key, &issuer.issuer).unwrap().der().to_vec()
+    params
+        .signed_by(&key, &issuer.issuer)
+        .unwrap()
+        .der()
+        .to_vec()
 }
 
 fn spec(names: &[&'static str], serial: u64) -> LeafSpec<'static> {
@@ -162,11 +173,26 @@ fn main() {
     let other_leaf = leaf(&inter, spec(&all_names, 11));
     let via_other = leaf(&other_inter, spec(&all_names, 12));
     let stranger = leaf(&untrusted_inter, spec(&all_names, 13));
-    let ca_leaf = leaf(&inter, LeafSpec { is_ca: true, ..spec(&all_names, 14) });
-    let expired = leaf(&inter, LeafSpec { expired: true, ..spec(&all_names, 15) });
+    let ca_leaf = leaf(
+        &inter,
+        LeafSpec {
+            is_ca: true,
+            ..spec(&all_names, 14)
+        },
+    );
+    let expired = leaf(
+        &inter,
+        LeafSpec {
+            expired: true,
+            ..spec(&all_names, 15)
+        },
+    );
     let ed25519 = leaf(
         &inter,
-        LeafSpec { algorithm: &rcgen::PKCS_ED25519, ..spec(&all_names, 16) },
+        LeafSpec {
+            algorithm: &rcgen::PKCS_ED25519,
+            ..spec(&all_names, 16)
+        },
     );
     let dir = seeds.join("verifier_chain");
     let chains: Vec<(&str, Vec<&[u8]>)> = vec![
@@ -176,26 +202,41 @@ fn main() {
         ("with-root", vec![&pinned_leaf, &inter.der, &root_ca.der]),
         ("missing-intermediate", vec![&pinned_leaf]),
         ("untrusted", vec![&stranger, &untrusted_inter.der]),
-        ("stuffed", vec![&pinned_leaf, &untrusted_inter.der, &other_inter.der, &inter.der]),
+        (
+            "stuffed",
+            vec![
+                &pinned_leaf,
+                &untrusted_inter.der,
+                &other_inter.der,
+                &inter.der,
+            ],
+        ),
         ("ca-leaf", vec![&ca_leaf, &inter.der]),
         ("expired", vec![&expired, &inter.der]),
         ("ed25519", vec![&ed25519, &inter.der]),
     ];
     for (label, chain) in &chains {
-        for (index, host) in all_names.iter().enumerate() {
-            let time = (index % 4) as u8;
-            write(
-                &dir,
-                &format!("{label}-{host}-{time}"),
-                &chain_input(time, host, chain),
-            );
+        // Every time for every host: a chain only reaches the pin check of an entry when it is
+        // valid at `now`, and `expiring.test` behaves differently before and after its expiry.
+        for host in &all_names {
+            for time in 0..4u8 {
+                write(
+                    &dir,
+                    &format!("{label}-{host}-{time}"),
+                    &chain_input(time, host, chain),
+                );
+            }
         }
     }
 
     // Bundles, signed with a fixed Ed25519 key.
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let key = KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
-    write(fixtures, "bundle-key.spki.der", &key.subject_public_key_info());
+    write(
+        fixtures,
+        "bundle-key.spki.der",
+        &key.subject_public_key_info(),
+    );
     let private = PrivateKeyDer::Pkcs8(key.serialize_der().into());
     let at = |secs: u64| UnixTime::since_unix_epoch(Duration::from_secs(secs));
     let pins_one = PinSet::builder()
@@ -206,11 +247,8 @@ fn main() {
         )
         .build()
         .unwrap();
-    let pins_two = config::parse(
-        include_str!("../seeds_src/policy.json"),
-        ConfigFormat::Json,
-    )
-    .unwrap();
+    let pins_two =
+        config::parse(include_str!("../seeds_src/policy.json"), ConfigFormat::Json).unwrap();
     let bodies = [
         bundle::body(&pins_one, 1, at(1_767_225_600), at(2_082_758_400)).unwrap(),
         bundle::body(&pins_two, 2, at(1_767_225_600), at(1_798_761_600)).unwrap(),
@@ -219,7 +257,11 @@ fn main() {
     for (index, body) in bodies.iter().enumerate() {
         write(fixtures, &format!("signed-bundle-{}.json", index + 1), body);
         let signature = bundle::sign(body, &private, &provider).unwrap();
-        for (label, now) in [("valid", 1_780_000_000u64), ("early", 1_700_000_000), ("late", 2_100_000_000)] {
+        for (label, now) in [
+            ("valid", 1_780_000_000u64),
+            ("early", 1_700_000_000),
+            ("late", 2_100_000_000),
+        ] {
             let mut input = now.to_be_bytes().to_vec();
             input.extend_from_slice(&u16::try_from(signature.len()).unwrap().to_be_bytes());
             input.extend_from_slice(&signature);
@@ -257,12 +299,24 @@ fn main() {
     }
     let dir = seeds.join("host_pattern");
     for (label, text) in [
-        ("exact", "api.example.com\napi.example.com\nAPI.Example.COM."),
+        (
+            "exact",
+            "api.example.com\napi.example.com\nAPI.Example.COM.",
+        ),
         ("one-label", "*.example.com\nwww.example.com\nexample.com"),
-        ("any-depth", "**.example.com\na.b.example.com\nexample.com\nbadexample.com"),
-        ("idna", "**.bücher.example\nwww.xn--bcher-kva.example\nBÜCHER.example"),
+        (
+            "any-depth",
+            "**.example.com\na.b.example.com\nexample.com\nbadexample.com",
+        ),
+        (
+            "idna",
+            "**.bücher.example\nwww.xn--bcher-kva.example\nBÜCHER.example",
+        ),
         ("ipv4", "192.0.2.1\n192.0.2.1\n192.000.002.001"),
-        ("ipv6", "[2001:db8::1]\n2001:db8::1\n[2001:0db8:0:0:0:0:0:1]"),
+        (
+            "ipv6",
+            "[2001:db8::1]\n2001:db8::1\n[2001:0db8:0:0:0:0:0:1]",
+        ),
         ("co-uk", "*.co.uk\nfoo.co.uk\na.b.co.uk"),
     ] {
         write(&dir, label, text.as_bytes());

@@ -50,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
         );
         assert_eq!(bundle.signed_by(), key.id());
         assert!(bundle.issued_at().as_secs() < bundle.expires_at().as_secs());
-        assert!(bundle.expires_at().as_secs() > now.as_secs(), "accepted an expired bundle");
+        assert!(
+            bundle.expires_at().as_secs() > now.as_secs(),
+            "accepted an expired bundle"
+        );
         let _ = bundle.pins().len();
     }
 });

@@ -80,9 +80,9 @@ fuzz_target!(|data: &[u8]| {
     let pattern = first.parse::<HostPattern>().ok();
     if let Some(pattern) = &pattern {
         let shown = pattern.to_string();
-        let back: HostPattern = shown
-            .parse()
-            .unwrap_or_else(|error| panic!("{shown:?} (display of {first:?}) does not parse: {error}"));
+        let back: HostPattern = shown.parse().unwrap_or_else(|error| {
+            panic!("{shown:?} (display of {first:?}) does not parse: {error}")
+        });
         assert_eq!(&back, pattern, "{shown:?} parses to a different pattern");
         let _ = pattern.kind();
     }

@@ -31,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
         for pin in &pins {
             round_trip(pin);
         }
-        let joined = pins.iter().map(Pin::to_string).collect::<Vec<_>>().join(";");
+        let joined = pins
+            .iter()
+            .map(Pin::to_string)
+            .collect::<Vec<_>>()
+            .join(";");
         assert_eq!(Pin::parse_list(&joined).as_ref(), Ok(&pins), "{joined:?}");
     }
 });

@@ -9,6 +9,9 @@
 //! Never panic, and:
 //! - never accept what `WebPkiServerVerifier` rejects;
 //! - always reject for `wrongpin.test`, whose pins match no certificate of the test PKI;
+//! - accept for an entry pinning the intermediate's key only when a presented intermediate
+//!   carries that key, for `leafpin.test` only when the leaf is the pinned certificate, and for
+//!   `deny.test` never when the leaf carries the denied key;
 //! - for a host without an entry in force (unpinned hosts get plain WebPKI, no global deny pins)
 //!   and for the report-only entry, give the same verdict as `WebPkiServerVerifier`.
 
@@ -39,6 +42,8 @@ const ENTRY_EXPIRY: u64 = 1_893_456_000;
 struct Verifiers {
     pinning: Arc<PinningVerifier>,
     webpki: Arc<WebPkiServerVerifier>,
+    intermediate_key: Pin,
+    denied_leaf_key: Pin,
 }
 
 fn reserve(byte: u8) -> Pin {
@@ -50,9 +55,7 @@ fn verifiers() -> &'static Verifiers {
     VERIFIERS.get_or_init(|| {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut roots = RootCertStore::empty();
-        roots
-            .add(CertificateDer::from(ROOT))
-            .expect("fixed root");
+        roots.add(CertificateDer::from(ROOT)).expect("fixed root");
         let roots = Arc::new(roots);
         let root = Pin::spki_of(&CertificateDer::from(ROOT)).expect("root SPKI");
         let intermediate = Pin::spki_of(&CertificateDer::from(INTERMEDIATE)).expect("SPKI");
@@ -60,10 +63,22 @@ fn verifiers() -> &'static Verifiers {
         let leaf_key = Pin::spki_of(&CertificateDer::from(PINNED_LEAF)).expect("leaf SPKI");
         let entry = |pattern: &str| PinEntry::builder(pattern.parse().expect("fixed pattern"));
         let pins = PinSet::builder()
-            .entry(entry("pinned.test").pin(intermediate).backup_pin(reserve(0xE0)))
+            .entry(
+                entry("pinned.test")
+                    .pin(intermediate)
+                    .backup_pin(reserve(0xE0)),
+            )
             .entry(entry("**.rooted.test").pin(root).backup_pin(reserve(0xE1)))
-            .entry(entry("leafpin.test").pin(leaf_certificate).backup_pin(reserve(0xE2)))
-            .entry(entry("wrongpin.test").pin(reserve(1)).backup_pin(reserve(2)))
+            .entry(
+                entry("leafpin.test")
+                    .pin(leaf_certificate)
+                    .backup_pin(reserve(0xE2)),
+            )
+            .entry(
+                entry("wrongpin.test")
+                    .pin(reserve(1))
+                    .backup_pin(reserve(2)),
+            )
             .entry(
                 entry("*.wild.test")
                     .pin(reserve(3))
@@ -74,7 +89,9 @@ fn verifiers() -> &'static Verifiers {
                 entry("expiring.test")
                     .pin(reserve(5))
                     .backup_pin(reserve(6))
-                    .expires_at(UnixTime::since_unix_epoch(Duration::from_secs(ENTRY_EXPIRY)))
+                    .expires_at(UnixTime::since_unix_epoch(Duration::from_secs(
+                        ENTRY_EXPIRY,
+                    )))
                     .after_expiry(AfterExpiry::Skip),
             )
             .entry(
@@ -83,7 +100,11 @@ fn verifiers() -> &'static Verifiers {
                     .backup_pin(reserve(0xE3))
                     .deny(leaf_key),
             )
-            .entry(entry("192.0.2.1").pin(intermediate).backup_pin(reserve(0xE4)))
+            .entry(
+                entry("192.0.2.1")
+                    .pin(intermediate)
+                    .backup_pin(reserve(0xE4)),
+            )
             .unpinned_hosts(UnpinnedHostPolicy::WebPkiOnly)
             .build()
             .expect("fixed pin set");
@@ -93,7 +114,12 @@ fn verifiers() -> &'static Verifiers {
         let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
             .build()
             .expect("webpki verifier");
-        Verifiers { pinning, webpki }
+        Verifiers {
+            pinning,
+            webpki,
+            intermediate_key: intermediate,
+            denied_leaf_key: leaf_key,
+        }
     })
 }
 
@@ -127,19 +153,24 @@ fuzz_target!(|data: &[u8]| {
     };
 
     let verifiers = verifiers();
-    let pinned = verifiers
-        .pinning
-        .verify_server_cert(end_entity, intermediates, &server_name, &[], now);
-    let plain = verifiers
-        .webpki
-        .verify_server_cert(end_entity, intermediates, &server_name, &[], now);
+    let pinned =
+        verifiers
+            .pinning
+            .verify_server_cert(end_entity, intermediates, &server_name, &[], now);
+    let plain =
+        verifiers
+            .webpki
+            .verify_server_cert(end_entity, intermediates, &server_name, &[], now);
     assert!(
         pinned.is_err() || plain.is_ok(),
         "pinning accepted {name:?} at {now:?} where WebPKI rejects: {plain:?}"
     );
 
     if debug() {
-        eprintln!("{name:?} at {}: pinning {pinned:?}, webpki {plain:?}", now.as_secs());
+        eprintln!(
+            "{name:?} at {}: pinning {pinned:?}, webpki {plain:?}",
+            now.as_secs()
+        );
     }
 
     let host = match &server_name {
@@ -147,21 +178,57 @@ fuzz_target!(|data: &[u8]| {
         other => other.to_str().into_owned(),
     };
     let entry = verifiers.pinning.pins().lookup(&host);
+    let pattern = entry.map(|entry| entry.pattern().to_string());
+    if pinned.is_ok() {
+        let carries = |certificate: &CertificateDer<'_>, pin: &Pin| {
+            Pin::spki_of(certificate).is_ok_and(|key| &key == pin)
+        };
+        match pattern.as_deref() {
+            Some("pinned.test" | "deny.test" | "192.0.2.1") => assert!(
+                intermediates
+                    .iter()
+                    .any(|certificate| carries(certificate, &verifiers.intermediate_key)),
+                "accepted {name:?} without the pinned intermediate key in the chain"
+            ),
+            Some("leafpin.test") => assert_eq!(
+                end_entity.as_ref(),
+                PINNED_LEAF,
+                "accepted {name:?} with a leaf other than the pinned certificate"
+            ),
+            _ => {}
+        }
+        if pattern.as_deref() == Some("deny.test") {
+            assert!(
+                !carries(end_entity, &verifiers.denied_leaf_key),
+                "accepted {name:?} with the denied leaf key"
+            );
+        }
+    }
     match entry {
         Some(entry) if entry.pattern().to_string() == "wrongpin.test" => {
             assert!(pinned.is_err(), "accepted {name:?} with no matching pin");
         }
         Some(entry) if entry.mode() == EnforcementMode::ReportOnly => {
-            assert_eq!(pinned.is_ok(), plain.is_ok(), "report-only {name:?}: {pinned:?} {plain:?}");
+            assert_eq!(
+                pinned.is_ok(),
+                plain.is_ok(),
+                "report-only {name:?}: {pinned:?} {plain:?}"
+            );
         }
-        Some(entry)
-            if entry.is_expired_at(now) && entry.after_expiry() == AfterExpiry::Skip =>
-        {
-            assert_eq!(pinned.is_ok(), plain.is_ok(), "expired entry {name:?}: {pinned:?} {plain:?}");
+        Some(entry) if entry.is_expired_at(now) && entry.after_expiry() == AfterExpiry::Skip => {
+            assert_eq!(
+                pinned.is_ok(),
+                plain.is_ok(),
+                "expired entry {name:?}: {pinned:?} {plain:?}"
+            );
         }
         Some(_) => {}
         None => {
-            assert_eq!(pinned.is_ok(), plain.is_ok(), "unpinned {name:?}: {pinned:?} {plain:?}");
+            assert_eq!(
+                pinned.is_ok(),
+                plain.is_ok(),
+                "unpinned {name:?}: {pinned:?} {plain:?}"
+            );
         }
     }
 });
