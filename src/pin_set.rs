@@ -116,6 +116,11 @@ impl ScopedPin {
         self.pin
     }
 
+    /// The pin, borrowed: the pin check compares digests in place.
+    pub(crate) const fn pin_ref(&self) -> &Pin {
+        &self.pin
+    }
+
     /// The certificates it may match.
     ///
     /// ```
