@@ -158,18 +158,9 @@ impl<'a> Digests<'a> {
             }
             (PinKind::Spki, entry) => {
                 if let Lazy::NotYet = self.spki {
-                    let spki = match entry {
-                        PathEntry::Parsed(cert) => {
-                            let der = cert.der();
-                            der::spki_after_subject(der.as_ref(), cert.subject())
-                                .or_else(|| der::certificate_spki(der.as_ref()))
-                                .map(sha256)
-                        }
-                        _ => entry
-                            .der()
-                            .and_then(|der| der::certificate_spki(der.as_ref()).map(sha256)),
-                    };
-                    self.spki = spki.map_or(Lazy::Unavailable, Lazy::Computed);
+                    self.spki = entry
+                        .spki_sha256()
+                        .map_or(Lazy::Unavailable, Lazy::Computed);
                 }
                 matches!(&self.spki, Lazy::Computed(digest) if digest == wanted)
             }
