@@ -154,6 +154,40 @@ pub enum ConfigError {
         #[source]
         source: Box<PinSetError>,
     },
+    /// The input is larger than this crate reads for its kind (see the `MAX_*_BYTES`
+    /// constants of this module): refused before it is parsed.
+    #[error("{origin}: {size} bytes is more than the {limit} bytes a {what} may have")]
+    TooLarge {
+        /// The file, or a description of the text.
+        origin: String,
+        /// What kind of input it is (`policy file`, `Android network security configuration`).
+        what: &'static str,
+        /// Its size in bytes.
+        size: usize,
+        /// The most this crate reads.
+        limit: usize,
+    },
+    /// The input nests deeper than this crate follows (elements inside elements, tables
+    /// inside tables): refused instead of recursing without bound.
+    #[error("{origin}:{line}: nested more than {limit} levels deep")]
+    TooDeep {
+        /// The file, or a description of the text.
+        origin: String,
+        /// From 1: where the limit was crossed.
+        line: usize,
+        /// The deepest nesting read.
+        limit: usize,
+    },
+    /// The policy has no entry and no pin denied everywhere: loading it would switch pinning
+    /// off for every host. A policy that means it says so with `allow_empty = true`.
+    #[error(
+        "{origin}: the policy pins nothing and denies nothing, which would switch pinning off \
+         for every host; add an entry, or set allow_empty = true if that is intended"
+    )]
+    PinsNothing {
+        /// The file, or a description of the text.
+        origin: String,
+    },
     /// Part of the policy has no equivalent in the target format.
     #[error("{subject} cannot be written as {target}: {reason}")]
     NotExpressible {
