@@ -11,8 +11,9 @@ use pki_types::{ServerName, UnixTime};
 use webpki::VerifiedPath;
 
 use crate::check::Verdict;
+use crate::decision::{policy_for, resolve};
 use crate::pin_set::PinEntry;
-use crate::verifier::{policy_for, resolve, PinningVerifier, Trust};
+use crate::verifier::{PinningVerifier, Trust};
 
 /// What a WebPKI-mode [`PinningVerifier`] adds to chain validation for one verified path:
 /// the pin set lookup for `server_name` and the pin check of `path`, exactly as

@@ -31,12 +31,23 @@ impl Policy<'_> {
     }
 }
 
+/// The allowed pin that accepted a path, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PinMatch {
+    /// The pin.
+    pub(crate) pin: ScopedPin,
+    /// The index on the path (leaf first) of the certificate it matched.
+    pub(crate) certificate: usize,
+    /// Whether it is a backup pin (no primary pin matched anywhere on the path).
+    pub(crate) backup: bool,
+}
+
 /// The outcome for one path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// An allowed pin matched (or none was required) and nothing denied matched. `backup` is
-    /// the backup pin that matched when no primary pin did.
-    Accepted { backup: Option<ScopedPin> },
+    /// An allowed pin matched (or none was required) and nothing denied matched. `matched` is
+    /// the allowed pin that did, a primary one if any primary pin matched.
+    Accepted { matched: Option<PinMatch> },
     /// No allowed pin matched.
     NoMatch,
     /// The certificate at `index` on the path matched a deny pin.
@@ -48,20 +59,8 @@ pub(crate) enum Verdict {
 }
 
 impl Verdict {
-    /// Accepted through a primary pin, or with nothing to match.
-    pub(crate) const ACCEPTED: Self = Self::Accepted { backup: None };
-
-    /// Whether a report-only entry lets the connection through: anything but a pin denied
-    /// everywhere, which no entry can waive.
-    pub(crate) fn tolerable_in_report_only(&self) -> bool {
-        !matches!(
-            self,
-            Self::Denied {
-                everywhere: true,
-                ..
-            }
-        )
-    }
+    /// Accepted with nothing to match.
+    pub(crate) const ACCEPTED: Self = Self::Accepted { matched: None };
 }
 
 /// Digests of a trust anchor, computed once when the verifier is built.
@@ -235,9 +234,9 @@ pub(crate) enum CertificateVerdict {
 enum Matched {
     Nothing,
     /// Only this backup pin so far: the rest of the path may still match a primary.
-    Backup(ScopedPin),
-    /// A primary pin matched, or there was nothing to match.
-    Primary,
+    Backup(PinMatch),
+    /// A primary pin matched (`None`: there was nothing to match).
+    Primary(Option<PinMatch>),
 }
 
 /// Checks a whole path, given leaf first and trust anchor last.
@@ -272,12 +271,12 @@ fn check_with_deny_pins<'a>(
 ) -> Verdict {
     let primaries = primary_pins(policy);
     let mut matched = match policy.allowed.is_empty() {
-        true => Matched::Primary,
+        true => Matched::Primary(None),
         false => Matched::Nothing,
     };
     let mut entry_denial = None;
     for (index, (position, entry)) in path.enumerate() {
-        let done_allowing = entry_denial.is_some() || matched == Matched::Primary;
+        let done_allowing = entry_denial.is_some() || matches!(matched, Matched::Primary(_));
         if done_allowing && policy.denied.is_empty() && policy.denied_everywhere.is_empty() {
             break;
         }
@@ -291,11 +290,19 @@ fn check_with_deny_pins<'a>(
         };
         let admits = |scope: PinScope| scope.admits(position);
         match check_certificate(policy, wanted, entry, admits) {
-            CertificateVerdict::Allowed { index } => {
-                matched = match wanted.get(index) {
-                    Some(pin) if index >= policy.primary_count => Matched::Backup(*pin),
-                    _ => Matched::Primary,
-                };
+            CertificateVerdict::Allowed { index: pin_index } => {
+                if let Some(&pin) = wanted.get(pin_index) {
+                    let backup = pin_index >= policy.primary_count;
+                    let found = PinMatch {
+                        pin,
+                        certificate: index,
+                        backup,
+                    };
+                    matched = match backup {
+                        true => Matched::Backup(found),
+                        false => Matched::Primary(Some(found)),
+                    };
+                }
             }
             CertificateVerdict::Neutral => {}
             CertificateVerdict::Denied {
@@ -322,8 +329,10 @@ fn check_with_deny_pins<'a>(
     }
     match (entry_denial, matched) {
         (Some(denial), _) => denial,
-        (None, Matched::Primary) => Verdict::ACCEPTED,
-        (None, Matched::Backup(pin)) => Verdict::Accepted { backup: Some(pin) },
+        (None, Matched::Primary(matched)) => Verdict::Accepted { matched },
+        (None, Matched::Backup(found)) => Verdict::Accepted {
+            matched: Some(found),
+        },
         (None, Matched::Nothing) => Verdict::NoMatch,
     }
 }
@@ -340,6 +349,11 @@ fn check_allowed_only<'a>(
     }
     let primaries = primary_pins(policy);
     let mut backup = None;
+    let found = |pin: ScopedPin, index: usize, certificate: usize| PinMatch {
+        pin,
+        certificate,
+        backup: index >= policy.primary_count,
+    };
     // Most policies pin keys anywhere on the path: then each certificate's key is hashed once,
     // straight into a local, and compared, with no lazy bookkeeping. This loop is kept apart
     // from the general one below: merged, with a branch per certificate, it measured about 3 %
@@ -349,7 +363,7 @@ fn check_allowed_only<'a>(
         .iter()
         .all(|scoped| scoped.scope() == PinScope::Any && scoped.pin_ref().kind() == PinKind::Spki);
     if keys_anywhere {
-        for (_, entry) in path {
+        for (certificate, (_, entry)) in path.enumerate() {
             let Some(digest) = entry.spki_sha256() else {
                 continue;
             };
@@ -357,37 +371,51 @@ fn check_allowed_only<'a>(
                 Some(_) => primaries,
                 None => policy.allowed,
             };
-            match wanted
+            let Some((index, &pin)) = wanted
                 .iter()
-                .position(|scoped| *scoped.pin_ref().sha256() == digest)
-            {
-                Some(index) if index < policy.primary_count => return Verdict::ACCEPTED,
-                Some(index) => backup = wanted.get(index).copied(),
-                None => {}
+                .enumerate()
+                .find(|(_, scoped)| *scoped.pin_ref().sha256() == digest)
+            else {
+                continue;
+            };
+            let matched = found(pin, index, certificate);
+            if !matched.backup {
+                return Verdict::Accepted {
+                    matched: Some(matched),
+                };
             }
+            backup = Some(matched);
         }
         return match backup {
-            Some(pin) => Verdict::Accepted { backup: Some(pin) },
+            Some(matched) => Verdict::Accepted {
+                matched: Some(matched),
+            },
             None => Verdict::NoMatch,
         };
     }
-    for (position, entry) in path {
+    for (certificate, (position, entry)) in path.enumerate() {
         let wanted = match backup {
             Some(_) => primaries,
             None => policy.allowed,
         };
         let mut digests = Digests::new(entry);
-        let found = wanted.iter().position(|scoped| {
+        let Some((index, &pin)) = wanted.iter().enumerate().find(|(_, scoped)| {
             scoped.scope().admits(position) && digests.matches(scoped.pin_ref())
-        });
-        match found {
-            Some(index) if index < policy.primary_count => return Verdict::ACCEPTED,
-            Some(index) => backup = wanted.get(index).copied(),
-            None => {}
+        }) else {
+            continue;
+        };
+        let matched = found(pin, index, certificate);
+        if !matched.backup {
+            return Verdict::Accepted {
+                matched: Some(matched),
+            };
         }
+        backup = Some(matched);
     }
     match backup {
-        Some(pin) => Verdict::Accepted { backup: Some(pin) },
+        Some(matched) => Verdict::Accepted {
+            matched: Some(matched),
+        },
         None => Verdict::NoMatch,
     }
 }
@@ -514,7 +542,13 @@ mod tests {
         };
         assert_eq!(
             check_path(&policy, path.clone().into_iter()),
-            Verdict::ACCEPTED
+            Verdict::Accepted {
+                matched: Some(PinMatch {
+                    pin: root_only[0],
+                    certificate: 0,
+                    backup: false,
+                })
+            }
         );
     }
 

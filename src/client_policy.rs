@@ -174,8 +174,19 @@ fn uri_eq(expected: &str, presented: &[u8]) -> bool {
         && expected[prefix..] == presented[prefix..]
 }
 
-/// Checks the part of a SPIFFE ID after `spiffe://`.
+/// The longest SPIFFE ID, in bytes, and the longest trust domain (SPIFFE ID specification,
+/// section 2).
+const MAX_SPIFFE_ID_BYTES: usize = 2048;
+const MAX_TRUST_DOMAIN_BYTES: usize = 255;
+
+/// Checks the part of a SPIFFE ID after `spiffe://`, by the SPIFFE ID specification: a trust
+/// domain of lower-case letters, digits, `.`, `-` and `_` (so no port, user or upper case),
+/// then a path of `/`-separated segments of letters, digits, `.`, `-` and `_` (so no
+/// percent-encoding), none empty, `.` or `..`, and no query or fragment.
 fn check_spiffe_id(rest: &str) -> Result<(), &'static str> {
+    if rest.len() + "spiffe://".len() > MAX_SPIFFE_ID_BYTES {
+        return Err("a SPIFFE ID is at most 2048 bytes long");
+    }
     if rest.contains(['?', '#']) {
         return Err("a SPIFFE ID has no query or fragment");
     }
@@ -183,12 +194,15 @@ fn check_spiffe_id(rest: &str) -> Result<(), &'static str> {
     if trust_domain.is_empty() {
         return Err("a SPIFFE ID needs a trust domain");
     }
+    if trust_domain.len() > MAX_TRUST_DOMAIN_BYTES {
+        return Err("a SPIFFE trust domain is at most 255 bytes long");
+    }
     if !trust_domain
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
     {
         return Err(
-            "a SPIFFE trust domain has only letters, digits, '.', '-' and '_' (no port or user)",
+            "a SPIFFE trust domain has only lower-case letters, digits, '.', '-' and '_' (no port or user)",
         );
     }
     if path.is_empty() {
@@ -201,7 +215,36 @@ fn check_spiffe_id(rest: &str) -> Result<(), &'static str> {
     {
         return Err("a SPIFFE ID path has no empty, '.' or '..' segments and no trailing '/'");
     }
+    if !path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_'))
+    {
+        return Err(
+            "a SPIFFE ID path has only letters, digits, '.', '-' and '_' (no percent-encoding)",
+        );
+    }
     Ok(())
+}
+
+/// Why a URI a certificate presents claims to be a SPIFFE ID (its scheme is `spiffe`, in any
+/// case) but is not a valid one, exactly as written: `None` if it is valid or makes no such
+/// claim. A presented ID is not normalised: upper case in its scheme or trust domain is
+/// invalid, as the specification says.
+pub(crate) fn invalid_presented_spiffe_id(uri: &[u8]) -> Option<&'static str> {
+    let scheme = uri.split(|&b| b == b':').next().unwrap_or_default();
+    if !scheme.eq_ignore_ascii_case(b"spiffe") {
+        return None;
+    }
+    let Some(rest) = uri.strip_prefix(b"spiffe://") else {
+        return Some(match uri.strip_prefix(b"spiffe:") {
+            Some(_) => "a SPIFFE ID starts with spiffe://",
+            None => "the scheme of a SPIFFE ID is lower-case spiffe",
+        });
+    };
+    match std::str::from_utf8(rest) {
+        Ok(rest) => check_spiffe_id(rest).err(),
+        Err(_) => Some("a SPIFFE ID is ASCII"),
+    }
 }
 
 impl FromStr for ClientIdentity {

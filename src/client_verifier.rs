@@ -1,7 +1,6 @@
 //! `PinningClientCertVerifier`: WebPKI client-certificate validation, then client pins keyed by
 //! the client's identity, for servers doing mutual TLS.
 
-use core::cell::RefCell;
 use core::fmt;
 use std::sync::Arc;
 
@@ -15,12 +14,17 @@ use webpki::{
     VerifiedPath,
 };
 
-use crate::check::{check_path, Policy, Verdict};
-use crate::client_policy::{ClientIdentity, ClientPinEntry, ClientPinPolicy, UnpinnedClientPolicy};
-use crate::der;
-use crate::error::{ClientPinningError, PathCertificate, VerifierBuilderError};
+use crate::check::{Policy, Verdict};
+use crate::client_policy::{
+    invalid_presented_spiffe_id, ClientIdentity, ClientPinEntry, ClientPinPolicy,
+    UnpinnedClientPolicy,
+};
+use crate::decision::judge::{Combination, HostRule, Judge, Layer, PathVerdict, Standing};
+use crate::decision::search::{Finding, Refusal, Search};
+use crate::der::{self, AltName};
+use crate::error::{ClientPinningError, VerifierBuilderError};
 use crate::pin_set::EnforcementMode;
-use crate::verifier::{RevocationSettings, WebPkiTrust};
+use crate::verifier::{PathCallback, RevocationSettings, WebPkiTrust};
 use crate::webpki_error::pki_error;
 
 /// A rustls client certificate verifier for servers: WebPKI validation of the client's chain
@@ -109,117 +113,106 @@ impl PinningClientCertVerifier {
         &self.policy
     }
 
-    /// The entries that apply to a client whose leaf is `leaf`: every entry one of its
-    /// subjectAltNames selects, or else the any-client entry. Empty means "unpinned".
-    fn applicable_entries<'a>(
-        &'a self,
-        leaf: &'a [u8],
-    ) -> impl Iterator<Item = &'a ClientPinEntry> + Clone + 'a {
-        let named = der::alt_names(leaf).filter_map(|name| self.policy.entry_for(name));
-        let fallback = match named.clone().next() {
-            Some(_) => None,
-            None => self.policy.any_client_entry(),
-        };
-        named.chain(fallback)
+    /// The entries that apply to a client whose leaf is `leaf`, each once: every entry one of
+    /// its subjectAltNames selects, or else the any-client entry. Empty means "unpinned".
+    fn applicable_entries<'a>(&'a self, leaf: &'a [u8]) -> Vec<&'a ClientPinEntry> {
+        let mut entries: Vec<&ClientPinEntry> = Vec::new();
+        for entry in der::alt_names(leaf).filter_map(|name| self.policy.entry_for(name)) {
+            if !entries.iter().any(|seen| core::ptr::eq(*seen, entry)) {
+                entries.push(entry);
+            }
+        }
+        if entries.is_empty() {
+            entries.extend(self.policy.any_client_entry());
+        }
+        entries
     }
-}
 
-/// A verified path that failed the client pin check, kept for the error message.
-struct RejectedPath {
-    certificates: Vec<PathCertificate>,
-    /// The entry that failed, `None` for the global deny list.
-    identity: Option<ClientIdentity>,
-    allowed: Vec<crate::pin_set::ScopedPin>,
-    verdict: Verdict,
-}
-
-/// The most paths a failure message lists.
-const MAX_REPORTED_PATHS: usize = 8;
-
-impl PinningClientCertVerifier {
-    /// The verdict on one verified path: `None` if it is acceptable, else the entry that
-    /// refused it (`None` inside for the global deny list) and why.
-    fn judge_path<'a>(
-        &self,
-        entries: impl Iterator<Item = &'a ClientPinEntry>,
-        path: &VerifiedPath<'_>,
-    ) -> Option<(Option<&'a ClientPinEntry>, Verdict)> {
-        let anchor = self.trust.anchor_digests(path.anchor());
+    /// The judge's layers for a client: one per applicable entry, all of which must accept;
+    /// with none, one for the pins denied everywhere, standing as unpinned clients do.
+    fn layers<'a>(&'a self, entries: &[&'a ClientPinEntry]) -> Vec<Layer<'a>> {
         let global = self.policy.globally_denied_pins();
-        let mut any_entry = false;
-        for entry in entries {
-            any_entry = true;
-            let policy = Policy {
-                allowed: entry.allowed_pins(),
-                primary_count: entry.allowed_pins().len(),
-                denied: entry.denied_pins(),
-                denied_everywhere: global,
-            };
-            match check_path(&policy, self.trust.path_entries(path, &anchor)) {
-                Verdict::Accepted { .. } => {}
-                verdict @ Verdict::Denied {
-                    everywhere: true, ..
-                } => return Some((None, verdict)),
-                _ if entry.mode() == EnforcementMode::ReportOnly => {}
-                verdict => return Some((Some(entry), verdict)),
-            }
+        if entries.is_empty() {
+            return vec![Layer {
+                policy: Policy {
+                    allowed: &[],
+                    primary_count: 0,
+                    denied: &[],
+                    denied_everywhere: global,
+                },
+                standing: match self.policy.unpinned_client_policy() {
+                    UnpinnedClientPolicy::Reject => Standing::Refuses,
+                    _ => Standing::Unpinned,
+                },
+            }];
         }
-        if !any_entry && !global.is_empty() {
-            let policy = Policy {
-                allowed: &[],
-                primary_count: 0,
-                denied: &[],
-                denied_everywhere: global,
-            };
-            let verdict = check_path(&policy, self.trust.path_entries(path, &anchor));
-            if !matches!(verdict, Verdict::Accepted { .. }) {
-                return Some((None, verdict));
-            }
-        }
-        None
-    }
-
-    fn describe_path(&self, path: &VerifiedPath<'_>) -> Vec<PathCertificate> {
-        let anchor = self.trust.anchor_digests(path.anchor());
-        self.trust
-            .path_entries(path, &anchor)
-            .map(|(position, entry)| PathCertificate::describe(position, entry))
+        entries
+            .iter()
+            .map(|entry| Layer {
+                policy: Policy {
+                    allowed: entry.allowed_pins(),
+                    primary_count: entry.allowed_pins().len(),
+                    denied: entry.denied_pins(),
+                    denied_everywhere: global,
+                },
+                standing: Standing::Pins {
+                    enforced: entry.mode() == EnforcementMode::Enforce,
+                },
+            })
             .collect()
     }
 }
 
-fn into_error(rejected: Vec<RejectedPath>) -> ClientPinningError {
+/// The client pinning error for a refused path.
+fn refusal_error(
+    entries: &[&ClientPinEntry],
+    finding: &Finding,
+    refusal: Refusal,
+) -> ClientPinningError {
     let verified_paths = || {
-        rejected
+        finding
+            .described
             .iter()
             .map(|path| path.certificates.clone())
             .collect::<Vec<_>>()
     };
-    let denied = rejected.iter().find_map(|path| match path.verdict {
-        Verdict::Denied { pin, index, .. } => Some((
-            path.identity.clone(),
-            pin,
-            path.certificates.get(index).cloned(),
-        )),
-        _ => None,
-    });
-    if let Some((identity, denied, Some(certificate))) = denied {
-        return ClientPinningError::DeniedPinMatched {
-            identity,
-            denied,
-            certificate,
-            verified_paths: verified_paths(),
-        };
+    let (layer, verdict) = match refusal.verdict {
+        PathVerdict::Rejected { layer, verdict } | PathVerdict::Tolerated { layer, verdict } => {
+            (layer, verdict)
+        }
+        PathVerdict::Accepted { .. } => {
+            return ClientPinningError::ClientNotPinned {
+                presented: Vec::new(),
+            }
+        }
+    };
+    let entry = entries.get(layer);
+    if let Verdict::Denied {
+        pin,
+        index,
+        everywhere,
+    } = verdict
+    {
+        let certificate = finding
+            .described
+            .get(refusal.path)
+            .and_then(|path| path.certificates.get(index));
+        if let Some(certificate) = certificate {
+            return ClientPinningError::DeniedPinMatched {
+                identity: match everywhere {
+                    true => None,
+                    false => entry.map(|entry| entry.identity().clone()),
+                },
+                denied: pin,
+                certificate: certificate.clone(),
+                verified_paths: verified_paths(),
+            };
+        }
     }
-    match rejected.first() {
-        Some(first) => ClientPinningError::NoPinMatched {
-            identity: first.identity.clone().unwrap_or(ClientIdentity::Any),
-            allowed: first.allowed.clone(),
-            verified_paths: verified_paths(),
-        },
-        None => ClientPinningError::ClientNotPinned {
-            presented: Vec::new(),
-        },
+    ClientPinningError::NoPinMatched {
+        identity: entry.map_or(ClientIdentity::Any, |entry| entry.identity().clone()),
+        allowed: entry.map_or_else(Vec::new, |entry| entry.allowed_pins().to_vec()),
+        verified_paths: verified_paths(),
     }
 }
 
@@ -243,43 +236,58 @@ impl ClientCertVerifier for PinningClientCertVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
         let cert = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
+        // A URI that claims to be a SPIFFE ID but is not a valid one names nobody the policy
+        // could know; it must not fall through to another entry. It is refused once the chain
+        // is known to be valid (chain errors are reported first, as everywhere).
+        let invalid_spiffe = der::alt_names(end_entity.as_ref()).find_map(|name| match name {
+            AltName::Uri(uri) => invalid_presented_spiffe_id(uri).map(|reason| (uri, reason)),
+            AltName::Dns(_) => None,
+        });
         let entries = self.applicable_entries(end_entity.as_ref());
-        let unpinned = entries.clone().next().is_none();
-        let rejected = RefCell::new(Vec::new());
-        let valid_path_seen = core::cell::Cell::new(false);
+        let layers = self.layers(&entries);
+        let search = Search::new(Judge::new(&layers, Combination::All), false, false);
         let check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
-            valid_path_seen.set(true);
-            let Some((entry, verdict)) = self.judge_path(entries.clone(), path) else {
-                return Ok(());
-            };
-            let mut rejected = rejected.borrow_mut();
-            if rejected.len() < MAX_REPORTED_PATHS {
-                rejected.push(RejectedPath {
-                    certificates: self.describe_path(path),
-                    identity: entry.map(|entry| entry.identity().clone()),
-                    allowed: entry.map_or_else(Vec::new, |entry| entry.allowed_pins().to_vec()),
-                    verdict,
-                });
+            let anchor = self.trust.anchor_digests(path.anchor());
+            match search.consider(|| self.trust.path_entries(path, &anchor), Vec::new) {
+                true => Ok(()),
+                // Any error makes webpki try the next candidate path; `search` tells a pin
+                // refusal apart from a genuine chain failure.
+                false => Err(webpki::Error::UnknownIssuer),
             }
-            // Any error makes webpki try the next candidate path; `valid_path_seen` tells a
-            // pin refusal apart from a genuine chain failure.
-            Err(webpki::Error::UnknownIssuer)
         };
+        let verify_path: Option<&PathCallback<'_>> =
+            match invalid_spiffe.is_none() && search.looks_at_paths() {
+                true => Some(&check),
+                false => None,
+            };
         let result = self.trust.verify_for_usage(
             &cert,
             intermediates,
             now,
             KeyUsage::client_auth(),
-            Some(&check),
+            verify_path,
         );
         match result {
+            Ok(()) if verify_path.is_none() => search.accept_unseen(),
             Ok(()) => {}
-            Err(_) if valid_path_seen.get() => {
-                return Err(into_error(rejected.into_inner()).into_rustls());
-            }
+            Err(_) if search.valid_path_seen() => {}
             Err(error) => return Err(pki_error(error)),
         }
-        if unpinned && self.policy.unpinned_client_policy() == UnpinnedClientPolicy::Reject {
+        if let Some((uri, reason)) = invalid_spiffe {
+            return Err(ClientPinningError::InvalidSpiffeId {
+                presented: String::from_utf8_lossy(uri).into_owned(),
+                reason,
+            }
+            .into_rustls());
+        }
+        let refused = search.judge().host_rule() == HostRule::Refused;
+        let finding = search.finish();
+        if finding.accepted.is_none() && (finding.tolerated.is_none() || refused) {
+            if let Some(refusal) = finding.most_severe_refusal() {
+                return Err(refusal_error(&entries, &finding, refusal).into_rustls());
+            }
+        }
+        if refused {
             return Err(ClientPinningError::ClientNotPinned {
                 presented: der::alt_names(end_entity.as_ref())
                     .map(ClientIdentity::describe)

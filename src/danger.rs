@@ -5,19 +5,20 @@
 use std::sync::Arc;
 
 use pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified};
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureScheme};
 use webpki::EndEntityCert;
 
-use crate::check::{check_path, PathEntry, Verdict};
+use crate::check::PathEntry;
+use crate::decision::judge::HostRule;
+use crate::decision::search::Search;
+use crate::decision::{host_text, Resolution, ServerLayers};
 use crate::der;
-use crate::error::{PathCertificate, PinningError, VerifierBuilderError};
+use crate::error::{PinningError, VerifierBuilderError};
 use crate::pin_set::{EnforcementMode, PinScope, PinSet, Position};
-use crate::report::{Connection, Observation, Outcome, Reporter, Reporting};
-use crate::verifier::{
-    finish, host_text, policy_for, resolve, PinningVerifier, Resolution, Search, Trust,
-};
+use crate::report::Reporting;
+use crate::verifier::{PinningVerifier, Trust};
 use crate::webpki_error::pki_error;
 
 /// Starts a verifier for private or self-signed services where **a leaf pin is the only
@@ -75,17 +76,6 @@ pub struct PinsOnlyBuilder {
     supported: WebPkiSupportedAlgorithms,
     checks: Checks,
     reporting: Option<Reporting>,
-}
-
-/// A rejection decided before any certificate of the path was checked.
-fn rejection<'a>(resolution: &'a Resolution<'a>, error: PinningError) -> Observation<'a> {
-    Observation {
-        resolution,
-        verified_chain: Vec::new(),
-        backup: None,
-        error: Some(error),
-        outcome: Outcome::Rejected,
-    }
 }
 
 impl PinsOnlyBuilder {
@@ -202,54 +192,54 @@ pub(crate) struct PinsOnly {
 }
 
 impl PinsOnly {
-    pub(crate) fn verify(
+    /// The rejection for a host no layer pins: with no certificate authority behind the pins,
+    /// nothing could vouch for it. The layer and resolution an event speaks of come with it.
+    pub(crate) fn without_trust<'a>(
         &self,
-        pins: &PinSet,
-        reporter: Option<&Reporter>,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
+        layers: &ServerLayers<'a>,
         server_name: &ServerName<'_>,
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        let cert = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
-        let connection = Connection {
-            server_name,
-            end_entity,
-            intermediates,
-            now,
-        };
-        let resolution = resolve(pins, server_name, now);
-        let entry = match resolution {
-            Resolution::Pinned(entry) => entry,
-            // Nothing vouches for the server: a rejection, reported before the certificate
-            // checks since no trust could come of them.
-            Resolution::Unpinned(Some(expired)) => {
-                let error = PinningError::EntryExpiredWithoutFallback {
+    ) -> Option<(usize, Resolution<'a>, PinningError)> {
+        if layers.judge().host_rule() == HostRule::Pinned {
+            return None;
+        }
+        let expired = layers
+            .iter()
+            .find_map(|(layer, _, resolution)| match resolution {
+                Resolution::Unpinned(Some(expired)) => Some((layer, *expired)),
+                _ => None,
+            });
+        Some(match expired {
+            Some((layer, expired)) => (
+                layer,
+                Resolution::Pinned(expired),
+                PinningError::EntryExpiredWithoutFallback {
                     host: host_text(server_name),
                     pattern: expired.pattern().clone(),
-                    expired_at: expired.expires_at().unwrap_or(now),
-                };
-                return finish(
-                    pins,
-                    reporter,
-                    &connection,
-                    rejection(&Resolution::Pinned(expired), error),
-                )
-                .map(|()| ServerCertVerified::assertion());
-            }
-            Resolution::Unpinned(None) | Resolution::Rejected => {
-                let error = PinningError::HostNotPinned {
+                    expired_at: expired
+                        .expires_at()
+                        .unwrap_or(UnixTime::since_unix_epoch(core::time::Duration::ZERO)),
+                },
+            ),
+            None => (
+                0,
+                Resolution::Rejected,
+                PinningError::HostNotPinned {
                     host: host_text(server_name),
-                };
-                return finish(
-                    pins,
-                    reporter,
-                    &connection,
-                    rejection(&Resolution::Rejected, error),
-                )
-                .map(|()| ServerCertVerified::assertion());
-            }
-        };
+                },
+            ),
+        })
+    }
+
+    /// Checks the leaf's validity dates and name (unless switched off), then feeds `search`
+    /// the one path this mode has: the leaf.
+    pub(crate) fn search(
+        &self,
+        search: &Search<'_>,
+        end_entity: &CertificateDer<'_>,
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let cert = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
         // As in WebPKI mode, certificate problems are reported before pin problems.
         if self.checks.validity_dates {
             let (not_before, not_after) = der::certificate_fields(end_entity.as_ref())
@@ -274,41 +264,12 @@ impl PinsOnly {
             cert.verify_is_valid_for_subject_name(server_name)
                 .map_err(pki_error)?;
         }
-        let policy = policy_for(pins, Some(entry));
         let leaf = [(Position::Leaf, PathEntry::Der(end_entity.clone()))];
-        let verdict = check_path(&policy, leaf.clone().into_iter());
-        let keep_leaf =
-            reporter.is_some_and(|reporter| reporter.wants_accepted_path(pins, &resolution, now));
-        let observation = match verdict {
-            Verdict::Accepted { backup } => Observation {
-                resolution: &resolution,
-                verified_chain: match reporter.is_some() && (keep_leaf || backup.is_some()) {
-                    true => vec![end_entity.clone().into_owned()],
-                    false => Vec::new(),
-                },
-                backup,
-                error: None,
-                outcome: Outcome::Accepted,
-            },
-            verdict => {
-                let search = Search::default();
-                search.record(
-                    leaf.into_iter()
-                        .map(|(position, entry)| PathCertificate::describe(position, entry))
-                        .collect(),
-                    verdict,
-                    Vec::new(),
-                );
-                Observation {
-                    resolution: &resolution,
-                    verified_chain: vec![end_entity.clone().into_owned()],
-                    backup: None,
-                    error: Some(search.into_error(host_text(server_name), Some(entry))),
-                    outcome: Outcome::Rejected,
-                }
-            }
-        };
-        finish(pins, reporter, &connection, observation).map(|()| ServerCertVerified::assertion())
+        search.consider(
+            || leaf.iter().cloned(),
+            || vec![end_entity.clone().into_owned()],
+        );
+        Ok(())
     }
 
     pub(crate) fn verify_tls12_signature(

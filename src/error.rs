@@ -66,6 +66,20 @@ pub enum PinningError {
         /// The server name the client asked for.
         host: String,
     },
+    /// Wrap mode could not decide the CA pins within the proofs it makes per handshake: the
+    /// server presented more candidate CA certificates carrying pinned or denied keys than it
+    /// can prove. The chain is refused rather than judged on part of it.
+    ProofBudgetExhausted {
+        /// The server name the client asked for.
+        host: String,
+        /// How many candidates were left undecided.
+        candidates: usize,
+        /// Whether those carry a denied key (`false`: only allowed keys, and nothing else
+        /// accepted the chain).
+        denied: bool,
+        /// The most proofs made per handshake.
+        budget: usize,
+    },
     /// The entry expired, and the verifier has no other trust to fall back on (pins-only
     /// mode), so nothing can vouch for the server.
     EntryExpiredWithoutFallback {
@@ -108,6 +122,7 @@ impl PinningError {
             Self::NoPinMatched { host, .. }
             | Self::DeniedPinMatched { host, .. }
             | Self::HostNotPinned { host }
+            | Self::ProofBudgetExhausted { host, .. }
             | Self::EntryExpiredWithoutFallback { host, .. } => host,
         }
     }
@@ -305,6 +320,21 @@ impl fmt::Display for PinningError {
                 "certificate pinning failure for \"{host}\": no pin-set entry matches this \
                  host and unpinned hosts are rejected"
             ),
+            Self::ProofBudgetExhausted {
+                host,
+                candidates,
+                denied,
+                budget,
+            } => write!(
+                f,
+                "certificate pinning failure for \"{host}\": {candidates} CA certificate(s) \
+                 carrying {} keys could not be proven within the {budget} proofs made per \
+                 handshake, so the chain is refused rather than judged on part of it",
+                match denied {
+                    true => "denied",
+                    false => "pinned",
+                }
+            ),
             Self::EntryExpiredWithoutFallback {
                 host,
                 pattern,
@@ -368,6 +398,16 @@ pub enum ClientPinningError {
         certificate: PathCertificate,
         /// The verified paths that were tried, each leaf first.
         verified_paths: Vec<Vec<PathCertificate>>,
+    },
+    /// The client certificate names a URI that claims to be a SPIFFE ID (its scheme is
+    /// `spiffe`) but breaks the SPIFFE ID rules (percent-encoding, `.` or `..` segments, a
+    /// trailing `/`, a port, user, query or fragment, upper case in the scheme or trust
+    /// domain). It is refused rather than matched, or not matched, as some other identity.
+    InvalidSpiffeId {
+        /// The URI as the certificate states it (lossily decoded if not UTF-8).
+        presented: String,
+        /// The rule it breaks.
+        reason: &'static str,
     },
     /// No entry applies to the client and the policy rejects unpinned clients.
     ClientNotPinned {
@@ -442,6 +482,11 @@ impl fmt::Display for ClientPinningError {
                     denied.pin().kind() == PinKind::Certificate,
                 )
             }
+            Self::InvalidSpiffeId { presented, reason } => write!(
+                f,
+                "client certificate pinning failure: the certificate names \"{presented}\", \
+                 which claims to be a SPIFFE ID but is not a valid one: {reason}"
+            ),
             Self::ClientNotPinned { presented } => {
                 write!(
                     f,

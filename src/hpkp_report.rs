@@ -111,6 +111,7 @@ impl From<&PinEvent> for ViolationReport {
                 PinningError::NoPinMatched { .. }
                 | PinningError::DeniedPinMatched { .. }
                 | PinningError::HostNotPinned { .. }
+                | PinningError::ProofBudgetExhausted { .. }
                 | PinningError::EntryExpiredWithoutFallback { .. },
             ) => VALIDATION_FAILED_NO_MATCHING_PIN,
             None => VALIDATION_SUCCESS,

@@ -22,6 +22,7 @@ mod client_verifier;
 pub mod config;
 pub mod danger;
 mod date;
+mod decision;
 mod der;
 mod error;
 mod ext;

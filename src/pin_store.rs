@@ -12,7 +12,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::{ClientConfig, DigitallySignedStruct, Error, SignatureScheme};
 
 use crate::bundle::{BundleError, BundleVerifier, PinBundle};
-use crate::error::{PinningError, VerifierBuilderError};
+use crate::decision::judge::Combination;
+use crate::decision::ServerLayers;
+use crate::error::VerifierBuilderError;
 use crate::host_pattern::HostPattern;
 use crate::pin_set::{PinSet, ScopedPin};
 use crate::verifier::PinningVerifier;
@@ -360,12 +362,31 @@ impl PinStore {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let current = self.state.load_full();
+        let old_version = current.bundle.as_ref().map(|bundle| bundle.version());
+        let refuse = |error: BundleError, attempted: Option<u64>| {
+            self.notify(BundleEvent {
+                kind: BundleEventKind::Rejected,
+                old_version,
+                new_version: attempted,
+                added: Vec::new(),
+                removed: Vec::new(),
+                reason: Some(error.to_string()),
+                time: now,
+            });
+            Err(error)
+        };
+        // The signature and the validity period are checked before anything else, so that
+        // the bundle in force, once expired, or its body under a bad signature, is refused
+        // like any other.
+        let bundle = match self.bundles.verify(body, signature, now) {
+            Ok(bundle) => bundle,
+            Err(error) => return refuse(error, None),
+        };
         let digest = crate::pin::sha256(body);
         if current.body_digest == Some(digest) && current.bundle.is_some() {
             return Ok(ApplyOutcome::Unchanged);
         }
-        let old_version = current.bundle.as_ref().map(|bundle| bundle.version());
-        match self.prepare(&current, body, signature, now) {
+        match self.prepare(&current, bundle) {
             Ok((bundle, verifier, config)) => {
                 let new_version = bundle.version();
                 let (added, removed) = diff(
@@ -393,18 +414,7 @@ impl PinStore {
                     new_version,
                 })
             }
-            Err((error, attempted)) => {
-                self.notify(BundleEvent {
-                    kind: BundleEventKind::Rejected,
-                    old_version,
-                    new_version: attempted,
-                    added: Vec::new(),
-                    removed: Vec::new(),
-                    reason: Some(error.to_string()),
-                    time: now,
-                });
-                Err(error)
-            }
+            Err((error, attempted)) => refuse(error, attempted),
         }
     }
 
@@ -455,9 +465,7 @@ impl PinStore {
     fn prepare(
         &self,
         current: &Snapshot,
-        body: &[u8],
-        signature: &[u8],
-        now: UnixTime,
+        bundle: PinBundle,
     ) -> Result<
         (
             Arc<PinBundle>,
@@ -466,10 +474,6 @@ impl PinStore {
         ),
         (BundleError, Option<u64>),
     > {
-        let bundle = self
-            .bundles
-            .verify(body, signature, now)
-            .map_err(|error| (error, None))?;
         let version = bundle.version();
         if let Some(newest) = current.newest_version {
             if version <= newest {
@@ -692,18 +696,9 @@ impl StoreVerifier {
     }
 }
 
-/// Whether a failure is a pin failure (as opposed to a chain or name failure, which both
-/// policies see alike), and whether it is a pin denied everywhere, which no policy waives.
-fn pin_failure(error: &Error) -> Option<bool> {
-    PinningError::from_rustls(error).map(|pinning| {
-        matches!(
-            pinning,
-            PinningError::DeniedPinMatched { pattern: None, .. }
-        )
-    })
-}
-
 impl ServerCertVerifier for StoreVerifier {
+    /// One validation judges every candidate path against both policies (see [`HybridMode`]
+    /// and the decision engine's precedence table), with the static verifier's trust.
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -712,44 +707,35 @@ impl ServerCertVerifier for StoreVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let verify = |verifier: &PinningVerifier| {
-            verifier.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        };
-        let static_result = verify(&self.static_verifier);
         let Some(dynamic) = self.dynamic_at(now) else {
-            return static_result;
+            return self.static_verifier.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            );
         };
-        // A chain or name failure is the same for both policies.
-        if let Err(error) = &static_result {
-            if pin_failure(error).is_none() {
-                return static_result;
-            }
-        }
-        let dynamic_result = verify(dynamic);
-        match self.mode {
-            HybridMode::Both => static_result.and(dynamic_result),
-            HybridMode::Either => {
-                for result in [&static_result, &dynamic_result] {
-                    if let Err(error) = result {
-                        if pin_failure(error) == Some(true) {
-                            return Err(error.clone());
-                        }
-                    }
-                }
-                let static_governs = self.static_verifier.governs(server_name, now);
-                let dynamic_governs = dynamic.governs(server_name, now);
-                match (static_governs, dynamic_governs) {
-                    (true, false) => static_result,
-                    (false, true) => dynamic_result,
-                    // Pinned by both (either suffices) or by neither (both are plain WebPKI
-                    // plus global deny pins, already handled).
-                    _ => match (&static_result, &dynamic_result) {
-                        (Ok(_), _) => static_result,
-                        _ => dynamic_result,
-                    },
-                }
-            }
-        }
+        let combination = match self.mode {
+            HybridMode::Either => Combination::Any,
+            HybridMode::Both => Combination::All,
+        };
+        let layers = ServerLayers::pair(
+            self.static_verifier.pins(),
+            dynamic.pins(),
+            combination,
+            server_name,
+            now,
+        );
+        self.static_verifier.verify_layers(
+            &layers,
+            &[self.static_verifier.reporter(), dynamic.reporter()],
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
     }
 
     fn verify_tls12_signature(

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use pki_types::{CertificateDer, ServerName, UnixTime};
 
+use crate::decision::{host_text, Resolution};
 use crate::error::PinningError;
 use crate::host_pattern::HostPattern;
 use crate::pin_set::{EnforcementMode, PinEntry, PinSet, ScopedPin};
-use crate::verifier::{host_text, Resolution};
 
 /// Receives [`PinEvent`]s from a verifier.
 ///

@@ -1,6 +1,5 @@
 //! `PinningVerifier`: WebPKI validation with pins matched against the verified path.
 
-use core::cell::{Cell, RefCell};
 use core::fmt;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -16,15 +15,15 @@ use webpki::{
 
 use crate::check::{check_path, AnchorDigests, PathEntry, Policy, Verdict};
 use crate::danger::PinsOnly;
+use crate::decision::judge::{HostRule, PathVerdict};
+use crate::decision::search::{Finding, Refusal, Search};
+use crate::decision::{host_text, Resolution, ServerLayers};
 use crate::der;
-use crate::error::{PathCertificate, PinningError, VerifierBuilderError};
-use crate::host_pattern::normalize_host_into;
-use crate::pin_set::{
-    AfterExpiry, EnforcementMode, PinEntry, PinSet, Position, ScopedPin, UnpinnedHostPolicy,
-};
+use crate::error::{PinningError, VerifierBuilderError};
+use crate::pin_set::{PinSet, Position};
 use crate::report::{Connection, Observation, Outcome, Reporter, Reporting};
 use crate::webpki_error::pki_error;
-use crate::wrap::Wrapped;
+use crate::wrap::{Exhausted, Wrapped};
 
 /// A rustls server certificate verifier that runs WebPKI validation and then requires the
 /// verified path to match the [`PinSet`].
@@ -164,10 +163,80 @@ impl PinningVerifier {
         })
     }
 
-    /// Whether an entry of the pin set is in force for `server_name` at `now`.
-    #[cfg_attr(not(feature = "dynamic"), allow(dead_code))]
-    pub(crate) fn governs(&self, server_name: &ServerName<'_>, now: UnixTime) -> bool {
-        matches!(resolve(&self.pins, server_name, now), Resolution::Pinned(_))
+    /// Verifies a server against `layers` (this verifier's pin set, or a store's static and
+    /// bundle sets), with this verifier's trust: the one search every mode runs.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn verify_layers(
+        &self,
+        layers: &ServerLayers<'_>,
+        reporters: &[Option<&Reporter>],
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let connection = Connection {
+            server_name,
+            end_entity,
+            intermediates,
+            now,
+        };
+        // Events need the certificates of the path they speak of; they are copied only when
+        // an event may be raised, so the accept path stays free of allocations.
+        let keep_der = reporters.iter().any(Option::is_some);
+        let keep_accepted_der = layers.iter().any(|(layer, pins, resolution)| {
+            reporters
+                .get(layer)
+                .copied()
+                .flatten()
+                .is_some_and(|reporter| reporter.wants_accepted_path(pins, resolution, now))
+        });
+        let search = Search::new(layers.judge(), keep_der, keep_accepted_der);
+        let exhausted = match &self.trust {
+            Trust::WebPki(trust) => {
+                trust.search(&search, end_entity, intermediates, server_name, now)?;
+                None
+            }
+            Trust::Wrapped(wrapped) => wrapped.search(
+                &search,
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            )?,
+            Trust::PinsOnly(pins_only) => {
+                if let Some((layer, resolution, error)) =
+                    pins_only.without_trust(layers, server_name)
+                {
+                    // Nothing vouches for the server: a rejection, reported before the
+                    // certificate checks since no trust could come of them.
+                    if let Some(reporter) = reporters.get(layer).copied().flatten() {
+                        reporter.observe(
+                            layers.set(layer),
+                            &connection,
+                            Observation {
+                                resolution: &resolution,
+                                verified_chain: Vec::new(),
+                                backup: None,
+                                error: Some(error.clone()),
+                                outcome: Outcome::Rejected,
+                            },
+                        );
+                    }
+                    return Err(error.into_rustls());
+                }
+                pins_only.search(&search, end_entity, server_name, now)?;
+                None
+            }
+        };
+        conclude(layers, reporters, &connection, search.finish(), exhausted)
+            .map(|()| ServerCertVerified::assertion())
+    }
+
+    pub(crate) fn reporter(&self) -> Option<&Reporter> {
+        self.reporter.as_ref()
     }
 
     /// The pin set this verifier enforces.
@@ -187,163 +256,26 @@ impl PinningVerifier {
     }
 }
 
-/// The entry, if any, that governs a connection.
-pub(crate) enum Resolution<'a> {
-    /// An entry applies and is in force.
-    Pinned(&'a PinEntry),
-    /// Plain validation (global deny pins still apply); `Some` when an entry was skipped
-    /// because it expired.
-    Unpinned(Option<&'a PinEntry>),
-    /// No entry, and the set rejects unpinned hosts.
-    Rejected,
-}
-
-impl<'a> Resolution<'a> {
-    /// The entry whose pins are enforced, if any.
-    pub(crate) fn entry(&self) -> Option<&'a PinEntry> {
-        match self {
-            Self::Pinned(entry) => Some(entry),
-            _ => None,
-        }
-    }
-}
-
-pub(crate) fn is_report_only(entry: Option<&PinEntry>) -> bool {
-    entry.is_some_and(|entry| entry.mode() == EnforcementMode::ReportOnly)
-}
-
-pub(crate) fn resolve<'a>(
-    pins: &'a PinSet,
-    server_name: &ServerName<'_>,
-    now: UnixTime,
-) -> Resolution<'a> {
-    let entry = match server_name {
-        ServerName::DnsName(name) => {
-            let mut buf = [0u8; 256];
-            normalize_host_into(name.as_ref(), &mut buf)
-                .and_then(|name| pins.lookup_normalized_dns(name))
-        }
-        ServerName::IpAddress(ip) => pins.lookup_ip(std::net::IpAddr::from(*ip)),
-        _ => None,
-    };
-    match entry {
-        Some(entry) if entry.is_expired_at(now) && entry.after_expiry() == AfterExpiry::Skip => {
-            Resolution::Unpinned(Some(entry))
-        }
-        Some(entry) => Resolution::Pinned(entry),
-        None => match pins.unpinned_host_policy() {
-            UnpinnedHostPolicy::Reject => Resolution::Rejected,
-            _ => Resolution::Unpinned(None),
-        },
-    }
-}
-
-pub(crate) fn host_text(server_name: &ServerName<'_>) -> String {
-    match server_name {
-        ServerName::DnsName(name) => name.as_ref().to_owned(),
-        ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-pub(crate) fn policy_for<'a>(pins: &'a PinSet, entry: Option<&'a PinEntry>) -> Policy<'a> {
-    Policy {
-        allowed: entry.map_or(&[], PinEntry::allowed_pins),
-        primary_count: entry.map_or(0, |entry| entry.primary_pins().len()),
-        denied: entry.map_or(&[], PinEntry::denied_pins),
-        denied_everywhere: pins.globally_denied_pins(),
-    }
-}
-
 /// The shape of webpki's `verify_path` hook.
 pub(crate) type PathCallback<'a> = dyn Fn(&VerifiedPath<'_>) -> Result<(), webpki::Error> + 'a;
 
-/// A verified path that failed the pin check, kept for the error message.
-pub(crate) struct RejectedPath {
-    pub(crate) certificates: Vec<PathCertificate>,
-    pub(crate) verdict: Verdict,
-    /// The path's certificates, kept only when an event will need them.
-    pub(crate) der: Vec<CertificateDer<'static>>,
-}
-
-/// The most paths a failure message lists; more only happen with unusual cross-signing.
-const MAX_REPORTED_PATHS: usize = 8;
-
-/// What the pin check saw while webpki searched for a path.
-#[derive(Default)]
-pub(crate) struct Search {
-    pub(crate) valid_path_seen: Cell<bool>,
-    pub(crate) rejected: RefCell<Vec<RejectedPath>>,
-}
-
-impl Search {
-    pub(crate) fn record(
-        &self,
-        certificates: Vec<PathCertificate>,
-        verdict: Verdict,
-        der: Vec<CertificateDer<'static>>,
-    ) {
-        let mut rejected = self.rejected.borrow_mut();
-        if rejected.len() < MAX_REPORTED_PATHS {
-            rejected.push(RejectedPath {
-                certificates,
-                verdict,
-                der,
-            });
-        }
+/// Whether `cert` has the subject and key of `anchor`. The subjects are compared first, so a
+/// path without such a copy costs one slice comparison per intermediate.
+fn is_copy_of_anchor(cert: &webpki::Cert<'_>, anchor: &pki_types::TrustAnchor<'_>) -> bool {
+    if cert.subject() != anchor.subject.as_ref() {
+        return false;
     }
-
-    /// The certificates of the first rejected path, for an event.
-    pub(crate) fn take_first_path_der(&self) -> Vec<CertificateDer<'static>> {
-        self.rejected
-            .borrow_mut()
-            .first_mut()
-            .map(|path| core::mem::take(&mut path.der))
-            .unwrap_or_default()
-    }
-
-    /// Whether report-only mode may let the connection through: some path failed only the
-    /// entry's own pins.
-    fn tolerable_in_report_only(&self) -> bool {
-        self.rejected
-            .borrow()
-            .iter()
-            .any(|path| path.verdict.tolerable_in_report_only())
-    }
-
-    pub(crate) fn into_error(self, host: String, entry: Option<&PinEntry>) -> PinningError {
-        let rejected = self.rejected.into_inner();
-        let denied = rejected.iter().find_map(|path| match path.verdict {
-            Verdict::Denied {
-                pin,
-                index,
-                everywhere,
-            } => Some((pin, path.certificates.get(index).cloned(), everywhere)),
-            _ => None,
-        });
-        let verified_paths = rejected.into_iter().map(|path| path.certificates).collect();
-        match (denied, entry) {
-            (Some((denied, Some(certificate), everywhere)), _) => PinningError::DeniedPinMatched {
-                host,
-                pattern: if everywhere {
-                    None
-                } else {
-                    entry.map(|entry| entry.pattern().clone())
-                },
-                denied,
-                certificate,
-                verified_paths,
-            },
-            (_, Some(entry)) => PinningError::NoPinMatched {
-                host,
-                pattern: entry.pattern().clone(),
-                allowed: entry.allowed_pins().to_vec(),
-                verified_paths,
-            },
-            // A rejection always has a deny verdict or an entry; keep a sound answer anyway.
-            (_, None) => PinningError::HostNotPinned { host },
-        }
-    }
+    let contents = anchor.subject_public_key_info.as_ref();
+    let der = cert.der();
+    let Some(spki) = der::spki_after_subject(der.as_ref(), cert.subject())
+        .or_else(|| der::certificate_spki(der.as_ref()))
+    else {
+        return false;
+    };
+    let (header, header_len) = der::sequence_header(contents.len());
+    spki.len() == header_len + contents.len()
+        && spki.get(..header_len) == header.get(..header_len)
+        && spki.get(header_len..) == Some(contents)
 }
 
 impl WebPkiTrust {
@@ -486,21 +418,30 @@ impl WebPkiTrust {
             )
     }
 
+    /// The certificates of a verified path with their positions, leaf first. A presented
+    /// certificate that is a copy of the path's trust anchor (same subject and key: a server
+    /// that sends its self-signed root lets webpki validate that copy under the anchor) is
+    /// the root by its role, never an intermediate, so a pin's position does not depend on
+    /// whether the server sends its root.
     pub(crate) fn path_entries<'p>(
         &self,
         path: &'p VerifiedPath<'p>,
         anchor: &'p AnchorDigests,
     ) -> impl Iterator<Item = (Position, PathEntry<'p>)> {
+        let trust_anchor = path.anchor();
         core::iter::once((Position::Leaf, PathEntry::Parsed(path.end_entity())))
-            .chain(
-                path.intermediate_certificates()
-                    .map(|cert| (Position::Intermediate, PathEntry::Parsed(cert))),
-            )
+            .chain(path.intermediate_certificates().map(move |cert| {
+                let position = match is_copy_of_anchor(cert, trust_anchor) {
+                    true => Position::Root,
+                    false => Position::Intermediate,
+                };
+                (position, PathEntry::Parsed(cert))
+            }))
             .chain(core::iter::once((
                 Position::Root,
                 PathEntry::Anchor {
                     digests: anchor,
-                    subject: path.anchor().subject.as_ref(),
+                    subject: trust_anchor.subject.as_ref(),
                 },
             )))
     }
@@ -517,63 +458,39 @@ impl WebPkiTrust {
             .collect()
     }
 
-    /// The pin check proper on one path webpki verified: the hot path, run inside webpki's
-    /// path search.
+    /// The pin check alone on one path webpki verified, for the benches.
     pub(crate) fn path_verdict(&self, policy: &Policy<'_>, path: &VerifiedPath<'_>) -> Verdict {
         let anchor = self.anchor_digests(path.anchor());
         check_path(policy, self.path_entries(path, &anchor))
     }
 
-    fn verify(
+    /// Feeds every path webpki verifies for `end_entity` to `search`, then checks the server
+    /// name. Chain and name failures are returned exactly as rustls reports them; a path the
+    /// pins refuse makes webpki try the next candidate path.
+    pub(crate) fn search(
         &self,
-        pins: &PinSet,
-        reporter: Option<&Reporter>,
+        search: &Search<'_>,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
         now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
+    ) -> Result<(), Error> {
         let cert = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
-        let resolution = resolve(pins, server_name, now);
-        let entry = resolution.entry();
-        let policy = policy_for(pins, entry);
-        let search = Search::default();
-        // Events need the certificates of the path they speak of; they are copied only when
-        // an event may be raised, so the accept path stays free of allocations.
-        let keep_accepted_path =
-            reporter.is_some_and(|reporter| reporter.wants_accepted_path(pins, &resolution, now));
-        let accepted: RefCell<(Option<ScopedPin>, Vec<CertificateDer<'static>>)> =
-            RefCell::default();
         let check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
-            search.valid_path_seen.set(true);
-            let verdict = self.path_verdict(&policy, path);
-            if let Verdict::Accepted { backup } = verdict {
-                if reporter.is_some() && (keep_accepted_path || backup.is_some()) {
-                    let anchor = self.anchor_digests(path.anchor());
-                    *accepted.borrow_mut() = (backup, Self::path_der(path, &anchor));
-                }
-                return Ok(());
-            }
-            // Failure only: describe the path for the error message.
             let anchor = self.anchor_digests(path.anchor());
-            let certificates = self
-                .path_entries(path, &anchor)
-                .map(|(position, entry)| PathCertificate::describe(position, entry))
-                .collect();
-            let der = match reporter {
-                Some(_) => Self::path_der(path, &anchor),
-                None => Vec::new(),
-            };
-            search.record(certificates, verdict, der);
-            // Any error makes webpki try the next candidate path; which one is irrelevant,
-            // because `search` tells the outcome apart from genuine chain failures.
-            Err(webpki::Error::UnknownIssuer)
+            match search.consider(
+                || self.path_entries(path, &anchor),
+                || Self::path_der(path, &anchor),
+            ) {
+                true => Ok(()),
+                // Any error makes webpki try the next candidate path; which one is
+                // irrelevant, because `search` tells a refusal apart from a chain failure.
+                false => Err(webpki::Error::UnknownIssuer),
+            }
         };
-
-        let verify_path: Option<&PathCallback<'_>> = if policy.is_empty() && !keep_accepted_path {
-            None
-        } else {
-            Some(&check)
+        let verify_path: Option<&PathCallback<'_>> = match search.looks_at_paths() {
+            true => Some(&check),
+            false => None,
         };
         let result = self.verify_for_usage(
             &cert,
@@ -582,95 +499,177 @@ impl WebPkiTrust {
             KeyUsage::server_auth(),
             verify_path,
         );
-        let pinned_path_found = match result {
-            Ok(_) => true,
-            Err(_) if search.valid_path_seen.get() => false,
+        match result {
+            Ok(()) if verify_path.is_none() => search.accept_unseen(),
+            Ok(()) => {}
+            Err(_) if search.valid_path_seen() => {}
             Err(error) => return Err(pki_error(error)),
-        };
-
+        }
         // The name is checked after the chain, as rustls does, and before reporting a pin
         // failure: a pin error should mean "valid certificate, wrong key", nothing else.
         cert.verify_is_valid_for_subject_name(server_name)
-            .map_err(pki_error)?;
+            .map_err(pki_error)
+    }
+}
 
-        let connection = Connection {
-            server_name,
-            end_entity,
-            intermediates,
-            now,
-        };
-        let (error, outcome, verified_chain, backup) = if pinned_path_found {
-            let (backup, chain) = accepted.into_inner();
-            match resolution {
-                Resolution::Rejected => (
-                    Some(PinningError::HostNotPinned {
-                        host: host_text(server_name),
-                    }),
+/// The verifier's answer from what a search found, after raising the events it calls for.
+///
+/// `exhausted` is set when wrap mode could not prove every candidate it had to: the chain is
+/// refused whatever else was found.
+pub(crate) fn conclude(
+    layers: &ServerLayers<'_>,
+    reporters: &[Option<&Reporter>],
+    connection: &Connection<'_>,
+    finding: Finding,
+    exhausted: Option<Exhausted>,
+) -> Result<(), Error> {
+    let rule = layers.judge().host_rule();
+    let host = || host_text(connection.server_name);
+    // The layer whose entry an event speaks of when no pin decided: an expired entry that
+    // was skipped, if any.
+    let unpinned_layer = || {
+        layers
+            .iter()
+            .find(|(_, _, resolution)| matches!(resolution, Resolution::Unpinned(Some(_))))
+            .map_or(0, |(layer, _, _)| layer)
+    };
+    let mut finding = finding;
+    let (layer, outcome, error, verified_chain, backup) = match (exhausted, finding.accepted.take())
+    {
+        (Some(exhausted), _) => (
+            unpinned_layer(),
+            Outcome::Rejected,
+            Some(PinningError::ProofBudgetExhausted {
+                host: host(),
+                candidates: exhausted.candidates,
+                denied: exhausted.denied,
+                budget: crate::wrap::MAX_PROOFS,
+            }),
+            Vec::new(),
+            None,
+        ),
+        (None, Some(accepted)) if rule == HostRule::Refused => (
+            unpinned_layer(),
+            Outcome::Rejected,
+            Some(PinningError::HostNotPinned { host: host() }),
+            accepted.der,
+            None,
+        ),
+        (None, Some(accepted)) => (
+            match rule {
+                HostRule::Pinned => accepted.layer,
+                _ => unpinned_layer(),
+            },
+            Outcome::Accepted,
+            None,
+            accepted.der,
+            accepted
+                .matched
+                .filter(|matched| matched.backup)
+                .map(|matched| matched.pin),
+        ),
+        (None, None) => {
+            // Report-only entries let the connection through on a path they alone refused;
+            // the error reported is the most severe refusal seen, what enforcement would say.
+            let outcome = match finding.tolerated {
+                Some(_) if rule != HostRule::Refused => Outcome::Accepted,
+                _ => Outcome::Rejected,
+            };
+            match finding.most_severe_refusal() {
+                Some(refusal) => {
+                    let error = refusal_error(layers, &finding, refusal, host());
+                    let der = finding
+                        .described
+                        .get_mut(refusal.path)
+                        .map(|path| core::mem::take(&mut path.der))
+                        .unwrap_or_default();
+                    (refusal.verdict.layer(), outcome, Some(error), der, None)
+                }
+                // Nothing verified and nothing refused: no answer but a rejection is sound.
+                None => (
+                    0,
                     Outcome::Rejected,
-                    chain,
+                    Some(PinningError::HostNotPinned { host: host() }),
+                    Vec::new(),
                     None,
                 ),
-                _ => (None, Outcome::Accepted, chain, backup),
             }
-        } else {
-            let tolerated = is_report_only(entry) && search.tolerable_in_report_only();
-            let outcome = match tolerated {
-                true => Outcome::Accepted,
-                false => Outcome::Rejected,
-            };
-            // A tolerated failure is worth describing only to a reporter.
-            match tolerated && reporter.is_none() {
-                true => (None, outcome, Vec::new(), None),
-                false => {
-                    let chain = search.take_first_path_der();
-                    let error = search.into_error(host_text(server_name), entry);
-                    (Some(error), outcome, chain, None)
-                }
-            }
-        };
-        finish(
-            pins,
-            reporter,
-            &connection,
+        }
+    };
+    let rejection = match outcome {
+        Outcome::Rejected => error.clone(),
+        Outcome::Accepted => None,
+    };
+    match reporters.get(layer).copied().flatten() {
+        Some(reporter) => reporter.observe(
+            layers.set(layer),
+            connection,
             Observation {
-                resolution: &resolution,
+                resolution: layers.resolution(layer),
                 verified_chain,
                 backup,
                 error,
                 outcome,
             },
-        )
-        .map(|()| ServerCertVerified::assertion())
-    }
-}
-
-/// Raises the observation's events, then turns it into the verifier's answer.
-pub(crate) fn finish(
-    pins: &PinSet,
-    reporter: Option<&Reporter>,
-    connection: &Connection<'_>,
-    observation: Observation<'_>,
-) -> Result<(), Error> {
-    let rejection = match observation.outcome {
-        Outcome::Rejected => {
-            Some(
-                observation
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| PinningError::HostNotPinned {
-                        host: host_text(connection.server_name),
-                    }),
-            )
-        }
-        Outcome::Accepted => None,
-    };
-    match reporter {
-        Some(reporter) => reporter.observe(pins, connection, observation),
-        None => drop(observation),
+        ),
+        None => drop((verified_chain, error)),
     }
     match rejection {
         Some(error) => Err(error.into_rustls()),
         None => Ok(()),
+    }
+}
+
+/// The pinning error for a refused path.
+fn refusal_error(
+    layers: &ServerLayers<'_>,
+    finding: &Finding,
+    refusal: Refusal,
+    host: String,
+) -> PinningError {
+    let described = finding.described.get(refusal.path);
+    let verified_paths = || {
+        finding
+            .described
+            .iter()
+            .map(|path| path.certificates.clone())
+            .collect()
+    };
+    let (layer, verdict) = match refusal.verdict {
+        PathVerdict::Rejected { layer, verdict } | PathVerdict::Tolerated { layer, verdict } => {
+            (layer, verdict)
+        }
+        PathVerdict::Accepted { .. } => return PinningError::HostNotPinned { host },
+    };
+    let entry = layers.resolution(layer).entry();
+    if let Verdict::Denied {
+        pin,
+        index,
+        everywhere,
+    } = verdict
+    {
+        if let Some(certificate) = described.and_then(|path| path.certificates.get(index)) {
+            return PinningError::DeniedPinMatched {
+                host,
+                pattern: match everywhere {
+                    true => None,
+                    false => entry.map(|entry| entry.pattern().clone()),
+                },
+                denied: pin,
+                certificate: certificate.clone(),
+                verified_paths: verified_paths(),
+            };
+        }
+    }
+    match entry {
+        Some(entry) => PinningError::NoPinMatched {
+            host,
+            pattern: entry.pattern().clone(),
+            allowed: entry.allowed_pins().to_vec(),
+            verified_paths: verified_paths(),
+        },
+        // A refusal always has a deny verdict or an entry; keep a sound answer anyway.
+        None => PinningError::HostNotPinned { host },
     }
 }
 
@@ -683,33 +682,16 @@ impl ServerCertVerifier for PinningVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        match &self.trust {
-            Trust::WebPki(trust) => trust.verify(
-                &self.pins,
-                self.reporter.as_ref(),
-                end_entity,
-                intermediates,
-                server_name,
-                now,
-            ),
-            Trust::Wrapped(wrapped) => wrapped.verify(
-                &self.pins,
-                self.reporter.as_ref(),
-                end_entity,
-                intermediates,
-                server_name,
-                ocsp_response,
-                now,
-            ),
-            Trust::PinsOnly(pins_only) => pins_only.verify(
-                &self.pins,
-                self.reporter.as_ref(),
-                end_entity,
-                intermediates,
-                server_name,
-                now,
-            ),
-        }
+        let layers = ServerLayers::single(&self.pins, server_name, now);
+        self.verify_layers(
+            &layers,
+            &[self.reporter.as_ref()],
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
     }
 
     fn verify_tls12_signature(

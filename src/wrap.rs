@@ -1,22 +1,22 @@
 //! Wrap mode: pins enforced on top of a verifier that does not reveal its path.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
+use pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::Error;
 use webpki::{EndEntityCert, KeyUsage};
 
-use crate::check::{check_certificate, check_path, CertificateVerdict, PathEntry, Policy, Verdict};
+use crate::check::{check_certificate, CertificateVerdict, PathEntry, Verdict};
+use crate::decision::judge::{Judge, PathVerdict};
+use crate::decision::search::Search;
 use crate::der;
-use crate::error::{PathCertificate, PinningError, VerifierBuilderError};
-use crate::pin_set::{PinScope, PinSet, Position};
-use crate::report::{Connection, Observation, Outcome, Reporter, Reporting};
-use crate::verifier::{
-    finish, host_text, is_report_only, policy_for, resolve, PinningVerifier, Resolution, Search,
-    Trust,
-};
+use crate::error::VerifierBuilderError;
+use crate::pin_set::{PinSet, Position};
+use crate::report::Reporting;
+use crate::verifier::{PinningVerifier, Trust};
 use crate::webpki_error::pki_error;
 
 /// Builds a [`PinningVerifier`] that wraps another verifier.
@@ -164,8 +164,10 @@ impl WrappingBuilder {
     }
 }
 
-/// The most candidate certificates one verification will try to prove.
-const MAX_PROOFS: usize = 8;
+/// The most proofs (each a webpki validation of the leaf's chain) one verification makes.
+/// Real chains need one or two. Candidates that may carry a denied key are proven first; when
+/// they alone need more, the chain is refused ([`PinningError::ProofBudgetExhausted`]).
+pub(crate) const MAX_PROOFS: usize = 8;
 
 pub(crate) struct Wrapped {
     inner: Arc<dyn ServerCertVerifier>,
@@ -173,25 +175,66 @@ pub(crate) struct Wrapped {
     extra_cas: Vec<CertificateDer<'static>>,
 }
 
+/// A candidate CA certificate, presented by the server or configured, with the position it
+/// would take on a path and the proof it belongs to.
+struct Candidate<'a> {
+    der: &'a CertificateDer<'a>,
+    position: Position,
+    proof: usize,
+}
+
+impl Candidate<'_> {
+    fn entry(&self) -> PathEntry<'_> {
+        PathEntry::Der(self.der.clone())
+    }
+}
+
+/// One proof: a trust anchor (subject, key and name constraints) that several candidates may
+/// share, since the proof depends on nothing else. Proven once, it places every candidate that
+/// shares it.
+struct Proof<'a> {
+    anchor: TrustAnchor<'a>,
+    /// The most any of its candidates matters to the pins.
+    relevance: Relevance,
+    proven: bool,
+}
+
+/// What the pins of every layer say of a candidate at its position, least to most.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Relevance {
+    /// It matches nothing: only worth proving to describe a refusal.
+    Neither,
+    /// It matches an allowed pin: it may accept the path.
+    Allow,
+    /// It matches a deny pin: whether it is on a path decides a rejection.
+    Deny,
+}
+
+/// Why CA pins could not be decided within [`MAX_PROOFS`].
+#[derive(Clone, Copy)]
+pub(crate) struct Exhausted {
+    /// Whether the proofs left undecided involve a denied key (`false`: only allowed keys).
+    pub(crate) denied: bool,
+    /// How many proofs were left undecided.
+    pub(crate) candidates: usize,
+}
+
 impl Wrapped {
     pub(crate) fn inner(&self) -> &Arc<dyn ServerCertVerifier> {
         &self.inner
     }
 
-    /// Whether `candidate`'s key signs a chain from `leaf` (through `intermediates`) at `now`.
+    /// Whether `anchor`'s key signs a chain from `leaf` (through `intermediates`) at `now`.
     fn proves(
         &self,
         leaf: &EndEntityCert<'_>,
-        candidate: &CertificateDer<'_>,
+        anchor: &TrustAnchor<'_>,
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> bool {
-        let Ok(anchor) = webpki::anchor_from_trusted_cert(candidate) else {
-            return false;
-        };
         leaf.verify_for_usage(
             self.supported.all,
-            &[anchor],
+            core::slice::from_ref(anchor),
             intermediates,
             now,
             KeyUsage::server_auth(),
@@ -201,150 +244,194 @@ impl Wrapped {
         .is_ok()
     }
 
+    /// Lets the inner verifier decide trust (its chain and name errors are returned as they
+    /// are), then feeds `search` the one path this mode can see: the leaf and the candidate CA
+    /// certificates proven to sign its chain.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn verify(
+    pub(crate) fn search(
         &self,
-        pins: &PinSet,
-        reporter: Option<&Reporter>,
+        search: &Search<'_>,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        let verified = self.inner.verify_server_cert(
+    ) -> Result<Option<Exhausted>, Error> {
+        self.inner.verify_server_cert(
             end_entity,
             intermediates,
             server_name,
             ocsp_response,
             now,
         )?;
-        let resolution = resolve(pins, server_name, now);
-        let entry = resolution.entry();
-        let policy = policy_for(pins, entry);
-        let keep_path =
-            reporter.is_some_and(|reporter| reporter.wants_accepted_path(pins, &resolution, now));
-        let der_of = |path: &[(Position, PathEntry<'_>)]| -> Vec<CertificateDer<'static>> {
-            path.iter()
-                .filter_map(|(_, entry)| match entry {
-                    PathEntry::Der(der) => Some(der.clone().into_owned()),
-                    PathEntry::Parsed(cert) => Some(cert.der().into_owned()),
-                    PathEntry::Anchor { .. } => None,
-                })
-                .collect()
+        if !search.looks_at_paths() {
+            search.accept_unseen();
+            return Ok(None);
+        }
+        let leaf = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
+        let (candidates, mut proofs) = self.candidates(search.judge(), end_entity, intermediates);
+        let count = |proofs: &[Proof<'_>], relevance| {
+            proofs
+                .iter()
+                .filter(|proof| proof.relevance == relevance)
+                .count()
         };
-        let mut error = None;
-        let mut outcome = Outcome::Accepted;
-        let mut verified_chain = Vec::new();
-        let mut backup = None;
-        if !policy.is_empty() || keep_path {
-            let leaf = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
-            let path = self.proven_path(Some(&policy), &leaf, end_entity, intermediates, now);
-            match check_path(&policy, path) {
-                Verdict::Accepted { backup: matched } => {
-                    backup = matched;
-                    if reporter.is_some() && (keep_path || matched.is_some()) {
-                        let path = self
-                            .proven_path(Some(&policy), &leaf, end_entity, intermediates, now)
-                            .collect::<Vec<_>>();
-                        verified_chain = der_of(&path);
-                    }
+        // Proofs that may place a denied key first, all of them or none: a server must not be
+        // able to push a denied CA out of the budget with decoys.
+        let denied = count(&proofs, Relevance::Deny);
+        if denied > MAX_PROOFS {
+            return Ok(Some(Exhausted {
+                denied: true,
+                candidates: denied,
+            }));
+        }
+        let mut budget = MAX_PROOFS;
+        let mut prove = |proofs: &mut [Proof<'_>], relevance| {
+            let mut undecided = 0;
+            for proof in proofs
+                .iter_mut()
+                .filter(|proof| proof.relevance == relevance)
+            {
+                if budget == 0 {
+                    undecided += 1;
+                    continue;
                 }
-                verdict => {
-                    let tolerated = is_report_only(entry) && verdict.tolerable_in_report_only();
-                    if !tolerated {
-                        outcome = Outcome::Rejected;
-                    }
-                    if !tolerated || reporter.is_some() {
-                        // Failure only: list every proven CA, pinned or not, so the message
-                        // shows what could be pinned, and check again over that list for its
-                        // indexes.
-                        let path = self
-                            .proven_path(None, &leaf, end_entity, intermediates, now)
-                            .collect::<Vec<_>>();
-                        let verdict = check_path(&policy, path.iter().cloned());
-                        if reporter.is_some() {
-                            verified_chain = der_of(&path);
-                        }
-                        let search = Search::default();
-                        search.record(
-                            path.into_iter()
-                                .map(|(position, entry)| PathCertificate::describe(position, entry))
-                                .collect(),
-                            verdict,
-                            Vec::new(),
-                        );
-                        error = Some(search.into_error(host_text(server_name), entry));
-                    }
-                }
+                budget -= 1;
+                proof.proven = self.proves(&leaf, &proof.anchor, intermediates, now);
             }
-        }
-        if let (Resolution::Rejected, None) = (&resolution, &error) {
-            error = Some(PinningError::HostNotPinned {
-                host: host_text(server_name),
-            });
-            outcome = Outcome::Rejected;
-        }
-        finish(
-            pins,
-            reporter,
-            &Connection {
-                server_name,
-                end_entity,
-                intermediates,
-                now,
+            undecided
+        };
+        prove(&mut proofs, Relevance::Deny);
+        let undecided_allowed = prove(&mut proofs, Relevance::Allow);
+        let decided = path(end_entity, &candidates, &proofs);
+        let verdict = search.judge().judge(|| decided.iter().cloned());
+        let shown = match verdict {
+            PathVerdict::Accepted { .. } => decided,
+            PathVerdict::Rejected {
+                verdict: Verdict::NoMatch,
+                ..
+            } if undecided_allowed > 0 => {
+                return Ok(Some(Exhausted {
+                    denied: false,
+                    candidates: undecided_allowed,
+                }))
+            }
+            // A refusal: what is left of the budget proves the other candidates, so that the
+            // message shows every CA that could be pinned. They match no pin, so the verdict
+            // stays the same.
+            _ => {
+                prove(&mut proofs, Relevance::Neither);
+                path(end_entity, &candidates, &proofs)
+            }
+        };
+        search.consider(
+            || shown.iter().cloned(),
+            || {
+                shown
+                    .iter()
+                    .filter_map(|(_, entry)| entry.der().map(CertificateDer::into_owned))
+                    .collect()
             },
-            Observation {
-                resolution: &resolution,
-                verified_chain,
-                backup,
-                error,
-                outcome,
-            },
-        )
-        .map(|()| verified)
+        );
+        Ok(None)
     }
 
-    /// The leaf, then each candidate CA proven to sign the leaf's chain, as the root if it is
-    /// self-issued and as an intermediate otherwise. With a policy, candidates that match none
-    /// of its CA pins are passed over before the proof, which costs signature checks.
-    fn proven_path<'a>(
+    /// The certificates that could be a CA on the leaf's path, those the server presented and
+    /// those configured, in that order, and the proofs they make. A certificate is kept only
+    /// if its subject is the issuer of the leaf or of a presented certificate: webpki chains
+    /// names by exact byte equality, so no other can be on a path. Certificates with the same
+    /// subject, key and name constraints share one proof.
+    #[allow(clippy::type_complexity)]
+    fn candidates<'a>(
         &'a self,
-        policy: Option<&'a Policy<'a>>,
-        leaf: &'a EndEntityCert<'a>,
+        judge: &Judge<'_>,
         end_entity: &'a CertificateDer<'a>,
         intermediates: &'a [CertificateDer<'a>],
-        now: UnixTime,
-    ) -> impl Iterator<Item = (Position, PathEntry<'a>)> + 'a {
-        let candidates = intermediates
-            .iter()
-            .chain(self.extra_cas.iter())
-            .filter(move |candidate| {
-                policy.is_none_or(|policy| {
-                    !matches!(
-                        check_certificate(
-                            policy,
-                            policy.allowed,
-                            PathEntry::Der((*candidate).clone()),
-                            |scope| scope != PinScope::Leaf,
-                        ),
-                        CertificateVerdict::Neutral
-                    )
-                })
-            })
-            // Each proof is a webpki validation; a server repeating a pinned certificate many
-            // times must not make the client do unbounded work. Real chains need one or two.
-            .take(MAX_PROOFS)
-            .filter(move |candidate| self.proves(leaf, candidate, intermediates, now))
-            .map(|candidate| {
-                let self_issued = der::certificate_fields(candidate.as_ref())
-                    .is_some_and(|fields| fields.subject == fields.issuer);
-                let position = match self_issued {
-                    true => Position::Root,
-                    false => Position::Intermediate,
-                };
-                (position, PathEntry::Der(candidate.clone()))
+    ) -> (Vec<Candidate<'a>>, Vec<Proof<'a>>) {
+        let issuers = core::iter::once(end_entity)
+            .chain(intermediates)
+            .filter_map(|der| der::certificate_fields(der.as_ref()))
+            .map(|fields| fields.issuer)
+            .collect::<HashSet<_>>();
+        let mut proofs: Vec<Proof<'a>> = Vec::new();
+        let mut by_anchor = HashMap::new();
+        let mut candidates = Vec::new();
+        for der in intermediates.iter().chain(self.extra_cas.iter()) {
+            let Ok(anchor) = webpki::anchor_from_trusted_cert(der) else {
+                continue;
+            };
+            if !issuers.contains(anchor.subject.as_ref()) {
+                continue;
+            }
+            let self_issued = der::certificate_fields(der.as_ref())
+                .is_some_and(|fields| fields.subject == fields.issuer);
+            let position = match self_issued {
+                true => Position::Root,
+                false => Position::Intermediate,
+            };
+            let key = (
+                anchor.subject.as_ref().to_vec(),
+                anchor.subject_public_key_info.as_ref().to_vec(),
+                anchor
+                    .name_constraints
+                    .as_ref()
+                    .map(|nc| nc.as_ref().to_vec()),
+            );
+            let proof = *by_anchor.entry(key).or_insert_with(|| {
+                proofs.push(Proof {
+                    anchor,
+                    relevance: Relevance::Neither,
+                    proven: false,
+                });
+                proofs.len() - 1
             });
-        core::iter::once((Position::Leaf, PathEntry::Der(end_entity.clone()))).chain(candidates)
+            let candidate = Candidate {
+                der,
+                position,
+                proof,
+            };
+            if let Some(proof) = proofs.get_mut(proof) {
+                proof.relevance = proof.relevance.max(relevance(judge, &candidate));
+            }
+            candidates.push(candidate);
+        }
+        (candidates, proofs)
     }
+}
+
+/// The leaf, then every candidate whose proof succeeded, in candidate order.
+fn path<'c>(
+    end_entity: &'c CertificateDer<'c>,
+    candidates: &'c [Candidate<'c>],
+    proofs: &[Proof<'_>],
+) -> Vec<(Position, PathEntry<'c>)> {
+    core::iter::once((Position::Leaf, PathEntry::Der(end_entity.clone())))
+        .chain(
+            candidates
+                .iter()
+                .filter(|candidate| {
+                    proofs
+                        .get(candidate.proof)
+                        .is_some_and(|proof| proof.proven)
+                })
+                .map(|candidate| (candidate.position, candidate.entry())),
+        )
+        .collect()
+}
+
+/// What the pins of every layer say of `candidate` at its position.
+fn relevance(judge: &Judge<'_>, candidate: &Candidate<'_>) -> Relevance {
+    judge
+        .policies()
+        .map(|policy| {
+            match check_certificate(policy, policy.allowed, candidate.entry(), |scope| {
+                scope.admits(candidate.position)
+            }) {
+                CertificateVerdict::Denied { .. } => Relevance::Deny,
+                CertificateVerdict::Allowed { .. } => Relevance::Allow,
+                CertificateVerdict::Neutral => Relevance::Neither,
+            }
+        })
+        .max()
+        .unwrap_or(Relevance::Neither)
 }

@@ -953,7 +953,9 @@ fn cross_signed_loops_terminate_with_the_right_verdict() {
 
         // Both trusted: three paths verify, leaf > int > A; leaf > int > A(by B) > B; and
         // leaf > int > A(by B) > B(by A) > A (the anchor is not a certificate on the path, so
-        // reaching A's key again through the anchor is no loop). Expected: NoPinMatched
+        // reaching A's key again through the anchor is no loop). On that third path A(by B)
+        // has the subject and key of the path's anchor, A: it is a copy of the root and
+        // counts as the root by its role, never as an intermediate. Expected: NoPinMatched
         // listing all three when no pin matches; a pin on B's key accepted.
         let both = |pin| Verifiers::new(&[&a, &b], pinning(HOST, pin, PinScope::Any), &provider);
         check(
@@ -981,7 +983,7 @@ fn cross_signed_loops_terminate_with_the_right_verdict() {
                 &[
                     leaf_node(&leaf.cert),
                     int_node(int.cert_der()),
-                    int_node(&a_by_b),
+                    root_node(&a_by_b),
                     int_node(&b_by_a),
                     root_node(a.cert_der()),
                 ],
