@@ -7,7 +7,11 @@
 //! second chain validation, the proof that the pinned CA signs the leaf's chain; the root,
 //! which the server does not send, is given with `with_ca_certificates`.
 //!
-//! Run with `cargo bench --bench verify_server_cert`; compare within one run.
+//! With the `dynamic` feature, the hybrid `PinStore` with a bundle in force is measured too,
+//! to compare with "pinning, intermediate pin" (its static policy).
+//!
+//! Run with `cargo bench --bench verify_server_cert --features dynamic`; compare within one
+//! run.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -55,6 +59,28 @@ fn verify_server_cert(c: &mut Criterion) {
         }
         for position in [Match::Leaf, Match::Intermediate, Match::Root] {
             verifiers.push((format!("wrap, {} pin", position.label()), wrapped(position)));
+        }
+        // The hybrid store with a bundle in force, against "pinning, intermediate pin": the
+        // static policy pins the intermediate, the bundle the leaf.
+        #[cfg(feature = "dynamic")]
+        for mode in [
+            rustls_pinning::pin_store::HybridMode::Either,
+            rustls_pinning::pin_store::HybridMode::Both,
+        ] {
+            let single = |position| {
+                PinSet::builder()
+                    .entry(chain.entry(position))
+                    .build()
+                    .expect("pin set")
+            };
+            let store = support::store_with_bundle(
+                &chain,
+                single(Match::Intermediate),
+                &single(Match::Leaf),
+                mode,
+                &provider,
+            );
+            verifiers.push((format!("store {mode:?}, bundle in force"), store.verifier()));
         }
         for (label, verifier) in verifiers {
             let verify = || {

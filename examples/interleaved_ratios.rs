@@ -3,7 +3,8 @@
 //! machine shared with other work, where criterion's back-to-back runs drift, these ratios
 //! move far less from run to run.
 //!
-//! Run with `cargo run --release --example interleaved_ratios` (about ten seconds).
+//! Run with `cargo run --release --example interleaved_ratios --features dynamic` (about ten
+//! seconds; without `dynamic`, the hybrid store is left out).
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -225,6 +226,62 @@ fn verify_server_cert() {
     }
 }
 
+/// The hybrid store with a bundle in force: both policies judged inside one validation,
+/// against a plain verifier enforcing the static policy alone, on the same chain.
+#[cfg(feature = "dynamic")]
+fn store() {
+    use rustls_pinning::pin_store::HybridMode;
+
+    let provider = rustls_pinning::default_crypto_provider();
+    let now = UnixTime::now();
+    let name = &server_name();
+    println!("store with a bundle in force / PinningVerifier with the static policy");
+    for (kind, kind_label) in KEY_KINDS {
+        let chain = Chain::new(kind);
+        let static_pins = PinSet::builder()
+            .entry(chain.entry(Match::Intermediate))
+            .build()
+            .expect("static pins");
+        // The bundle pins the leaf: the rotation the static policy did not foresee.
+        let bundle_pins = PinSet::builder()
+            .entry(chain.entry(Match::Leaf))
+            .build()
+            .expect("bundle pins");
+        let mut verifiers: Vec<(String, Arc<dyn ServerCertVerifier>)> = vec![(
+            "pinning, static pins".to_owned(),
+            chain.verifier(static_pins.clone(), &provider),
+        )];
+        for mode in [HybridMode::Either, HybridMode::Both] {
+            let store = support::store_with_bundle(
+                &chain,
+                static_pins.clone(),
+                &bundle_pins,
+                mode,
+                &provider,
+            );
+            verifiers.push((format!("store, {mode:?}"), store.verifier()));
+        }
+        let chain = &chain;
+        let variants = verifiers
+            .into_iter()
+            .map(|(label, verifier)| {
+                let verify = move || {
+                    black_box(verifier.verify_server_cert(
+                        black_box(&chain.leaf.cert),
+                        black_box(&chain.intermediates),
+                        name,
+                        &[],
+                        now,
+                    ))
+                    .expect("accepted");
+                };
+                (label, Box::new(verify) as Box<dyn FnMut()>)
+            })
+            .collect();
+        compare(kind_label, &SLOW, variants);
+    }
+}
+
 fn handshake() {
     let provider = rustls_pinning::default_crypto_provider();
     let chain = Chain::new(KeyKind::EcdsaP256);
@@ -258,5 +315,7 @@ fn main() {
     pin_check();
     pinset_size();
     verify_server_cert();
+    #[cfg(feature = "dynamic")]
+    store();
     handshake();
 }

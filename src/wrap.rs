@@ -269,7 +269,7 @@ impl Wrapped {
             return Ok(None);
         }
         let leaf = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
-        let (candidates, mut proofs) = self.candidates(search.judge(), end_entity, intermediates);
+        let (candidates, mut proofs) = self.candidates(search.judge(), &leaf, intermediates);
         let count = |proofs: &[Proof<'_>], relevance| {
             proofs
                 .iter()
@@ -345,14 +345,17 @@ impl Wrapped {
     fn candidates<'a>(
         &'a self,
         judge: &Judge<'_>,
-        end_entity: &'a CertificateDer<'a>,
+        leaf: &'a EndEntityCert<'a>,
         intermediates: &'a [CertificateDer<'a>],
     ) -> (Vec<Candidate<'a>>, Vec<Proof<'a>>) {
-        let issuers = core::iter::once(end_entity)
-            .chain(intermediates)
-            .filter_map(|der| der::certificate_fields(der.as_ref()))
-            .map(|fields| fields.issuer)
-            .collect::<HashSet<_>>();
+        // The issuer names a candidate's subject must be one of. If a presented certificate
+        // cannot be read here, the filter is off: it may only ever save proofs, never drop a
+        // candidate webpki could chain.
+        let issuers = intermediates
+            .iter()
+            .map(|der| der::certificate_fields(der.as_ref()).map(|fields| fields.issuer))
+            .chain(core::iter::once(Some(leaf.issuer())))
+            .collect::<Option<HashSet<_>>>();
         let mut proofs: Vec<Proof<'a>> = Vec::new();
         let mut by_anchor = HashMap::new();
         let mut candidates = Vec::new();
@@ -360,7 +363,10 @@ impl Wrapped {
             let Ok(anchor) = webpki::anchor_from_trusted_cert(der) else {
                 continue;
             };
-            if !issuers.contains(anchor.subject.as_ref()) {
+            if issuers
+                .as_ref()
+                .is_some_and(|issuers| !issuers.contains(anchor.subject.as_ref()))
+            {
                 continue;
             }
             let self_issued = der::certificate_fields(der.as_ref())

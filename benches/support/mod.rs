@@ -181,3 +181,43 @@ impl Chain {
 pub fn server_name() -> ServerName<'static> {
     ServerName::try_from(HOST).expect("valid name")
 }
+
+/// A `PinStore` over [`Chain::roots`] enforcing `static_pins`, with `bundle_pins` applied as a
+/// signed bundle valid for a day: the hybrid verifier as it runs with a bundle in force.
+#[cfg(feature = "dynamic")]
+pub fn store_with_bundle(
+    chain: &Chain,
+    static_pins: PinSet,
+    bundle_pins: &PinSet,
+    mode: rustls_pinning::pin_store::HybridMode,
+    provider: &Arc<CryptoProvider>,
+) -> rustls_pinning::pin_store::PinStore {
+    use rcgen::PublicKeyData;
+    use rustls::pki_types::{PrivateKeyDer, SubjectPublicKeyInfoDer};
+    use rustls_pinning::bundle::{self, BundleKey, BundleVerifier};
+    use rustls_pinning::pin_store::PinStore;
+
+    let signing = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("signing key");
+    let private = PrivateKeyDer::Pkcs8(signing.serialize_der().into());
+    let public = BundleKey::from_spki(&SubjectPublicKeyInfoDer::from(
+        signing.subject_public_key_info(),
+    ))
+    .expect("bundle key");
+    let roots = chain.roots.clone();
+    let factory_provider = provider.clone();
+    let store = PinStore::builder(
+        static_pins,
+        move |pins| PinningVerifier::builder(roots.clone(), pins, factory_provider.clone()).build(),
+        BundleVerifier::new(vec![public], provider).expect("bundle verifier"),
+    )
+    .hybrid_mode(mode)
+    .build()
+    .expect("store");
+    let now = UnixTime::now();
+    let expires =
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.as_secs() + 24 * 3600));
+    let body = bundle::body(bundle_pins, 1, now, expires).expect("bundle body");
+    let signature = bundle::sign(&body, &private, provider).expect("bundle signature");
+    store.apply(&body, &signature, now).expect("bundle applied");
+    store
+}
