@@ -49,8 +49,17 @@ struct DomainPins {
 /// # Ok::<(), rustls_pinning::config::ConfigError>(())
 /// ```
 ///
+/// The structure follows Android's own parser: a `<domain-config>` needs a `<domain>` and
+/// has at most one `<pin-set>` and one `<trust-anchors>`; `<base-config>` and
+/// `<debug-overrides>` appear at most once and hold no pins or domains; a domain is named
+/// once; `digest` is `SHA-256` in any case. Where Android would read a `<domain>` literally
+/// (a `*` in it) or skip an element it does not know, the configuration is refused instead.
+///
 /// # Errors
-/// [`ConfigError::Syntax`] with the line for malformed XML or a malformed element,
+/// [`ConfigError::TooLarge`] for text over `MAX_ANDROID_XML_BYTES` (1 MiB), before
+/// parsing; [`ConfigError::TooDeep`] with the line of the first element nested deeper than
+/// `MAX_ANDROID_XML_DEPTH` (32); [`ConfigError::Syntax`] with the line for malformed XML,
+/// more than `MAX_ANDROID_XML_NODES` (100 000) nodes or a malformed element;
 /// [`ConfigError::Invalid`] with the line of the `<domain>` for what the builder refuses.
 pub fn parse_android(xml: &str, origin: &str) -> Result<PinSet, ConfigError> {
     parse(xml, origin, false)
