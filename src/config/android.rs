@@ -1,6 +1,7 @@
 //! Android Network Security Configuration (`res/xml/network_security_config.xml`) pins, so
 //! that the Android and Rust clients of one backend can share one pin policy.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use roxmltree::{Document, Node, ParsingOptions};
@@ -18,7 +19,9 @@ use super::ConfigError;
 /// One `<domain>` with the pin set that applies to it.
 struct DomainPins {
     entry: PinEntryBuilder,
-    line: usize,
+    /// Where the `<domain>` starts; its line is computed only for an error, since finding a
+    /// line means scanning the text from its start.
+    offset: usize,
     written: String,
     pattern: crate::host_pattern::HostPattern,
 }
@@ -146,9 +149,9 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
             reason,
         }
     })?;
-    let line_of = |node: Node<'_, '_>| {
-        usize::try_from(document.text_pos_at(node.range().start).row).unwrap_or(1)
-    };
+    // Computing a line scans the text from its start: only errors do it, so the work stays
+    // linear in the size of the document.
+    let line_at = |offset: usize| usize::try_from(document.text_pos_at(offset).row).unwrap_or(1);
     let syntax = |node: Node<'_, '_>, reason: String| {
         let position = document.text_pos_at(node.range().start);
         ConfigError::Syntax {
@@ -160,7 +163,7 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
     };
     check_depth(&document, |node| ConfigError::TooDeep {
         origin: origin.to_owned(),
-        line: line_of(node),
+        line: line_at(node.range().start),
         limit: MAX_ANDROID_XML_DEPTH,
     })?;
     let root = document.root_element();
@@ -174,12 +177,12 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
         ));
     }
     let mut domains = Vec::new();
-    let mut seen_names = Vec::new();
+    let mut seen_names = HashMap::new();
     let mut seen_base_config = false;
     let mut seen_debug_overrides = false;
     for child in root.children().filter(Node::is_element) {
         match child.tag_name().name() {
-            "domain-config" => collect(child, &mut domains, &mut seen_names, &line_of, &syntax)?,
+            "domain-config" => collect(child, &mut domains, &mut seen_names, &line_at, &syntax)?,
             name @ ("base-config" | "debug-overrides") => {
                 let seen = match name {
                     "base-config" => &mut seen_base_config,
@@ -225,7 +228,7 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
         };
         ConfigError::Invalid {
             origin: origin.to_owned(),
-            line: domain.map(|domain| domain.line),
+            line: domain.map(|domain| line_at(domain.offset)),
             field: domain.map_or_else(
                 || format!("<domain> {pattern}"),
                 |domain| format!("<domain> \"{}\"", domain.written),
@@ -329,8 +332,8 @@ struct Frame<'a, 'input> {
 fn collect<'a, 'input>(
     top: Node<'a, 'input>,
     out: &mut Vec<DomainPins>,
-    seen_names: &mut Vec<SeenDomain>,
-    line_of: &impl Fn(Node<'_, '_>) -> usize,
+    seen_names: &mut HashMap<String, SeenDomain>,
+    line_at: &impl Fn(usize) -> usize,
     syntax: &impl Fn(Node<'_, '_>, String) -> ConfigError,
 ) -> Result<(), ConfigError> {
     let mut specs: Vec<PinSetSpec> = Vec::new();
@@ -359,14 +362,13 @@ fn collect<'a, 'input>(
                         ))
                     }
                 };
-                let line = line_of(child);
+                let offset = child.range().start;
                 let seen = SeenDomain {
-                    name: written.trim_end_matches('.').to_ascii_lowercase(),
                     include_subdomains,
                     pinned: pins.is_some(),
-                    line,
+                    offset,
                 };
-                check_domain_name(child, &written, seen, seen_names, syntax)?;
+                check_domain_name(child, &written, seen, seen_names, line_at, syntax)?;
                 let Some(pins) = pins.and_then(|index| specs.get(index)) else {
                     continue;
                 };
@@ -388,7 +390,7 @@ fn collect<'a, 'input>(
                 }
                 out.push(DomainPins {
                     entry,
-                    line,
+                    offset,
                     written,
                     pattern,
                 });
@@ -459,14 +461,14 @@ fn open_config<'a, 'input>(
     })
 }
 
-/// A `<domain>` already read, to find a name given twice.
+/// A `<domain>` already read, to find a name given twice; keyed by the name, lower-cased and
+/// without a trailing dot.
 struct SeenDomain {
-    /// Lower-cased, without a trailing dot.
-    name: String,
     include_subdomains: bool,
     /// Whether a `<pin-set>` applies to it.
     pinned: bool,
-    line: usize,
+    /// Where it starts.
+    offset: usize,
 }
 
 /// Refuses what Android refuses or reads otherwise in a `<domain>` name: a `*`, which Android
@@ -478,7 +480,8 @@ fn check_domain_name(
     domain: Node<'_, '_>,
     written: &str,
     this: SeenDomain,
-    seen: &mut Vec<SeenDomain>,
+    seen: &mut HashMap<String, SeenDomain>,
+    line_at: &impl Fn(usize) -> usize,
     syntax: &impl Fn(Node<'_, '_>, String) -> ConfigError,
 ) -> Result<(), ConfigError> {
     if written.contains('*') {
@@ -490,24 +493,28 @@ fn check_domain_name(
             ),
         ));
     }
-    let refused = seen.iter().find(|other| {
-        other.name == this.name
-            && (other.include_subdomains != this.include_subdomains
-                || !other.pinned
-                || !this.pinned)
-    });
-    if let Some(first) = refused {
-        return Err(syntax(
-            domain,
-            format!(
-                "<domain> \"{written}\" is already given at line {}: Android refuses a domain \
-                 named twice, with or without includeSubdomains",
-                first.line
-            ),
-        ));
+    let name = written.trim_end_matches('.').to_ascii_lowercase();
+    match seen.get(&name) {
+        Some(first)
+            if first.include_subdomains != this.include_subdomains
+                || !first.pinned
+                || !this.pinned =>
+        {
+            Err(syntax(
+                domain,
+                format!(
+                    "<domain> \"{written}\" is already given at line {}: Android refuses a \
+                     domain named twice, with or without includeSubdomains",
+                    line_at(first.offset)
+                ),
+            ))
+        }
+        Some(_) => Ok(()),
+        None => {
+            seen.insert(name, this);
+            Ok(())
+        }
     }
-    seen.push(this);
-    Ok(())
 }
 
 fn read_pin_set(
