@@ -46,6 +46,31 @@ use crate::pin_set::PinSet;
 /// How far in the future a bundle's `issued_at` may be, for clocks that disagree a little.
 pub const ALLOWED_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 
+/// The largest bundle body [`BundleVerifier::verify`] reads: 1 MiB.
+///
+/// [`body`] writes about 250 bytes per entry with two pins, so 1 MiB holds some 4 000
+/// entries, far more than a pin policy needs, while a body is read, hashed and
+/// signature-checked whole.
+/// A larger body is refused with [`BundleError::TooLarge`] before its signature is checked
+/// or any of it is parsed; a fetcher should stop reading at this size (TUF's "endless data"
+/// defence).
+///
+/// ```
+/// assert_eq!(rustls_pinning::bundle::MAX_BUNDLE_BODY_BYTES, 1 << 20);
+/// ```
+pub const MAX_BUNDLE_BODY_BYTES: usize = 1024 * 1024;
+
+/// The largest signature document [`BundleVerifier::verify`] reads: 4 KiB.
+///
+/// The documents [`sign`] writes are under 250 bytes (an ECDSA P-256 signature is at most 72
+/// bytes, 96 in base64); 4 KiB leaves room for any formatting. A larger one is refused with
+/// [`BundleError::TooLarge`] before it is parsed.
+///
+/// ```
+/// assert_eq!(rustls_pinning::bundle::MAX_BUNDLE_SIGNATURE_BYTES, 4096);
+/// ```
+pub const MAX_BUNDLE_SIGNATURE_BYTES: usize = 4 * 1024;
+
 /// A bundle-signing algorithm.
 ///
 /// ```
@@ -102,6 +127,18 @@ impl fmt::Display for BundleAlgorithm {
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
+    /// The body or the signature document is larger than this crate reads
+    /// ([`MAX_BUNDLE_BODY_BYTES`], [`MAX_BUNDLE_SIGNATURE_BYTES`]); it was refused before
+    /// being parsed.
+    #[error("{what}: {size} bytes is more than the {limit} bytes it may have")]
+    TooLarge {
+        /// `bundle body` or `bundle signature`.
+        what: &'static str,
+        /// Its size in bytes.
+        size: usize,
+        /// The most this crate reads.
+        limit: usize,
+    },
     /// The signature document does not parse.
     #[error("bundle signature: {reason}")]
     MalformedSignature {
@@ -410,13 +447,28 @@ impl BundleVerifier {
     /// ```
     ///
     /// # Errors
-    /// See [`BundleError`].
+    /// [`BundleError::TooLarge`] for a body over [`MAX_BUNDLE_BODY_BYTES`] or a signature
+    /// document over [`MAX_BUNDLE_SIGNATURE_BYTES`], checked first; otherwise see
+    /// [`BundleError`].
     pub fn verify(
         &self,
         body: &[u8],
         signature: &[u8],
         now: UnixTime,
     ) -> Result<PinBundle, BundleError> {
+        // Sizes first: nothing of an oversized document is parsed, hashed or verified.
+        for (what, size, limit) in [
+            ("bundle body", body.len(), MAX_BUNDLE_BODY_BYTES),
+            (
+                "bundle signature",
+                signature.len(),
+                MAX_BUNDLE_SIGNATURE_BYTES,
+            ),
+        ] {
+            if size > limit {
+                return Err(BundleError::TooLarge { what, size, limit });
+            }
+        }
         let malformed = |reason: String| BundleError::MalformedSignature { reason };
         let file: SignatureFile =
             serde_json::from_slice(signature).map_err(|error| malformed(error.to_string()))?;

@@ -12,7 +12,6 @@ const MAX_YEAR: u32 = 9999;
 
 /// The last instant that RFC 3339 text, with its four-digit years, can name:
 /// 9999-12-31T23:59:59Z. Policy files and bundles cannot express a later one.
-#[cfg_attr(not(feature = "serde"), allow(dead_code))]
 pub(crate) const LAST_WRITABLE_SECOND: u64 = 253_402_300_799;
 
 /// A calendar date in UTC (proleptic Gregorian calendar), between
@@ -215,11 +214,15 @@ pub enum DateError {
     },
 }
 
-/// Formats seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+/// Formats seconds since the Unix epoch as RFC 3339 UTC text, `YYYY-MM-DDTHH:MM:SSZ`.
 ///
-/// Unlike [`Date`], this covers the whole `u64` range because it only
-/// serves human-readable messages; years beyond 9999 simply get more digits.
+/// RFC 3339 years have four digits, so an instant after 9999-12-31T23:59:59Z is written as
+/// that instant ([`LAST_WRITABLE_SECOND`]): what this writes is always valid RFC 3339 that
+/// [`parse_rfc3339_utc`] reads back. Writers for which the cap would change the meaning
+/// (policy files, bundles) refuse such instants before formatting them; reports and
+/// messages show the cap.
 pub(crate) fn format_rfc3339(secs: u64) -> String {
+    let secs = secs.min(LAST_WRITABLE_SECOND);
     let (year, month, day) = civil_from_days(secs / SECONDS_PER_DAY);
     let second_of_day = secs % SECONDS_PER_DAY;
     format!(
@@ -469,6 +472,24 @@ mod tests {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_rfc3339(951_868_800 + 3_723), "2000-03-01T01:02:03Z");
         assert_eq!(format_rfc3339(1_709_251_199), "2024-02-29T23:59:59Z");
-        assert!(format_rfc3339(u64::MAX).ends_with('Z'));
+    }
+
+    #[test]
+    fn instants_past_year_9999_are_written_as_its_last_second() {
+        for secs in [
+            LAST_WRITABLE_SECOND + 1,
+            LAST_WRITABLE_SECOND + SECONDS_PER_DAY * 366,
+            // 14702-07-15T23:06:40Z (max-age=400000000000 seen at 2027-01-15T08:00:00Z), which
+            // the formatter once wrote with a five-digit year.
+            401_800_000_000,
+            u64::MAX / 2,
+            u64::MAX,
+        ] {
+            assert_eq!(format_rfc3339(secs), "9999-12-31T23:59:59Z", "{secs}");
+        }
+        assert_eq!(
+            format_rfc3339(LAST_WRITABLE_SECOND - 1),
+            "9999-12-31T23:59:58Z"
+        );
     }
 }

@@ -3,6 +3,11 @@
 //! webpki parses certificates but keeps the fields we hash (the SubjectPublicKeyInfo with its
 //! SEQUENCE header) private, and its public accessor allocates. Hashing on the hot path must
 //! not allocate, so the leaf and intermediate SPKIs are located here, directly in the DER.
+//!
+//! Certificates are untrusted input, so nothing here recurses: every walk is a loop that
+//! consumes at least one element header (two bytes) per step, so its work is bounded by the
+//! input's length whatever its nesting, and `tests/parser_limits.rs` feeds 50 000 nested
+//! SEQUENCEs on a small stack.
 
 use pki_types::UnixTime;
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use pki_types::UnixTime;
 
+use crate::date::LAST_WRITABLE_SECOND;
 use crate::host_pattern::{HostPattern, HostPatternKind};
 use crate::pin::{Pin, PinKind};
 use crate::pin_set::{AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder, PinScope};
@@ -13,9 +14,15 @@ use crate::pin_set::{AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder, Pi
 /// A parsed `Public-Key-Pins` or `Public-Key-Pins-Report-Only` header value.
 ///
 /// Parsing follows RFC 7469 section 2.1: directives are separated by `;`, names are
-/// case-insensitive, `max-age` is required, at least one `pin-sha256` is required and its
-/// value must be a quoted string, no directive may appear twice (pins aside), and unknown
-/// directives, including pins with other hash algorithms, are ignored.
+/// case-insensitive, at least one `pin-sha256` is required and its value must be a quoted
+/// string, no directive may appear twice (pins aside), and unknown directives, including pins
+/// with other hash algorithms, are ignored. `max-age` is required in a `Public-Key-Pins`
+/// header and optional in a `Public-Key-Pins-Report-Only` one (section 2.1.2); a value too
+/// large for 64 bits is taken as the largest one, as RFC 7234 section 1.2.1 asks of
+/// delta-seconds. A header in which any directive, known or not, breaks the grammar (a value
+/// that is neither a token nor a quoted string, a control character in a quoted string) is
+/// refused as a whole (section 2.1, rule 4), and so is a value longer than
+/// [`HpkpPolicy::MAX_HEADER_BYTES`].
 ///
 /// ```
 /// use rustls_pinning::{HpkpPolicy, PinSet};
@@ -36,7 +43,8 @@ use crate::pin_set::{AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder, Pi
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HpkpPolicy {
     pins: Vec<Pin>,
-    max_age: Duration,
+    /// `None` only for a report-only header without `max-age`.
+    max_age: Option<Duration>,
     include_subdomains: bool,
     report_uri: Option<String>,
     report_only: bool,
@@ -46,9 +54,21 @@ pub struct HpkpPolicy {
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HpkpError {
-    /// `max-age` is missing.
+    /// `max-age` is missing from a `Public-Key-Pins` header (a report-only header may omit
+    /// it).
     #[error("Public-Key-Pins: the max-age directive is required")]
     MissingMaxAge,
+    /// The header value is longer than [`HpkpPolicy::MAX_HEADER_BYTES`]; it was refused
+    /// before being parsed.
+    #[error(
+        "Public-Key-Pins: {size} bytes is more than the {limit} bytes a header value may have"
+    )]
+    TooLarge {
+        /// Its length in bytes.
+        size: usize,
+        /// The most this crate reads.
+        limit: usize,
+    },
     /// No `pin-sha256` directive.
     #[error("Public-Key-Pins: at least one pin-sha256 directive is required")]
     NoPins,
@@ -91,6 +111,22 @@ enum Value<'a> {
 }
 
 impl HpkpPolicy {
+    /// The longest header value [`parse`](Self::parse) and
+    /// [`parse_report_only`](Self::parse_report_only) read: 8 KiB.
+    ///
+    /// HTTP servers and clients commonly refuse a header field longer than 8 KiB (nginx's and
+    /// Apache httpd's default limits), so no header a server could send is longer, while a
+    /// header with twenty pins and a report URI takes under 2 KiB. Longer text is refused with
+    /// [`HpkpError::TooLarge`] before any of it is parsed.
+    ///
+    /// ```
+    /// # use rustls_pinning::{HpkpError, HpkpPolicy};
+    /// let long = format!("max-age=60; {}", " ".repeat(HpkpPolicy::MAX_HEADER_BYTES));
+    /// assert_eq!(HpkpPolicy::parse(&long),
+    ///     Err(HpkpError::TooLarge { size: long.len(), limit: HpkpPolicy::MAX_HEADER_BYTES }));
+    /// ```
+    pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+
     /// Parses a `Public-Key-Pins` header value.
     ///
     /// ```
@@ -106,12 +142,15 @@ impl HpkpPolicy {
     }
 
     /// Parses a `Public-Key-Pins-Report-Only` header value: the same syntax, imported as a
-    /// report-only entry.
+    /// report-only entry. `max-age` is optional here: RFC 7469 section 2.1.2 calls it
+    /// meaningless in this header.
     ///
     /// ```
     /// # use rustls_pinning::HpkpPolicy;
     /// let policy = HpkpPolicy::parse_report_only(r#"pin-sha256="r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E="; max-age=60"#)?;
     /// assert!(policy.is_report_only());
+    /// let without = HpkpPolicy::parse_report_only(r#"pin-sha256="r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=""#)?;
+    /// assert!(!without.has_max_age());
     /// # Ok::<(), rustls_pinning::HpkpError>(())
     /// ```
     ///
@@ -122,6 +161,12 @@ impl HpkpPolicy {
     }
 
     fn parse_as(value: &str, report_only: bool) -> Result<Self, HpkpError> {
+        if value.len() > Self::MAX_HEADER_BYTES {
+            return Err(HpkpError::TooLarge {
+                size: value.len(),
+                limit: Self::MAX_HEADER_BYTES,
+            });
+        }
         let mut pins = Vec::new();
         let mut max_age = None;
         let mut include_subdomains = false;
@@ -156,10 +201,7 @@ impl HpkpPolicy {
                         Value::Token(text) => *text,
                         Value::Quoted(text) => text.as_str(),
                     };
-                    let seconds = text
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|_| text.bytes().all(|byte| byte.is_ascii_digit()))
+                    let seconds = delta_seconds(text)
                         .ok_or_else(|| invalid("expected a number of seconds"))?;
                     max_age = Some(Duration::from_secs(seconds));
                 }
@@ -168,11 +210,21 @@ impl HpkpPolicy {
                 ("includesubdomains", Some(_)) => return Err(invalid("it takes no value")),
                 ("report-uri", Some(Value::Quoted(uri))) => report_uri = Some(uri.clone()),
                 ("report-uri", _) => return Err(invalid("the value must be a quoted URI")),
-                // Other hash algorithms and future directives: ignored, as the RFC requires.
+                // Other hash algorithms and future directives are ignored, as the RFC requires
+                // (section 2.1, rule 5), but only when they follow the grammar: a header with a
+                // directive that does not is ignored as a whole (rule 4).
+                (_, Some(Value::Token(token))) if !token.bytes().all(is_token_byte) => {
+                    return Err(invalid(
+                        "the value is neither a token nor a quoted string, so the header does \
+                         not follow the RFC 7469 grammar",
+                    ))
+                }
                 _ => {}
             }
         }
-        let max_age = max_age.ok_or(HpkpError::MissingMaxAge)?;
+        if max_age.is_none() && !report_only {
+            return Err(HpkpError::MissingMaxAge);
+        }
         if pins.is_empty() {
             return Err(HpkpError::NoPins);
         }
@@ -197,16 +249,33 @@ impl HpkpPolicy {
         &self.pins
     }
 
-    /// `max-age`.
+    /// `max-age`: zero for a report-only header without it (see
+    /// [`has_max_age`](Self::has_max_age)). A value too large for 64 bits reads as
+    /// `u64::MAX` seconds.
     ///
     /// ```
     /// # use rustls_pinning::HpkpPolicy;
     /// let policy = HpkpPolicy::parse(r#"pin-sha256="r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E="; max-age=60"#)?;
     /// assert_eq!(policy.max_age().as_secs(), 60);
+    /// let huge = HpkpPolicy::parse(r#"pin-sha256="r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E="; max-age=99999999999999999999"#)?;
+    /// assert_eq!(huge.max_age().as_secs(), u64::MAX);
     /// # Ok::<(), rustls_pinning::HpkpError>(())
     /// ```
     pub fn max_age(&self) -> Duration {
-        self.max_age
+        self.max_age.unwrap_or(Duration::ZERO)
+    }
+
+    /// Whether the header has a `max-age` directive: always for `Public-Key-Pins`, and for
+    /// `Public-Key-Pins-Report-Only` when it gives one.
+    ///
+    /// ```
+    /// # use rustls_pinning::HpkpPolicy;
+    /// let policy = HpkpPolicy::parse_report_only(r#"pin-sha256="r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=""#)?;
+    /// assert!(!policy.has_max_age());
+    /// # Ok::<(), rustls_pinning::HpkpError>(())
+    /// ```
+    pub fn has_max_age(&self) -> bool {
+        self.max_age.is_some()
     }
 
     /// Whether `includeSubDomains` was given.
@@ -247,7 +316,12 @@ impl HpkpPolicy {
 
     /// The pin-set entry for `host` as seen at `now`: `**.host` with `includeSubDomains`,
     /// `host` otherwise; expiring `max-age` after `now` and then skipped; report-only for a
-    /// report-only header. `None` when `max-age` is 0, which means "not pinned".
+    /// report-only header. `None` when `max-age` is 0, which means "not pinned". A report-only
+    /// header without `max-age` gives an entry that does not expire.
+    ///
+    /// The expiry is capped at 9999-12-31T23:59:59Z, the last instant RFC 3339 can write
+    /// (RFC 7469 section 4.1 lets clients cap `max-age`): an entry imported from a header with
+    /// a huge `max-age` can still be saved as a policy file and reported.
     ///
     /// The entry still goes through the set builder's rules; in particular a header with a
     /// single pin has no backup, which RFC 7469 also forbids.
@@ -259,16 +333,13 @@ impl HpkpPolicy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn to_entry(&self, host: HostPattern, now: UnixTime) -> Option<PinEntryBuilder> {
-        if self.max_age.is_zero() {
+        if self.max_age.is_some_and(|max_age| max_age.is_zero()) {
             return None;
         }
         let pattern = match (self.include_subdomains, host.exact_name()) {
             (true, Some(name)) => format!("**.{name}").parse().unwrap_or(host),
             _ => host,
         };
-        let expiry = UnixTime::since_unix_epoch(Duration::from_secs(
-            now.as_secs().saturating_add(self.max_age.as_secs()),
-        ));
         let mode = match self.report_only {
             true => EnforcementMode::ReportOnly,
             false => EnforcementMode::Enforce,
@@ -277,10 +348,19 @@ impl HpkpPolicy {
             .pins
             .iter()
             .fold(PinEntry::builder(pattern), |entry, pin| entry.pin(*pin))
-            .expires_at(expiry)
-            .after_expiry(AfterExpiry::Skip)
             .mode(mode);
-        Some(entry)
+        let Some(max_age) = self.max_age else {
+            return Some(entry);
+        };
+        let expiry = now
+            .as_secs()
+            .saturating_add(max_age.as_secs())
+            .min(LAST_WRITABLE_SECOND);
+        Some(
+            entry
+                .expires_at(UnixTime::since_unix_epoch(Duration::from_secs(expiry)))
+                .after_expiry(AfterExpiry::Skip),
+        )
     }
 
     /// The header that expresses `entry` at `now`: its SPKI pins, `max-age` until its expiry
@@ -340,7 +420,7 @@ impl HpkpPolicy {
         };
         Ok(Self {
             pins,
-            max_age,
+            max_age: Some(max_age),
             include_subdomains,
             report_uri: None,
             report_only: entry.mode() == EnforcementMode::ReportOnly,
@@ -352,10 +432,14 @@ impl HpkpPolicy {
 /// for which header it belongs in).
 impl fmt::Display for HpkpPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut separator = "";
         for pin in &self.pins {
-            write!(f, "pin-sha256=\"{}\"; ", pin.base64())?;
+            write!(f, "{separator}pin-sha256=\"{}\"", pin.base64())?;
+            separator = "; ";
         }
-        write!(f, "max-age={}", self.max_age.as_secs())?;
+        if let Some(max_age) = self.max_age {
+            write!(f, "{separator}max-age={}", max_age.as_secs())?;
+        }
         if self.include_subdomains {
             f.write_str("; includeSubDomains")?;
         }
@@ -430,6 +514,12 @@ fn directives(value: &str) -> Result<Vec<Directive<'_>>, HpkpError> {
                                 .get(position + 1..)
                                 .and_then(|rest| rest.chars().next())
                                 .ok_or_else(|| invalid(&name, "unterminated quoted string"))?;
+                            if !is_quoted_text(escaped) {
+                                return Err(invalid(
+                                    &name,
+                                    "a control character in a quoted string",
+                                ));
+                            }
                             text.push(escaped);
                             position += 1 + escaped.len_utf8();
                         }
@@ -438,6 +528,12 @@ fn directives(value: &str) -> Result<Vec<Directive<'_>>, HpkpError> {
                                 .get(position..)
                                 .and_then(|rest| rest.chars().next())
                                 .ok_or_else(|| invalid(&name, "unterminated quoted string"))?;
+                            if !is_quoted_text(character) {
+                                return Err(invalid(
+                                    &name,
+                                    "a control character in a quoted string",
+                                ));
+                            }
                             text.push(character);
                             position += character.len_utf8();
                         }
@@ -479,4 +575,24 @@ fn directives(value: &str) -> Result<Vec<Directive<'_>>, HpkpError> {
 /// RFC 7230 `tchar`.
 fn is_token_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+/// What RFC 7230 allows in a quoted string, directly (`qdtext`) or after a backslash
+/// (`quoted-pair`), quotes and backslashes aside: tab, space, visible ASCII and `obs-text`
+/// (here, any non-ASCII character). Control characters are not allowed.
+fn is_quoted_text(character: char) -> bool {
+    character == '\t' || !character.is_ascii_control()
+}
+
+/// RFC 7234 `delta-seconds` (`1*DIGIT`), saturating: section 1.2.1 asks a recipient to take a
+/// value larger than it can represent as the largest one it can.
+fn delta_seconds(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    Some(text.bytes().fold(0u64, |seconds, digit| {
+        seconds
+            .saturating_mul(10)
+            .saturating_add(u64::from(digit - b'0'))
+    }))
 }

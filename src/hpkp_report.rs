@@ -21,7 +21,9 @@ use crate::report::PinEvent;
 ///   `*.example.com` and `**.example.com` as `example.com` with subdomains included. With no
 ///   entry (an unpinned host hit by a global deny pin), the host itself.
 /// - `port` is left out when the verifier was not told it ([`Reporting::port`](crate::Reporting::port)).
-/// - `effective-expiration-date` is the entry's expiry, `null` if it has none.
+/// - `date-time` and `effective-expiration-date` (the entry's expiry, `null` if it has
+///   none) are RFC 3339 UTC times; an instant after 9999-12-31T23:59:59Z, which RFC 3339's
+///   four-digit years cannot name, is written as that last second.
 /// - `known-pins` lists SPKI pins as the RFC spells them (`pin-sha256="..."`); certificate
 ///   pins, which HPKP does not have, as `cert-sha256="..."`.
 /// - `validation-result` follows TrustKit: 0 success, 1 no matching pin (also used for a

@@ -711,3 +711,347 @@ mod policy_files {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Times the crate writes
+// ---------------------------------------------------------------------------------------------
+
+/// Every date, time and duration the crate writes (policy files, bundle bodies, RFC 7469
+/// reports, HPKP headers, dates, messages) reads back to the same instant, both with the
+/// crate's own parsers and with the `time` crate's RFC 3339 parser; instants after
+/// 9999-12-31T23:59:59Z, which RFC 3339 cannot write, are refused by the writers whose text
+/// is read back as policy (policy files, bundles) and written as that last second by the
+/// others (reports, dates, messages).
+mod written_times {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+    use rustls::pki_types::UnixTime;
+    use rustls_pinning::{Date, HpkpPolicy, Pin, PinEntry, PinSet};
+    use time::format_description::well_known::Rfc3339;
+    use time::OffsetDateTime;
+
+    use super::cases;
+
+    /// 9999-12-31T23:59:59Z.
+    const LAST: u64 = 253_402_300_799;
+    const DAY: u64 = 86_400;
+
+    /// Times near the epoch, near today, near the end of year 9999, past it, and anywhere.
+    pub(super) fn instant() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            0..=400 * DAY,
+            1_600_000_000u64..=2_000_000_000,
+            LAST - 400 * DAY..=LAST,
+            LAST + 1..=LAST + 400 * DAY,
+            any::<u64>(),
+        ]
+    }
+
+    pub(super) fn at(secs: u64) -> UnixTime {
+        UnixTime::since_unix_epoch(Duration::from_secs(secs))
+    }
+
+    /// The instant `text` names, read by the `time` crate as RFC 3339.
+    pub(super) fn independent(text: &str) -> Result<u64, TestCaseError> {
+        let parsed = OffsetDateTime::parse(text, &Rfc3339)
+            .map_err(|error| TestCaseError::fail(format!("{text:?}: {error}")))?;
+        u64::try_from(parsed.unix_timestamp())
+            .map_err(|_| TestCaseError::fail(format!("{text:?} is before 1970")))
+    }
+
+    /// What a writer that caps shows for `secs`.
+    pub(super) fn capped(secs: u64) -> u64 {
+        secs.min(LAST)
+    }
+
+    /// The first RFC 3339 time (`YYYY-MM-DDTHH:MM:SSZ`) in `text`.
+    pub(super) fn first_time(text: &str) -> Option<&str> {
+        let bytes = text.as_bytes();
+        (0..bytes.len().saturating_sub(19)).find_map(|start| {
+            let candidate = text.get(start..start + 20)?;
+            let shape = candidate
+                .bytes()
+                .enumerate()
+                .all(|(index, byte)| match index {
+                    4 | 7 => byte == b'-',
+                    10 => byte == b'T',
+                    13 | 16 => byte == b':',
+                    19 => byte == b'Z',
+                    _ => byte.is_ascii_digit(),
+                });
+            shape.then_some(candidate)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(cases(256))]
+
+        /// `Date`: printed as `YYYY-MM-DD`, the UTC day of the instant (capped at
+        /// 9999-12-31), which both parsers read back as that day's midnight.
+        #[test]
+        fn dates_read_back_as_their_day(secs in instant()) {
+            let date = Date::from_unix_time(at(secs));
+            let text = date.to_string();
+            let midnight = capped(secs) / DAY * DAY;
+            prop_assert_eq!(text.len(), 10);
+            prop_assert_eq!(text.parse::<Date>(), Ok(date));
+            prop_assert_eq!(date.to_unix_time().as_secs(), midnight);
+            prop_assert_eq!(independent(&format!("{text}T00:00:00Z"))?, midnight);
+        }
+
+        /// HPKP headers: `max-age` is the time left until the entry's expiry, and importing
+        /// the header at the same instant gives that expiry back (capped at 9999).
+        #[test]
+        fn hpkp_max_age_reads_back_as_the_same_expiry(now in instant(), left in 1..=u64::MAX) {
+            let expiry = now.saturating_add(left);
+            prop_assume!(expiry > now);
+            let set = PinSet::builder()
+                .entry(
+                    PinEntry::builder("example.com".parse().unwrap())
+                        .pin(Pin::spki_sha256([1; 32]))
+                        .pin(Pin::spki_sha256([2; 32]))
+                        .expires_at(at(expiry)),
+                )
+                .build()
+                .unwrap();
+            let entry = set.entries().next().unwrap();
+            let header = HpkpPolicy::from_entry(entry, at(now), Duration::from_secs(60)).unwrap();
+            let text = header.to_string();
+            let read = HpkpPolicy::parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+            prop_assert_eq!(read.max_age().as_secs(), expiry - now);
+            let imported = PinSet::builder()
+                .entry(read.to_entry("example.com".parse().unwrap(), at(now)).unwrap())
+                .build()
+                .unwrap();
+            prop_assert_eq!(
+                imported.lookup("example.com").unwrap().expires_at(),
+                Some(at(capped(expiry)))
+            );
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    mod serde_writers {
+        use std::sync::{Arc, OnceLock};
+
+        use proptest::prelude::*;
+        use rcgen::PublicKeyData as _;
+        use rustls::client::danger::ServerCertVerifier;
+        use rustls::pki_types::{
+            CertificateDer, PrivateKeyDer, ServerName, SubjectPublicKeyInfoDer,
+        };
+        use rustls_pinning::config::{self, ConfigError, ConfigFormat};
+        use rustls_pinning::reporters::MemoryReporter;
+        use rustls_pinning::{
+            danger, AfterExpiry, Pin, PinEntry, PinEventKind, PinSet, Reporting, ViolationReport,
+        };
+
+        use super::super::cases;
+        use super::{at, capped, first_time, independent, instant, LAST};
+
+        /// A set with one entry expiring at `secs`.
+        fn expiring(secs: u64) -> PinSet {
+            PinSet::builder()
+                .entry(
+                    PinEntry::builder("a.example".parse().unwrap())
+                        .pin(Pin::spki_sha256([1; 32]))
+                        .pin(Pin::spki_sha256([2; 32]))
+                        .expires_at(at(secs)),
+                )
+                .build()
+                .unwrap()
+        }
+
+        /// The instant the crate's own RFC 3339 parser reads in `text`: a policy file whose
+        /// entry expires then.
+        fn by_the_crate(text: &str) -> Result<u64, TestCaseError> {
+            let policy = format!(
+                "[[entry]]\npattern = \"a.example\"\npins = [\"{}\", \"{}\"]\nexpires = \"{text}\"\n",
+                Pin::spki_sha256([1; 32]),
+                Pin::spki_sha256([2; 32])
+            );
+            let set = config::parse(&policy, ConfigFormat::Toml)
+                .map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
+            let secs = set
+                .entries()
+                .next()
+                .unwrap()
+                .expires_at()
+                .unwrap()
+                .as_secs();
+            Ok(secs)
+        }
+
+        fn self_signed_leaf() -> &'static CertificateDer<'static> {
+            static LEAF: OnceLock<CertificateDer<'static>> = OnceLock::new();
+            LEAF.get_or_init(|| {
+                let key = rcgen::KeyPair::generate().unwrap();
+                rcgen::CertificateParams::new(vec!["a.example".to_owned()])
+                    .unwrap()
+                    .self_signed(&key)
+                    .unwrap()
+                    .der()
+                    .clone()
+            })
+        }
+
+        proptest! {
+            #![proptest_config(cases(128))]
+
+            /// Policy files: an expiry is written as RFC 3339 that both parsers read as the
+            /// same instant, or refused when it is after 9999-12-31T23:59:59Z.
+            #[test]
+            fn policy_file_expiries_read_back(secs in instant()) {
+                let set = expiring(secs);
+                for format in [ConfigFormat::Toml, ConfigFormat::Json] {
+                    match config::to_string(&set, format) {
+                        Ok(text) => {
+                            prop_assert!(secs <= LAST, "{} wrote {}", format, text);
+                            let written = first_time(&text)
+                                .ok_or_else(|| TestCaseError::fail(text.clone()))?;
+                            prop_assert_eq!(independent(written)?, secs);
+                            prop_assert_eq!(by_the_crate(written)?, secs);
+                            let back = config::parse(&text, format).unwrap();
+                            prop_assert_eq!(
+                                back.entries().next().unwrap().expires_at(),
+                                Some(at(secs))
+                            );
+                        }
+                        Err(ConfigError::NotExpressible { .. }) => prop_assert!(secs > LAST),
+                        Err(other) => return Err(TestCaseError::fail(other.to_string())),
+                    }
+                }
+            }
+
+            /// Violation reports: `date-time` and `effective-expiration-date` are RFC 3339
+            /// that both parsers read as the event's instants, capped at 9999-12-31T23:59:59Z.
+            #[test]
+            fn report_times_read_back(now in instant(), expiry in instant()) {
+                let events = Arc::new(MemoryReporter::new(4));
+                let pins = PinSet::builder()
+                    .entry(
+                        PinEntry::builder("a.example".parse().unwrap())
+                            .pin(Pin::spki_sha256([1; 32]))
+                            .pin(Pin::spki_sha256([2; 32]))
+                            .expires_at(at(expiry))
+                            .after_expiry(AfterExpiry::KeepEnforcing),
+                    )
+                    .build()
+                    .unwrap();
+                let verifier = danger::pins_only(pins, rustls_pinning::default_crypto_provider())
+                    .allow_expired_certificates()
+                    .with_reporting(Reporting::new(events.clone()))
+                    .build()
+                    .unwrap();
+                let result = verifier.verify_server_cert(
+                    self_signed_leaf(),
+                    &[],
+                    &ServerName::try_from("a.example").unwrap(),
+                    &[],
+                    at(now),
+                );
+                prop_assert!(result.is_err());
+                let event = events
+                    .take()
+                    .into_iter()
+                    .find(|event| event.kind == PinEventKind::Violation)
+                    .expect("a violation");
+                let report = ViolationReport::from(&event);
+                let expiration = report.effective_expiration_date.clone().unwrap();
+                for (text, secs) in [(&report.date_time, now), (&expiration, expiry)] {
+                    prop_assert_eq!(text.len(), 20, "{}", text);
+                    prop_assert_eq!(independent(text)?, capped(secs));
+                    prop_assert_eq!(by_the_crate(text)?, capped(secs));
+                }
+                // The JSON carries the same strings.
+                let json: serde_json::Value = serde_json::from_str(&event.to_json().unwrap()).unwrap();
+                prop_assert_eq!(json["date-time"].as_str(), Some(report.date_time.as_str()));
+                prop_assert_eq!(
+                    json["effective-expiration-date"].as_str(),
+                    Some(expiration.as_str())
+                );
+            }
+        }
+
+        #[cfg(feature = "dynamic")]
+        mod bundles {
+            use std::sync::OnceLock;
+
+            use super::*;
+            use rustls_pinning::bundle::{self, BundleError, BundleKey, BundleVerifier};
+
+            fn signer() -> &'static (PrivateKeyDer<'static>, BundleVerifier) {
+                static SIGNER: OnceLock<(PrivateKeyDer<'static>, BundleVerifier)> = OnceLock::new();
+                SIGNER.get_or_init(|| {
+                    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+                    let public = BundleKey::from_spki(&SubjectPublicKeyInfoDer::from(
+                        key.subject_public_key_info(),
+                    ))
+                    .unwrap();
+                    let verifier = BundleVerifier::new(
+                        vec![public],
+                        &rustls_pinning::default_crypto_provider(),
+                    )
+                    .unwrap();
+                    (PrivateKeyDer::Pkcs8(key.serialize_der().into()), verifier)
+                })
+            }
+
+            proptest! {
+                #![proptest_config(cases(128))]
+
+                /// Bundle bodies: `issued_at` and `expires_at` are RFC 3339 that both parsers,
+                /// and the bundle verifier, read as the same instants, or the body is refused
+                /// when either is after 9999-12-31T23:59:59Z. The verifier's messages show
+                /// valid RFC 3339 too.
+                #[test]
+                fn bundle_times_read_back(issued in instant(), expires in instant()) {
+                    let pins = expiring(1_900_000_000);
+                    let body = match bundle::body(&pins, 1, at(issued), at(expires)) {
+                        Ok(body) => body,
+                        Err(ConfigError::NotExpressible { .. }) => {
+                            prop_assert!(issued > LAST || expires > LAST);
+                            return Ok(());
+                        }
+                        Err(other) => return Err(TestCaseError::fail(other.to_string())),
+                    };
+                    prop_assert!(issued <= LAST && expires <= LAST);
+                    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    for (field, secs) in [("issued_at", issued), ("expires_at", expires)] {
+                        let text = json[field].as_str().unwrap();
+                        prop_assert_eq!(independent(text)?, secs);
+                        prop_assert_eq!(by_the_crate(text)?, secs);
+                    }
+                    let (key, verifier) = signer();
+                    let signature =
+                        bundle::sign(&body, key, &rustls_pinning::default_crypto_provider()).unwrap();
+                    match verifier.verify(&body, &signature, at(issued)) {
+                        Ok(bundle) => {
+                            prop_assert!(expires > issued);
+                            prop_assert_eq!(bundle.issued_at(), at(issued));
+                            prop_assert_eq!(bundle.expires_at(), at(expires));
+                        }
+                        Err(error @ BundleError::NotYetValid { .. }) => {
+                            prop_assert!(expires <= issued);
+                            let message = error.to_string();
+                            let shown = first_time(&message).unwrap();
+                            prop_assert_eq!(independent(shown)?, issued);
+                        }
+                        Err(other) => return Err(TestCaseError::fail(other.to_string())),
+                    }
+                }
+
+                /// The verifier's messages name times in valid RFC 3339, capped at 9999.
+                #[test]
+                fn bundle_error_messages_show_valid_times(secs in instant()) {
+                    let message = BundleError::Expired { version: 1, expires_at: at(secs) }.to_string();
+                    let shown = first_time(&message)
+                        .ok_or_else(|| TestCaseError::fail(message.clone()))?;
+                    prop_assert_eq!(independent(shown)?, capped(secs));
+                    prop_assert_eq!(by_the_crate(shown)?, capped(secs));
+                }
+            }
+        }
+    }
+}

@@ -144,9 +144,118 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
     fs::write(dir.join(name), bytes).unwrap();
 }
 
+/// Android's limits (`config::MAX_ANDROID_XML_*`), as the seeds probe them.
+const ANDROID_MAX_BYTES: usize = 1 << 20;
+const ANDROID_MAX_DEPTH: usize = 32;
+const ANDROID_MAX_NODES: usize = 100_000;
+
+/// Seeds at and just past every parser bound: deep and oversized Android XML, an oversized
+/// HPKP header, headers RFC 7469 parses in ways that once went wrong, and an oversized bundle
+/// body and signature. They need no key, so `--limits-only` writes them alone, leaving the
+/// keys, fixtures and other seeds as they are.
+fn limit_seeds(seeds: &Path) {
+    let pin = |byte: u8| Pin::spki_sha256([byte; 32]).base64();
+    let pin_set = format!(
+        "<pin-set><pin digest=\"SHA-256\">{}</pin><pin digest=\"SHA-256\">{}</pin></pin-set>",
+        pin(1),
+        pin(2)
+    );
+    // `levels` nested <domain-config>s, the outermost pinned: the innermost <domain> sits at
+    // depth levels + 2.
+    let nested = |levels: usize| {
+        let mut xml = String::from("<network-security-config>\n");
+        for level in 0..levels {
+            xml.push_str(&format!("<domain-config><domain>d{level}.example</domain>"));
+            if level == 0 {
+                xml.push_str(&pin_set);
+            }
+            xml.push('\n');
+        }
+        xml.push_str(&"</domain-config>".repeat(levels));
+        xml.push_str("</network-security-config>\n");
+        xml
+    };
+    let pinned = format!(
+        "<network-security-config><domain-config><domain>a.example</domain>{pin_set}</domain-config></network-security-config>\n"
+    );
+    let padding = ANDROID_MAX_BYTES + 1 - pinned.len() - "<!---->".len();
+    let too_large = format!("<!--{}-->{pinned}", "x".repeat(padding));
+    let many_nodes = format!(
+        "<network-security-config>{}</network-security-config>",
+        "<a/>".repeat(ANDROID_MAX_NODES - 1)
+    );
+    let header = |rest: &str| format!("pin-sha256=\"{}\"; pin-sha256=\"{}\"{rest}", pin(1), pin(2));
+    let long_header = {
+        let mut text = header("; max-age=60; ext=\"");
+        text.push_str(&"x".repeat(8 * 1024 + 1 - text.len() - 1));
+        text.push('"');
+        text
+    };
+    let dir = seeds.join("config_parse");
+    for (selector, name, text) in [
+        (
+            2u8,
+            "android-depth-at-limit.xml",
+            nested(ANDROID_MAX_DEPTH - 2),
+        ),
+        (
+            2,
+            "android-depth-over-limit.xml",
+            nested(ANDROID_MAX_DEPTH - 1),
+        ),
+        (2, "android-too-large.xml", too_large),
+        (2, "android-too-many-nodes.xml", many_nodes),
+        (4, "hpkp-too-large.txt", long_header),
+        (
+            4,
+            "hpkp-max-age-beyond-u64.txt",
+            header("; max-age=18446744073709551616"),
+        ),
+        (
+            4,
+            "hpkp-report-only-without-max-age.txt",
+            header("; includeSubDomains"),
+        ),
+        (
+            4,
+            "hpkp-malformed-extension.txt",
+            header("; max-age=60; ext=a\"b"),
+        ),
+    ] {
+        let mut input = vec![selector];
+        input.extend_from_slice(text.as_bytes());
+        write(&dir, name, &input);
+    }
+    let dir = seeds.join("bundle_verify");
+    let now = 1_780_000_000u64.to_be_bytes();
+    for (name, signature, body) in [
+        (
+            "body-too-large",
+            b"{}".to_vec(),
+            vec![b' '; 1024 * 1024 + 1],
+        ),
+        (
+            "signature-too-large",
+            vec![b' '; 4 * 1024 + 1],
+            b"{}".to_vec(),
+        ),
+    ] {
+        let mut input = now.to_vec();
+        input.extend_from_slice(&u16::try_from(signature.len()).unwrap().to_be_bytes());
+        input.extend_from_slice(&signature);
+        input.extend_from_slice(&body);
+        write(&dir, name, &input);
+    }
+}
+
 fn main() {
     let fixtures = Path::new("fixtures");
     let seeds = Path::new("seeds");
+    limit_seeds(seeds);
+    if std::env::args().any(|argument| argument == "--limits-only") {
+        println!("wrote the limit seeds under seeds/");
+        return;
+    }
 
     // The verifier's PKI.
     let root_ca = root("Fuzz Root", 1);

@@ -5,7 +5,9 @@
 //! signature document, then the body. Never panic, and never accept a body other than the
 //! ones the fixed key signed (`fixtures/signed-bundle-*.json`): the fuzzer has no private key,
 //! so anything else it gets accepted is a forgery. An accepted bundle must also be within its
-//! validity period at `now` and name the fixed key as its signer.
+//! validity period at `now` and name the fixed key as its signer. A body over
+//! `MAX_BUNDLE_BODY_BYTES` or a signature over `MAX_BUNDLE_SIGNATURE_BYTES` must be refused
+//! with `BundleError::TooLarge` naming its exact size.
 
 #![no_main]
 
@@ -13,7 +15,9 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use rustls::pki_types::{SubjectPublicKeyInfoDer, UnixTime};
-use rustls_pinning::bundle::{BundleKey, BundleVerifier};
+use rustls_pinning::bundle::{
+    BundleError, BundleKey, BundleVerifier, MAX_BUNDLE_BODY_BYTES, MAX_BUNDLE_SIGNATURE_BYTES,
+};
 
 const KEY: &[u8] = include_bytes!("../fixtures/bundle-key.spki.der");
 const SIGNED_BODIES: &[&[u8]] = &[
@@ -42,7 +46,21 @@ fuzz_target!(|data: &[u8]| {
     let (signature, body) = rest.split_at(length);
     let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now));
     let (verifier, key) = verifier();
-    if let Ok(bundle) = verifier.verify(body, signature, now) {
+    let result = verifier.verify(body, signature, now);
+    // Oversized documents are refused before anything else, by name and exact size.
+    if body.len() > MAX_BUNDLE_BODY_BYTES {
+        assert!(matches!(
+            result,
+            Err(BundleError::TooLarge { what: "bundle body", size, .. }) if size == body.len()
+        ));
+    } else if signature.len() > MAX_BUNDLE_SIGNATURE_BYTES {
+        assert!(matches!(
+            result,
+            Err(BundleError::TooLarge { what: "bundle signature", size, .. })
+                if size == signature.len()
+        ));
+    }
+    if let Ok(bundle) = result {
         assert!(
             SIGNED_BODIES.contains(&body),
             "accepted a body the key never signed:\n{}",

@@ -4,13 +4,17 @@
 //! The first byte picks the parser, the rest is the text. Never panic; a TOML or JSON set
 //! that parses, written back with `config::to_string` (in both formats), parses to equal
 //! entries; an Android set written with `to_android_xml` parses back to equal entries; an HPKP
-//! policy's `Display` parses back to an equal policy.
+//! policy's `Display` parses back to an equal policy. Android XML over 1 MiB and HPKP headers
+//! over `HpkpPolicy::MAX_HEADER_BYTES` are refused with `TooLarge` naming their exact size.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rustls_pinning::config::{self, ConfigFormat};
-use rustls_pinning::{HpkpPolicy, PinEntry, PinSet};
+use rustls_pinning::config::{self, ConfigError, ConfigFormat};
+use rustls_pinning::{HpkpError, HpkpPolicy, PinEntry, PinSet};
+
+/// `config::MAX_ANDROID_XML_BYTES`.
+const ANDROID_MAX_BYTES: usize = 1 << 20;
 
 fn same(a: &PinSet, b: &PinSet, context: &str) {
     let left: Vec<&PinEntry> = a.entries().collect();
@@ -63,6 +67,13 @@ fuzz_target!(|data: &[u8]| {
             } else {
                 config::parse_android_allowing_missing_backup(text, "fuzz.xml")
             };
+            // The size bound is checked first and says exactly how large the input was.
+            match &parsed {
+                Err(ConfigError::TooLarge { size, limit, .. }) => {
+                    assert_eq!((*size, *limit), (text.len(), ANDROID_MAX_BYTES));
+                }
+                _ => assert!(text.len() <= ANDROID_MAX_BYTES, "{} bytes read", text.len()),
+            }
             if let Ok(pins) = parsed {
                 round_trip(&pins);
                 if let Ok(xml) = config::to_android_xml(&pins) {
@@ -75,10 +86,15 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         _ => {
-            for policy in [HpkpPolicy::parse(text), HpkpPolicy::parse_report_only(text)]
-                .into_iter()
-                .flatten()
-            {
+            let parsed = [HpkpPolicy::parse(text), HpkpPolicy::parse_report_only(text)];
+            if text.len() > HpkpPolicy::MAX_HEADER_BYTES {
+                let too_large = Err(HpkpError::TooLarge {
+                    size: text.len(),
+                    limit: HpkpPolicy::MAX_HEADER_BYTES,
+                });
+                assert!(parsed.iter().all(|result| *result == too_large));
+            }
+            for policy in parsed.into_iter().flatten() {
                 let shown = policy.to_string();
                 let back = if policy.is_report_only() {
                     HpkpPolicy::parse_report_only(&shown)

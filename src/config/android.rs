@@ -1,9 +1,10 @@
 //! Android Network Security Configuration (`res/xml/network_security_config.xml`) pins, so
 //! that the Android and Rust clients of one backend can share one pin policy.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use roxmltree::{Document, Node};
+use roxmltree::{Document, Node, ParsingOptions};
 
 use crate::date::{Date, LAST_WRITABLE_SECOND};
 use crate::host_pattern::HostPatternKind;
@@ -18,7 +19,9 @@ use super::ConfigError;
 /// One `<domain>` with the pin set that applies to it.
 struct DomainPins {
     entry: PinEntryBuilder,
-    line: usize,
+    /// Where the `<domain>` starts; its line is computed only for an error, since finding a
+    /// line means scanning the text from its start.
+    offset: usize,
     written: String,
     pattern: crate::host_pattern::HostPattern,
 }
@@ -49,8 +52,17 @@ struct DomainPins {
 /// # Ok::<(), rustls_pinning::config::ConfigError>(())
 /// ```
 ///
+/// The structure follows Android's own parser: a `<domain-config>` needs a `<domain>` and
+/// has at most one `<pin-set>` and one `<trust-anchors>`; `<base-config>` and
+/// `<debug-overrides>` appear at most once and hold no pins or domains; a domain is named
+/// once; `digest` is `SHA-256` in any case. Where Android would read a `<domain>` literally
+/// (a `*` in it) or skip an element it does not know, the configuration is refused instead.
+///
 /// # Errors
-/// [`ConfigError::Syntax`] with the line for malformed XML or a malformed element,
+/// [`ConfigError::TooLarge`] for text over `MAX_ANDROID_XML_BYTES` (1 MiB), before
+/// parsing; [`ConfigError::TooDeep`] with the line of the first element nested deeper than
+/// `MAX_ANDROID_XML_DEPTH` (32); [`ConfigError::Syntax`] with the line for malformed XML,
+/// more than `MAX_ANDROID_XML_NODES` (100 000) nodes or a malformed element;
 /// [`ConfigError::Invalid`] with the line of the `<domain>` for what the builder refuses.
 pub fn parse_android(xml: &str, origin: &str) -> Result<PinSet, ConfigError> {
     parse(xml, origin, false)
@@ -77,16 +89,69 @@ pub fn parse_android_allowing_missing_backup(
     parse(xml, origin, true)
 }
 
+/// The largest Android network security configuration [`parse_android`] reads: 1 MiB.
+///
+/// Configurations seen in practice are a few kilobytes; one that pins a thousand domains,
+/// each in its own `<domain-config>` with two pins, is about 300 KiB. Larger text is refused
+/// with [`ConfigError::TooLarge`] before any of it is parsed.
+#[allow(unreachable_pub)] // Public for `config` to re-export.
+pub const MAX_ANDROID_XML_BYTES: usize = 1024 * 1024;
+
+/// How deep elements of an Android network security configuration may nest: 32 levels,
+/// `<network-security-config>` being the first.
+///
+/// Android's own documentation nests a `<domain-config>` once, which puts a `<pin>` at level
+/// 5; 32 levels leave room for some 28 nested `<domain-config>`s. Deeper documents are refused
+/// with [`ConfigError::TooDeep`]: the walk over the document keeps its own stack and never
+/// recurses, but a nesting nobody writes is an attack or a mistake.
+#[allow(unreachable_pub)] // Public for `config` to re-export.
+pub const MAX_ANDROID_XML_DEPTH: usize = 32;
+
+/// How many XML nodes (elements, text runs, comments) an Android network security
+/// configuration may have: 100 000.
+///
+/// A real configuration spends 20 to 40 bytes per node (an element, its text, the
+/// whitespace after it), so one at [`MAX_ANDROID_XML_BYTES`] has at most about 50 000; the
+/// limit refuses degenerate documents such as 1 MiB of `<a/>` (260 000 nodes) and bounds the
+/// parsed tree to a few megabytes. The parser stops as soon as it is reached.
+#[allow(unreachable_pub)] // Public for `config` to re-export.
+pub const MAX_ANDROID_XML_NODES: u32 = 100_000;
+
+/// What the size errors call the input.
+const WHAT: &str = "Android network security configuration";
+
 fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinSet, ConfigError> {
-    let document = Document::parse(xml).map_err(|error| {
+    if xml.len() > MAX_ANDROID_XML_BYTES {
+        return Err(ConfigError::TooLarge {
+            origin: origin.to_owned(),
+            what: WHAT,
+            size: xml.len(),
+            limit: MAX_ANDROID_XML_BYTES,
+        });
+    }
+    let options = ParsingOptions {
+        nodes_limit: MAX_ANDROID_XML_NODES,
+        ..ParsingOptions::default()
+    };
+    let document = Document::parse_with_options(xml, options).map_err(|error| {
         let position = error.pos();
+        let reason = match error {
+            roxmltree::Error::NodesLimitReached => format!(
+                "more than {MAX_ANDROID_XML_NODES} XML nodes (elements, text, comments): \
+                 refused without reading further"
+            ),
+            other => other.to_string(),
+        };
         ConfigError::Syntax {
             origin: origin.to_owned(),
             line: usize::try_from(position.row).unwrap_or(1),
             column: usize::try_from(position.col).unwrap_or(1),
-            reason: error.to_string(),
+            reason,
         }
     })?;
+    // Computing a line scans the text from its start: only errors do it, so the work stays
+    // linear in the size of the document.
+    let line_at = |offset: usize| usize::try_from(document.text_pos_at(offset).row).unwrap_or(1);
     let syntax = |node: Node<'_, '_>, reason: String| {
         let position = document.text_pos_at(node.range().start);
         ConfigError::Syntax {
@@ -96,6 +161,11 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
             reason,
         }
     };
+    check_depth(&document, |node| ConfigError::TooDeep {
+        origin: origin.to_owned(),
+        line: line_at(node.range().start),
+        limit: MAX_ANDROID_XML_DEPTH,
+    })?;
     let root = document.root_element();
     if root.tag_name().name() != "network-security-config" {
         return Err(syntax(
@@ -107,16 +177,24 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
         ));
     }
     let mut domains = Vec::new();
+    let mut seen_names = HashMap::new();
+    let mut seen_base_config = false;
+    let mut seen_debug_overrides = false;
     for child in root.children().filter(Node::is_element) {
         match child.tag_name().name() {
-            "domain-config" => collect(&document, child, None, &mut domains, &syntax)?,
-            "base-config" | "debug-overrides" => {
-                if let Some(pin_set) = child.children().find(|node| node.has_tag_name("pin-set")) {
+            "domain-config" => collect(child, &mut domains, &mut seen_names, &line_at, &syntax)?,
+            name @ ("base-config" | "debug-overrides") => {
+                let seen = match name {
+                    "base-config" => &mut seen_base_config,
+                    _ => &mut seen_debug_overrides,
+                };
+                if std::mem::replace(seen, true) {
                     return Err(syntax(
-                        pin_set,
-                        String::from("<pin-set> is only allowed inside <domain-config>"),
+                        child,
+                        format!("only one <{name}> is allowed (Android refuses a second)"),
                     ));
                 }
+                check_general_config(child, name, &syntax)?;
             }
             other => {
                 return Err(syntax(
@@ -150,7 +228,7 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
         };
         ConfigError::Invalid {
             origin: origin.to_owned(),
-            line: domain.map(|domain| domain.line),
+            line: domain.map(|domain| line_at(domain.offset)),
             field: domain.map_or_else(
                 || format!("<domain> {pattern}"),
                 |domain| format!("<domain> \"{}\"", domain.written),
@@ -160,6 +238,79 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
     })
 }
 
+/// Refuses a document whose elements nest deeper than [`MAX_ANDROID_XML_DEPTH`], naming the
+/// first element too deep. One pass in document order, where a parent always comes before
+/// its children, so each element's depth is its parent's plus one: no recursion.
+fn check_depth(
+    document: &Document<'_>,
+    too_deep: impl Fn(Node<'_, '_>) -> ConfigError,
+) -> Result<(), ConfigError> {
+    // Depths by node id; ids are dense, in document order.
+    let mut depths: Vec<usize> = Vec::new();
+    for node in document.root().descendants() {
+        let parent = node
+            .parent()
+            .and_then(|parent| depths.get(index_of(parent)))
+            .copied()
+            .unwrap_or(0);
+        let depth = match node.is_element() {
+            true => parent + 1,
+            false => parent,
+        };
+        if depth > MAX_ANDROID_XML_DEPTH {
+            return Err(too_deep(node));
+        }
+        let index = index_of(node);
+        if depths.len() <= index {
+            depths.resize(index + 1, 0);
+        }
+        if let Some(slot) = depths.get_mut(index) {
+            *slot = depth;
+        }
+    }
+    Ok(())
+}
+
+/// A node's index in the document: below [`MAX_ANDROID_XML_NODES`].
+fn index_of(node: Node<'_, '_>) -> usize {
+    node.id().get() as usize
+}
+
+/// Checks a `<base-config>` or `<debug-overrides>`: neither may hold pins, domains or nested
+/// configurations, and each has at most one `<trust-anchors>`, as Android requires. Their
+/// trust anchors and cleartext settings are not pins and are not read.
+fn check_general_config(
+    config: Node<'_, '_>,
+    name: &str,
+    syntax: &impl Fn(Node<'_, '_>, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    let mut seen_trust_anchors = false;
+    for child in config.children().filter(Node::is_element) {
+        match child.tag_name().name() {
+            "pin-set" => {
+                return Err(syntax(
+                    child,
+                    String::from("<pin-set> is only allowed inside <domain-config>"),
+                ))
+            }
+            inner @ ("domain" | "domain-config") => {
+                return Err(syntax(
+                    child,
+                    format!("<{inner}> is not allowed in <{name}>"),
+                ))
+            }
+            "trust-anchors" if std::mem::replace(&mut seen_trust_anchors, true) => {
+                return Err(syntax(
+                    child,
+                    format!("only one <trust-anchors> is allowed in <{name}>"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// The pins and expiry of a `<pin-set>`.
 #[derive(Clone)]
 struct PinSetSpec {
@@ -167,31 +318,37 @@ struct PinSetSpec {
     expiration: Option<Date>,
 }
 
+/// One `<domain-config>` being walked: its remaining children and the pin set that applies
+/// to its domains (its own, else the nearest enclosing one), as an index into the specs.
+struct Frame<'a, 'input> {
+    children: roxmltree::Children<'a, 'input>,
+    pins: Option<usize>,
+}
+
+/// Collects the domains of a top-level `<domain-config>` and of every `<domain-config>`
+/// nested in it, in document order. The walk keeps its own stack of open configurations
+/// instead of recursing, so nesting costs heap, not call stack (and is bounded by
+/// [`MAX_ANDROID_XML_DEPTH`] before the walk starts).
 fn collect<'a, 'input>(
-    document: &Document<'input>,
-    config: Node<'a, 'input>,
-    inherited: Option<&PinSetSpec>,
+    top: Node<'a, 'input>,
     out: &mut Vec<DomainPins>,
+    seen_names: &mut HashMap<String, SeenDomain>,
+    line_at: &impl Fn(usize) -> usize,
     syntax: &impl Fn(Node<'_, '_>, String) -> ConfigError,
 ) -> Result<(), ConfigError> {
-    let mut own = None;
-    for pin_set in config
-        .children()
-        .filter(|node| node.has_tag_name("pin-set"))
-    {
-        if own.is_some() {
-            return Err(syntax(
-                pin_set,
-                String::from("a <domain-config> may have only one <pin-set>"),
-            ));
+    let mut specs: Vec<PinSetSpec> = Vec::new();
+    let mut stack = vec![open_config(top, None, &mut specs, syntax)?];
+    while let Some(frame) = stack.last_mut() {
+        let Some(child) = frame.children.next() else {
+            stack.pop();
+            continue;
+        };
+        if !child.is_element() {
+            continue;
         }
-        own = Some(read_pin_set(pin_set, syntax)?);
-    }
-    let pins = own.as_ref().or(inherited);
-    for child in config.children().filter(Node::is_element) {
+        let pins = frame.pins;
         match child.tag_name().name() {
             "domain" => {
-                let Some(pins) = pins else { continue };
                 let written = child.text().unwrap_or_default().trim().to_owned();
                 let include_subdomains = match child.attribute("includeSubdomains") {
                     None | Some("false") => false,
@@ -204,6 +361,16 @@ fn collect<'a, 'input>(
                             ),
                         ))
                     }
+                };
+                let offset = child.range().start;
+                let seen = SeenDomain {
+                    include_subdomains,
+                    pinned: pins.is_some(),
+                    offset,
+                };
+                check_domain_name(child, &written, seen, seen_names, line_at, syntax)?;
+                let Some(pins) = pins.and_then(|index| specs.get(index)) else {
+                    continue;
                 };
                 let text = match include_subdomains {
                     true => format!("**.{written}"),
@@ -223,13 +390,15 @@ fn collect<'a, 'input>(
                 }
                 out.push(DomainPins {
                     entry,
-                    line: usize::try_from(document.text_pos_at(child.range().start).row)
-                        .unwrap_or(1),
+                    offset,
                     written,
                     pattern,
                 });
             }
-            "domain-config" => collect(document, child, pins, out, syntax)?,
+            "domain-config" => {
+                let nested = open_config(child, pins, &mut specs, syntax)?;
+                stack.push(nested);
+            }
             "pin-set" | "trust-anchors" => {}
             other => {
                 return Err(syntax(
@@ -240,6 +409,112 @@ fn collect<'a, 'input>(
         }
     }
     Ok(())
+}
+
+/// Starts walking a `<domain-config>`: checks what Android requires of it (at least one
+/// `<domain>`, at most one `<pin-set>` and one `<trust-anchors>`) and reads its own
+/// `<pin-set>`, which replaces the inherited one.
+fn open_config<'a, 'input>(
+    config: Node<'a, 'input>,
+    inherited: Option<usize>,
+    specs: &mut Vec<PinSetSpec>,
+    syntax: &impl Fn(Node<'_, '_>, String) -> ConfigError,
+) -> Result<Frame<'a, 'input>, ConfigError> {
+    let mut own = None;
+    let mut seen_trust_anchors = false;
+    let mut has_domain = false;
+    for child in config.children().filter(Node::is_element) {
+        match child.tag_name().name() {
+            "pin-set" if own.is_some() => {
+                return Err(syntax(
+                    child,
+                    String::from("a <domain-config> may have only one <pin-set>"),
+                ))
+            }
+            "pin-set" => own = Some(read_pin_set(child, syntax)?),
+            "trust-anchors" if std::mem::replace(&mut seen_trust_anchors, true) => {
+                return Err(syntax(
+                    child,
+                    String::from("a <domain-config> may have only one <trust-anchors>"),
+                ))
+            }
+            "domain" => has_domain = true,
+            _ => {}
+        }
+    }
+    if !has_domain {
+        return Err(syntax(
+            config,
+            String::from("a <domain-config> needs at least one <domain> (Android refuses it)"),
+        ));
+    }
+    let pins = match own {
+        Some(spec) => {
+            specs.push(spec);
+            Some(specs.len() - 1)
+        }
+        None => inherited,
+    };
+    Ok(Frame {
+        children: config.children(),
+        pins,
+    })
+}
+
+/// A `<domain>` already read, to find a name given twice; keyed by the name, lower-cased and
+/// without a trailing dot.
+struct SeenDomain {
+    include_subdomains: bool,
+    /// Whether a `<pin-set>` applies to it.
+    pinned: bool,
+    /// Where it starts.
+    offset: usize,
+}
+
+/// Refuses what Android refuses or reads otherwise in a `<domain>` name: a `*`, which Android
+/// takes literally (so the rule matches no host) where this crate would read a wildcard; and
+/// a name given twice, which Android refuses whatever `includeSubdomains` says. (The same
+/// name twice with the same setting and pins on both is left to the set builder, which
+/// reports the second as a duplicate entry.)
+fn check_domain_name(
+    domain: Node<'_, '_>,
+    written: &str,
+    this: SeenDomain,
+    seen: &mut HashMap<String, SeenDomain>,
+    line_at: &impl Fn(usize) -> usize,
+    syntax: &impl Fn(Node<'_, '_>, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    if written.contains('*') {
+        return Err(syntax(
+            domain,
+            format!(
+                "<domain>: {written:?} is not a domain name: Android reads no wildcards in \
+                 <domain>; write the parent domain with includeSubdomains=\"true\""
+            ),
+        ));
+    }
+    let name = written.trim_end_matches('.').to_ascii_lowercase();
+    match seen.get(&name) {
+        Some(first)
+            if first.include_subdomains != this.include_subdomains
+                || !first.pinned
+                || !this.pinned =>
+        {
+            Err(syntax(
+                domain,
+                format!(
+                    "<domain> \"{written}\" is already given at line {}: Android refuses a \
+                     domain named twice, with or without includeSubdomains",
+                    line_at(first.offset)
+                ),
+            ))
+        }
+        Some(_) => Ok(()),
+        None => {
+            seen.insert(name, this);
+            Ok(())
+        }
+    }
 }
 
 fn read_pin_set(
@@ -263,7 +538,8 @@ fn read_pin_set(
             ));
         }
         match pin.attribute("digest") {
-            Some("SHA-256") => {}
+            // Android compares the algorithm name without regard to case.
+            Some(digest) if digest.eq_ignore_ascii_case("SHA-256") => {}
             Some(other) => {
                 return Err(syntax(
                     pin,
