@@ -53,6 +53,9 @@ pub use client_policy::{
 };
 pub use client_verifier::{PinningClientCertVerifier, PinningClientCertVerifierBuilder};
 pub use date::{Date, DateError};
+pub use decision::explain::{
+    Decision, ExplainedPath, Explanation, PathOutcome, PinCheck, PinMatch, PolicyStanding, Standing,
+};
 pub use error::{ClientPinningError, PathCertificate, PinningError, VerifierBuilderError};
 pub use ext::BuilderPinningExt;
 pub use host_pattern::{HostPattern, HostPatternError, HostPatternKind};

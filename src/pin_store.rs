@@ -12,6 +12,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::{ClientConfig, DigitallySignedStruct, Error, SignatureScheme};
 
 use crate::bundle::{BundleError, BundleVerifier, PinBundle};
+use crate::decision::explain::Explanation;
 use crate::decision::judge::Combination;
 use crate::decision::ServerLayers;
 use crate::error::VerifierBuilderError;
@@ -310,6 +311,33 @@ impl PinStore {
     /// ```
     pub fn bundle(&self) -> Option<Arc<PinBundle>> {
         self.state.load().bundle.clone()
+    }
+
+    /// Explains what the store's current verifier decides for this chain, name and time, and
+    /// why: the same verification as a handshake, with both policies while a bundle is valid
+    /// at `now` ([`Explanation::policies`] lists the static policy, then the bundle's), raising
+    /// no events. See [`PinningVerifier::explain`].
+    ///
+    /// ```
+    /// # use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    /// # use rustls_pinning::pin_store::PinStore;
+    /// # fn demo(store: &PinStore, chain: &[CertificateDer<'static>]) -> Result<(), Box<dyn std::error::Error>> {
+    /// let name = ServerName::try_from("api.example.com")?;
+    /// let explanation = store.explain(&chain[0], &chain[1..], &name, UnixTime::now());
+    /// println!("{:?} by {} policies", explanation.decision, explanation.policies.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn explain(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Explanation {
+        self.state
+            .load()
+            .verifier
+            .explain(end_entity, intermediates, server_name, now)
     }
 
     /// The newest bundle version ever applied; older or equal versions are refused.
@@ -665,12 +693,51 @@ impl fmt::Debug for StoreVerifier {
 impl StoreVerifier {
     /// The bundle's verifier while the bundle is valid at `now`.
     fn dynamic_at(&self, now: UnixTime) -> Option<&PinningVerifier> {
-        let part = self.dynamic.as_ref()?;
-        if now.as_secs() < part.expires_at.as_secs() {
-            return Some(&part.verifier);
+        let verifier = self.valid_dynamic(now);
+        if verifier.is_none() {
+            self.report_expiry(now);
         }
-        self.report_expiry(now);
-        None
+        verifier
+    }
+
+    /// The bundle's verifier while the bundle is valid at `now`, without reporting an expiry.
+    fn valid_dynamic(&self, now: UnixTime) -> Option<&PinningVerifier> {
+        let part = self.dynamic.as_ref()?;
+        (now.as_secs() < part.expires_at.as_secs()).then_some(&*part.verifier)
+    }
+
+    /// The layers a handshake at `now` is judged by.
+    fn layers<'a>(
+        &'a self,
+        dynamic: Option<&'a PinningVerifier>,
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> ServerLayers<'a> {
+        match dynamic {
+            None => ServerLayers::single(self.static_verifier.pins(), server_name, now),
+            Some(dynamic) => ServerLayers::pair(
+                self.static_verifier.pins(),
+                dynamic.pins(),
+                match self.mode {
+                    HybridMode::Either => Combination::Any,
+                    HybridMode::Both => Combination::All,
+                },
+                server_name,
+                now,
+            ),
+        }
+    }
+
+    fn explain(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Explanation {
+        let layers = self.layers(self.valid_dynamic(now), server_name, now);
+        self.static_verifier
+            .explain_layers(&layers, end_entity, intermediates, server_name, now)
     }
 
     fn report_expiry(&self, now: UnixTime) {
@@ -707,35 +774,24 @@ impl ServerCertVerifier for StoreVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let Some(dynamic) = self.dynamic_at(now) else {
-            return self.static_verifier.verify_server_cert(
+        let dynamic = self.dynamic_at(now);
+        let layers = self.layers(dynamic, server_name, now);
+        let reporters = [
+            self.static_verifier.reporter(),
+            dynamic.and_then(PinningVerifier::reporter),
+        ];
+        self.static_verifier
+            .verify_layers(
+                &layers,
+                &reporters,
                 end_entity,
                 intermediates,
                 server_name,
                 ocsp_response,
                 now,
-            );
-        };
-        let combination = match self.mode {
-            HybridMode::Either => Combination::Any,
-            HybridMode::Both => Combination::All,
-        };
-        let layers = ServerLayers::pair(
-            self.static_verifier.pins(),
-            dynamic.pins(),
-            combination,
-            server_name,
-            now,
-        );
-        self.static_verifier.verify_layers(
-            &layers,
-            &[self.static_verifier.reporter(), dynamic.reporter()],
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        )
+                false,
+            )
+            .into_verified()
     }
 
     fn verify_tls12_signature(

@@ -15,8 +15,9 @@ use webpki::{
 
 use crate::check::{check_path, AnchorDigests, PathEntry, Policy, Verdict};
 use crate::danger::PinsOnly;
+use crate::decision::explain::{Decision, ExplainedPath, Explanation, PolicyStanding};
 use crate::decision::judge::{HostRule, PathVerdict};
-use crate::decision::search::{Finding, Refusal, Search};
+use crate::decision::search::{Finding, RecordedPath, Refusal, Search};
 use crate::decision::{host_text, Resolution, ServerLayers};
 use crate::der;
 use crate::error::{PinningError, VerifierBuilderError};
@@ -164,7 +165,9 @@ impl PinningVerifier {
     }
 
     /// Verifies a server against `layers` (this verifier's pin set, or a store's static and
-    /// bundle sets), with this verifier's trust: the one search every mode runs.
+    /// bundle sets), with this verifier's trust: the one verification every mode runs, for
+    /// `verify_server_cert` (events raised, nothing recorded) and for an explanation (no
+    /// events, every path recorded) alike.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn verify_layers(
         &self,
@@ -175,7 +178,8 @@ impl PinningVerifier {
         server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
+        record: bool,
+    ) -> Verification {
         let connection = Connection {
             server_name,
             end_entity,
@@ -192,12 +196,14 @@ impl PinningVerifier {
                 .flatten()
                 .is_some_and(|reporter| reporter.wants_accepted_path(pins, resolution, now))
         });
-        let search = Search::new(layers.judge(), keep_der, keep_accepted_der);
-        let exhausted = match &self.trust {
-            Trust::WebPki(trust) => {
-                trust.search(&search, end_entity, intermediates, server_name, now)?;
-                None
-            }
+        let mut search = Search::new(layers.judge(), keep_der, keep_accepted_der);
+        if record {
+            search = search.recording();
+        }
+        let found = match &self.trust {
+            Trust::WebPki(trust) => trust
+                .search(&search, end_entity, intermediates, server_name, now)
+                .map(|()| None),
             Trust::Wrapped(wrapped) => wrapped.search(
                 &search,
                 end_entity,
@@ -205,11 +211,9 @@ impl PinningVerifier {
                 server_name,
                 ocsp_response,
                 now,
-            )?,
-            Trust::PinsOnly(pins_only) => {
-                if let Some((layer, resolution, error)) =
-                    pins_only.without_trust(layers, server_name)
-                {
+            ),
+            Trust::PinsOnly(pins_only) => match pins_only.without_trust(layers, server_name) {
+                Some((layer, resolution, error)) => {
                     // Nothing vouches for the server: a rejection, reported before the
                     // certificate checks since no trust could come of them.
                     if let Some(reporter) = reporters.get(layer).copied().flatten() {
@@ -225,14 +229,87 @@ impl PinningVerifier {
                             },
                         );
                     }
-                    return Err(error.into_rustls());
+                    Err(error.into_rustls())
                 }
-                pins_only.search(&search, end_entity, server_name, now)?;
-                None
-            }
+                None => pins_only
+                    .search(&search, end_entity, server_name, now)
+                    .map(|()| None),
+            },
         };
-        conclude(layers, reporters, &connection, search.finish(), exhausted)
-            .map(|()| ServerCertVerified::assertion())
+        let mut finding = search.finish();
+        let recorded = core::mem::take(&mut finding.recorded);
+        let (result, decision) = match found {
+            Ok(exhausted) => conclude(layers, reporters, &connection, finding, exhausted),
+            Err(error) => (Err(error), Decision::Rejected),
+        };
+        Verification {
+            result,
+            decision,
+            recorded,
+        }
+    }
+
+    /// Explains what [`verify_server_cert`](ServerCertVerifier::verify_server_cert) decides
+    /// for this chain, name and time, and why: the same verification, recording every path it
+    /// judges and raising no events. `explanation.result` is exactly what
+    /// `verify_server_cert` returns (with no OCSP response).
+    ///
+    /// ```
+    /// # use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    /// # use rustls_pinning::{Decision, PinningVerifier};
+    /// # fn demo(verifier: &PinningVerifier, chain: &[CertificateDer<'static>]) -> Result<(), Box<dyn std::error::Error>> {
+    /// let name = ServerName::try_from("api.example.com")?;
+    /// let explanation = verifier.explain(&chain[0], &chain[1..], &name, UnixTime::now());
+    /// if explanation.decision == Decision::Rejected {
+    ///     eprintln!("refused: {:?}", explanation.result);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn explain(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Explanation {
+        let layers = ServerLayers::single(&self.pins, server_name, now);
+        self.explain_layers(&layers, end_entity, intermediates, server_name, now)
+    }
+
+    /// [`explain`](Self::explain) against `layers`.
+    pub(crate) fn explain_layers(
+        &self,
+        layers: &ServerLayers<'_>,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Explanation {
+        let verification = self.verify_layers(
+            layers,
+            &[],
+            end_entity,
+            intermediates,
+            server_name,
+            &[],
+            now,
+            true,
+        );
+        Explanation {
+            host: host_text(server_name),
+            time: now,
+            decision: verification.decision,
+            result: verification.result,
+            policies: layers
+                .iter()
+                .map(|(_, pins, resolution)| PolicyStanding::of(pins, resolution))
+                .collect(),
+            paths: verification
+                .recorded
+                .into_iter()
+                .map(ExplainedPath::of)
+                .collect(),
+        }
     }
 
     pub(crate) fn reporter(&self) -> Option<&Reporter> {
@@ -522,7 +599,7 @@ pub(crate) fn conclude(
     connection: &Connection<'_>,
     finding: Finding,
     exhausted: Option<Exhausted>,
-) -> Result<(), Error> {
+) -> (Result<(), Error>, Decision) {
     let rule = layers.judge().host_rule();
     let host = || host_text(connection.server_name);
     // The layer whose entry an event speaks of when no pin decided: an expired entry that
@@ -534,6 +611,10 @@ pub(crate) fn conclude(
             .map_or(0, |(layer, _, _)| layer)
     };
     let mut finding = finding;
+    let expired_entry_skipped = layers
+        .iter()
+        .any(|(_, _, resolution)| matches!(resolution, Resolution::Unpinned(Some(_))));
+    let mut decision = Decision::Rejected;
     let (layer, outcome, error, verified_chain, backup) = match (exhausted, finding.accepted.take())
     {
         (Some(exhausted), _) => (
@@ -557,8 +638,17 @@ pub(crate) fn conclude(
         ),
         (None, Some(accepted)) => (
             match rule {
-                HostRule::Pinned => accepted.layer,
-                _ => unpinned_layer(),
+                HostRule::Pinned => {
+                    decision = Decision::Accepted;
+                    accepted.layer
+                }
+                _ => {
+                    decision = match expired_entry_skipped {
+                        true => Decision::AcceptedExpiredEntry,
+                        false => Decision::AcceptedUnpinned,
+                    };
+                    unpinned_layer()
+                }
             },
             Outcome::Accepted,
             None,
@@ -572,7 +662,10 @@ pub(crate) fn conclude(
             // Report-only entries let the connection through on a path they alone refused;
             // the error reported is the most severe refusal seen, what enforcement would say.
             let outcome = match finding.tolerated {
-                Some(_) if rule != HostRule::Refused => Outcome::Accepted,
+                Some(_) if rule != HostRule::Refused => {
+                    decision = Decision::AcceptedReportOnly;
+                    Outcome::Accepted
+                }
                 _ => Outcome::Rejected,
             };
             match finding.most_severe_refusal() {
@@ -615,8 +708,22 @@ pub(crate) fn conclude(
         None => drop((verified_chain, error)),
     }
     match rejection {
-        Some(error) => Err(error.into_rustls()),
-        None => Ok(()),
+        Some(error) => (Err(error.into_rustls()), Decision::Rejected),
+        None => (Ok(()), decision),
+    }
+}
+
+/// One verification: the verifier's answer, the decision in one word, and the paths judged
+/// when they were recorded.
+pub(crate) struct Verification {
+    pub(crate) result: Result<(), Error>,
+    pub(crate) decision: Decision,
+    pub(crate) recorded: Vec<RecordedPath>,
+}
+
+impl Verification {
+    pub(crate) fn into_verified(self) -> Result<ServerCertVerified, Error> {
+        self.result.map(|()| ServerCertVerified::assertion())
     }
 }
 
@@ -691,7 +798,9 @@ impl ServerCertVerifier for PinningVerifier {
             server_name,
             ocsp_response,
             now,
+            false,
         )
+        .into_verified()
     }
 
     fn verify_tls12_signature(

@@ -167,6 +167,7 @@ impl<'a> Judge<'a> {
         I: Iterator<Item = (Position, PathEntry<'p>)>,
     {
         let mut verdicts = [Verdict::ACCEPTED; MAX_SERVER_LAYERS];
+        // The same checks and the same table as `verdicts` then `combine`, without allocating.
         if let [layer] = self.layers {
             // One layer, the common case: no bookkeeping.
             return self.combine(core::slice::from_ref(&check_path(&layer.policy, path())));
@@ -186,6 +187,18 @@ impl<'a> Judge<'a> {
             &many
         };
         self.combine(verdicts)
+    }
+
+    /// Every layer's verdict on one path, in layer order (`path` as for [`judge`](Self::judge)):
+    /// what [`combine`](Self::combine) takes, kept whole for an explanation.
+    pub(crate) fn verdicts<'p, I>(&self, path: impl Fn() -> I) -> Vec<Verdict>
+    where
+        I: Iterator<Item = (Position, PathEntry<'p>)>,
+    {
+        self.layers
+            .iter()
+            .map(|layer| check_path(&layer.policy, path()))
+            .collect()
     }
 
     /// The precedence table (module documentation), applied to the layers' verdicts on one

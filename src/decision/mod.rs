@@ -5,6 +5,7 @@
 //! Verifiers only decide where candidate paths come from; everything that decides whether a
 //! path is acceptable lives here, once.
 
+pub(crate) mod explain;
 pub(crate) mod judge;
 pub(crate) mod search;
 

@@ -10,7 +10,7 @@ use core::cell::{Cell, RefCell};
 
 use pki_types::CertificateDer;
 
-use crate::check::{PathEntry, PinMatch};
+use crate::check::{PathEntry, PinMatch, Verdict};
 use crate::decision::judge::{Judge, PathVerdict};
 use crate::error::PathCertificate;
 use crate::pin_set::Position;
@@ -27,6 +27,14 @@ pub(crate) struct DescribedPath {
     pub(crate) der: Vec<CertificateDer<'static>>,
 }
 
+/// A path as an explanation records it: every certificate, every layer's verdict and what
+/// they add up to.
+pub(crate) struct RecordedPath {
+    pub(crate) certificates: Vec<PathCertificate>,
+    pub(crate) layers: Vec<Verdict>,
+    pub(crate) verdict: PathVerdict,
+}
+
 /// What a search found, once every candidate path was seen.
 pub(crate) struct Finding {
     /// Some path was accepted: the layer and the pin that accepted it, and its certificates
@@ -38,6 +46,8 @@ pub(crate) struct Finding {
     pub(crate) rejected: Option<Refusal>,
     /// The refused paths described, in the order they were seen.
     pub(crate) described: Vec<DescribedPath>,
+    /// Every path judged, in order, when the search was asked to record them.
+    pub(crate) recorded: Vec<RecordedPath>,
 }
 
 /// The path accepted.
@@ -80,6 +90,8 @@ pub(crate) struct Search<'a> {
     tolerated: Cell<Option<Refusal>>,
     rejected: Cell<Option<Refusal>>,
     described: RefCell<Vec<DescribedPath>>,
+    /// `Some` when every path is recorded for an explanation.
+    recorded: Option<RefCell<Vec<RecordedPath>>>,
 }
 
 impl<'a> Search<'a> {
@@ -95,7 +107,15 @@ impl<'a> Search<'a> {
             tolerated: Cell::new(None),
             rejected: Cell::new(None),
             described: RefCell::new(Vec::new()),
+            recorded: None,
         }
+    }
+
+    /// Records every path judged, for an explanation. The verdicts are the same: recording
+    /// only keeps what the judge computed.
+    pub(crate) fn recording(mut self) -> Self {
+        self.recorded = Some(RefCell::new(Vec::new()));
+        self
     }
 
     pub(crate) fn judge(&self) -> &Judge<'a> {
@@ -120,7 +140,21 @@ impl<'a> Search<'a> {
         I: Iterator<Item = (Position, PathEntry<'p>)>,
     {
         self.valid_path_seen.set(true);
-        let verdict = self.judge.judge(&path);
+        let verdict = match &self.recorded {
+            None => self.judge.judge(&path),
+            Some(recorded) => {
+                let layers = self.judge.verdicts(&path);
+                let verdict = self.judge.combine(&layers);
+                recorded.borrow_mut().push(RecordedPath {
+                    certificates: path()
+                        .map(|(position, entry)| PathCertificate::describe(position, entry))
+                        .collect(),
+                    layers,
+                    verdict,
+                });
+                verdict
+            }
+        };
         if let PathVerdict::Accepted { layer, matched } = verdict {
             let mut accepted = self.accepted.borrow_mut();
             if accepted.is_none() {
@@ -169,7 +203,7 @@ impl<'a> Search<'a> {
     /// Whether the paths need to be looked at: some pin applies, or the accepted path is
     /// wanted for an event. If not, the first verified path is accepted unseen.
     pub(crate) fn looks_at_paths(&self) -> bool {
-        self.judge.has_pins() || self.keep_accepted_der
+        self.judge.has_pins() || self.keep_accepted_der || self.recorded.is_some()
     }
 
     /// Records that a path was verified and accepted without being looked at (see
@@ -190,6 +224,7 @@ impl<'a> Search<'a> {
             tolerated: self.tolerated.get(),
             rejected: self.rejected.get(),
             described: self.described.into_inner(),
+            recorded: self.recorded.map(RefCell::into_inner).unwrap_or_default(),
         }
     }
 }

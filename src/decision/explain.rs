@@ -1,0 +1,324 @@
+//! Explanations: what a verifier decided about a chain, and every reason it had.
+//!
+//! An explanation is made by the very verification `verify_server_cert` runs, told to record
+//! what it looked at (and to raise no events), so the two cannot disagree.
+
+use pki_types::UnixTime;
+
+use crate::check::Verdict;
+use crate::decision::judge::PathVerdict;
+use crate::decision::search::RecordedPath;
+use crate::decision::Resolution;
+use crate::error::PathCertificate;
+use crate::pin_set::{EnforcementMode, PinEntry, PinSet, ScopedPin};
+
+/// What a verifier decided about a chain, and why: the same verification as
+/// `verify_server_cert`, with what it looked at recorded.
+///
+/// Returned by [`PinningVerifier::explain`](crate::PinningVerifier::explain) and
+/// [`PinStore::explain`](crate::pin_store::PinStore::explain) (feature `dynamic`).
+///
+/// ```
+/// use rustls_pinning::{Decision, Explanation};
+///
+/// fn summary(explanation: &Explanation) -> String {
+///     match (explanation.decision, explanation.accepted_through()) {
+///         (Decision::Accepted, Some((path, matched))) => format!(
+///             "accepted through {} on the {} {}",
+///             matched.pin,
+///             path.certificates[matched.certificate].position(),
+///             path.certificates[matched.certificate].subject(),
+///         ),
+///         (decision, _) => format!("{decision:?}: {:?}", explanation.result),
+///     }
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct Explanation {
+    /// The server name.
+    pub host: String,
+    /// The verification time.
+    pub time: UnixTime,
+    /// The decision in one word.
+    pub decision: Decision,
+    /// Exactly what `verify_server_cert` returns for the same input: `Ok`, a chain or name
+    /// error as rustls reports it, or a pin failure carrying a
+    /// [`PinningError`](crate::PinningError).
+    pub result: Result<(), rustls::Error>,
+    /// Each policy the verifier applies, in order (one; or a store's static policy, then its
+    /// bundle's while one is in force), and where it stands on the host.
+    pub policies: Vec<PolicyStanding>,
+    /// Every candidate path the verifier judged, in the order it judged them; the search
+    /// stops at the first accepted path. Empty when the chain did not validate, or when no
+    /// pin applies and no path needed to be looked at.
+    pub paths: Vec<ExplainedPath>,
+}
+
+impl Explanation {
+    /// The accepted path and the allowed pin that accepted it, if a pin did.
+    ///
+    /// ```
+    /// # use rustls_pinning::Explanation;
+    /// # fn demo(explanation: &Explanation) {
+    /// if let Some((path, matched)) = explanation.accepted_through() {
+    ///     println!("{} matched {}", matched.pin, path.certificates[matched.certificate].subject());
+    /// }
+    /// # }
+    /// ```
+    pub fn accepted_through(&self) -> Option<(&ExplainedPath, PinMatch)> {
+        let path = self
+            .paths
+            .iter()
+            .find(|path| path.outcome == PathOutcome::Accepted)?;
+        let matched = path.checks.iter().find_map(|check| match check {
+            PinCheck::Matched(matched) => Some(*matched),
+            _ => None,
+        })?;
+        Some((path, matched))
+    }
+}
+
+/// A verifier's decision in one word.
+///
+/// ```
+/// use rustls_pinning::Decision;
+/// assert!(Decision::AcceptedReportOnly.is_accepted());
+/// assert!(!Decision::Rejected.is_accepted());
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// A governing entry's pins accepted a verified path.
+    Accepted,
+    /// Only report-only entries refused the chain: the connection goes ahead, and is reported.
+    AcceptedReportOnly,
+    /// No entry governs the host: plain validation (and the pins denied everywhere) accepted
+    /// it.
+    AcceptedUnpinned,
+    /// The entry for the host has expired and is skipped: plain validation accepted it.
+    AcceptedExpiredEntry,
+    /// The chain, the name or the pins were refused; [`Explanation::result`] says which.
+    Rejected,
+}
+
+impl Decision {
+    /// Whether the connection goes ahead.
+    ///
+    /// ```
+    /// # use rustls_pinning::Decision;
+    /// assert!(Decision::AcceptedUnpinned.is_accepted());
+    /// ```
+    pub fn is_accepted(self) -> bool {
+        !matches!(self, Self::Rejected)
+    }
+}
+
+/// Where one policy stands on the host.
+///
+/// ```
+/// use rustls_pinning::{Explanation, Standing};
+///
+/// fn governing(explanation: &Explanation) -> Vec<String> {
+///     explanation.policies.iter()
+///         .filter(|policy| matches!(policy.standing, Standing::Enforced | Standing::ReportOnly))
+///         .filter_map(|policy| policy.entry.as_ref())
+///         .map(|entry| entry.pattern().to_string())
+///         .collect()
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyStanding {
+    /// The entry that governs the host, or the expired one that was skipped.
+    pub entry: Option<PinEntry>,
+    /// How that entry, or the lack of one, applies.
+    pub standing: Standing,
+    /// The policy's pins denied for every host.
+    pub denied_everywhere: Vec<ScopedPin>,
+}
+
+/// How a policy applies to a host.
+///
+/// ```
+/// use rustls_pinning::Standing;
+/// assert_ne!(Standing::Enforced, Standing::ReportOnly);
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Standing {
+    /// An entry governs the host and its pins are enforced.
+    Enforced,
+    /// An entry governs the host in report-only mode.
+    ReportOnly,
+    /// The entry for the host has expired and is skipped.
+    ExpiredAndSkipped,
+    /// No entry matches the host: only the pins denied everywhere apply.
+    Unpinned,
+    /// No entry matches the host, and the policy refuses such hosts.
+    RefusesUnpinned,
+}
+
+/// One candidate path the verifier judged.
+///
+/// ```
+/// use rustls_pinning::{ExplainedPath, PinCheck};
+///
+/// fn describe(path: &ExplainedPath) {
+///     for certificate in &path.certificates {
+///         println!("{:<12} {} {}", certificate.position().to_string(), certificate.spki_pin(), certificate.subject());
+///     }
+///     for check in &path.checks {
+///         if let PinCheck::Denied { pin, certificate, .. } = check {
+///             println!("denied by {pin} on certificate {certificate}");
+///         }
+///     }
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExplainedPath {
+    /// The path, leaf first and trust anchor last, each certificate with its position (by
+    /// role) and pins.
+    pub certificates: Vec<PathCertificate>,
+    /// What the policies' checks add up to for this path.
+    pub outcome: PathOutcome,
+    /// Each policy's pin check on this path, in the order of [`Explanation::policies`].
+    pub checks: Vec<PinCheck>,
+}
+
+/// What the checks of every policy add up to for one path.
+///
+/// ```
+/// use rustls_pinning::PathOutcome;
+/// assert_ne!(PathOutcome::Accepted, PathOutcome::Tolerated);
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PathOutcome {
+    /// The path is acceptable.
+    Accepted,
+    /// Only report-only entries refused it: acceptable if no path is accepted.
+    Tolerated,
+    /// Refused.
+    Rejected,
+}
+
+/// One policy's pin check on one path.
+///
+/// ```
+/// use rustls_pinning::PinCheck;
+///
+/// fn matched(check: &PinCheck) -> bool {
+///     matches!(check, PinCheck::Matched(_) | PinCheck::Clear)
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinCheck {
+    /// Nothing was required and nothing denied matched (a host the policy does not pin, or
+    /// an entry with only deny pins).
+    Clear,
+    /// An allowed pin matched, and nothing denied did.
+    Matched(PinMatch),
+    /// No allowed pin matched.
+    NoMatch,
+    /// The certificate at index `certificate` matched the deny pin `pin`, of the entry or,
+    /// if `everywhere`, of the pins denied everywhere.
+    Denied {
+        /// The deny pin.
+        pin: ScopedPin,
+        /// The index of the certificate on the path, leaf first.
+        certificate: usize,
+        /// Whether it is denied everywhere (`false`: by the entry).
+        everywhere: bool,
+    },
+}
+
+/// The allowed pin that accepted a path, and where.
+///
+/// ```
+/// use rustls_pinning::{Pin, PinMatch, PinScope, ScopedPin};
+/// # fn demo(matched: PinMatch) {
+/// if matched.backup {
+///     println!("{} is a backup pin: the server rotated", matched.pin);
+/// }
+/// # }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PinMatch {
+    /// The pin.
+    pub pin: ScopedPin,
+    /// The index on the path (leaf first) of the certificate it matched.
+    pub certificate: usize,
+    /// Whether it is a backup pin (no primary pin matched anywhere on the path).
+    pub backup: bool,
+}
+
+impl From<crate::check::PinMatch> for PinMatch {
+    fn from(matched: crate::check::PinMatch) -> Self {
+        Self {
+            pin: matched.pin,
+            certificate: matched.certificate,
+            backup: matched.backup,
+        }
+    }
+}
+
+impl PolicyStanding {
+    pub(crate) fn of(pins: &PinSet, resolution: &Resolution<'_>) -> Self {
+        let (entry, standing) = match resolution {
+            Resolution::Pinned(entry) => (
+                Some(*entry),
+                match entry.mode() {
+                    EnforcementMode::ReportOnly => Standing::ReportOnly,
+                    _ => Standing::Enforced,
+                },
+            ),
+            Resolution::Unpinned(Some(expired)) => (Some(*expired), Standing::ExpiredAndSkipped),
+            Resolution::Unpinned(None) => (None, Standing::Unpinned),
+            Resolution::Rejected => (None, Standing::RefusesUnpinned),
+        };
+        Self {
+            entry: entry.cloned(),
+            standing,
+            denied_everywhere: pins.globally_denied_pins().to_vec(),
+        }
+    }
+}
+
+impl ExplainedPath {
+    pub(crate) fn of(recorded: RecordedPath) -> Self {
+        Self {
+            certificates: recorded.certificates,
+            outcome: match recorded.verdict {
+                PathVerdict::Accepted { .. } => PathOutcome::Accepted,
+                PathVerdict::Tolerated { .. } => PathOutcome::Tolerated,
+                PathVerdict::Rejected { .. } => PathOutcome::Rejected,
+            },
+            checks: recorded.layers.iter().map(PinCheck::of).collect(),
+        }
+    }
+}
+
+impl PinCheck {
+    fn of(verdict: &Verdict) -> Self {
+        match *verdict {
+            Verdict::Accepted { matched: None } => Self::Clear,
+            Verdict::Accepted {
+                matched: Some(matched),
+            } => Self::Matched(matched.into()),
+            Verdict::NoMatch => Self::NoMatch,
+            Verdict::Denied {
+                pin,
+                index,
+                everywhere,
+            } => Self::Denied {
+                pin,
+                certificate: index,
+                everywhere,
+            },
+        }
+    }
+}
