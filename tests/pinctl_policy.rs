@@ -85,9 +85,14 @@ impl Pki {
         spki_pin(self.root.spki_der())
     }
 
-    /// Writes a policy file in the scratch directory.
+    /// Writes a policy file in the scratch directory. A TOML text that does not start with
+    /// its `version` line gets `version = 1` first, as every policy file must, so that the
+    /// tests read as the entries they are about.
     fn policy(&self, name: &str, text: &str) -> String {
-        write(&self.dir, name, text.as_bytes())
+        match name.ends_with(".toml") && !text.starts_with("version") {
+            true => write(&self.dir, name, format!("version = 1\n{text}").as_bytes()),
+            false => write(&self.dir, name, text.as_bytes()),
+        }
     }
 
     fn check(&self, config: &str, chain: &str, extra: &[&str]) -> Run {
@@ -550,7 +555,7 @@ fn check_reports_bad_inputs_with_their_location() {
         "--host",
         HOST,
     ]);
-    run.assert_input_error(&[&format!("{syntax}:3:")]);
+    run.assert_input_error(&[&format!("{syntax}:4:")]);
 
     let lonely = pki.policy(
         "lonely.toml",
@@ -1003,7 +1008,7 @@ fn lint_applies_the_hpkp_rule_to_live_chains_and_refuses_denied_keys() {
 fn lint_rejects_bad_inputs() {
     let pki = Pki::new("lint-bad");
     let broken = pki.policy("broken.toml", "[[entry]\n");
-    pinctl(&["lint", "--config", &broken]).assert_input_error(&[&format!("{broken}:1:")]);
+    pinctl(&["lint", "--config", &broken]).assert_input_error(&[&format!("{broken}:2:")]);
     let good = pki.policy(
         "good.toml",
         &entry("**.example.test", &[&pki.old_pin()], &[SPARE], ""),
@@ -1510,7 +1515,13 @@ fn readme_rotation_walkthrough_runs_as_written() {
         let (kind, body) = block.split_once('\n').unwrap_or((block, ""));
         match kind.trim() {
             "toml" => {
-                std::fs::write(pki.dir.join("pins.toml"), substitute(body)).unwrap();
+                // Every policy file needs its `version = 1` line; an excerpt that shows only
+                // the entries gets it here, as `Pki::policy` does.
+                let body = match body.starts_with("version") {
+                    true => substitute(body),
+                    false => format!("version = 1\n{}", substitute(body)),
+                };
+                std::fs::write(pki.dir.join("pins.toml"), body).unwrap();
                 policies += 1;
             }
             "sh" => {

@@ -4,8 +4,14 @@
 //! file is accepted exactly when the same policy written in Rust would be. Unknown fields
 //! are errors, because a misspelt `backup_pins` must not silently drop a pin.
 //!
+//! Two rules guard against a file that is not the policy it should be (a failed template
+//! render, a truncated copy, an empty file): `version` is required, and a policy that pins
+//! nothing and denies nothing is refused ([`ConfigError::PinsNothing`]) unless it says
+//! `allow_empty = true`, since loading it would switch pinning off for every host.
+//!
 //! ```toml
-//! version = 1
+//! version = 1                             # required
+//! allow_empty = false                     # true: no entry and no deny pin is intended
 //! unpinned_hosts = "webpki-only"          # or "reject"
 //! deny_everywhere = ["sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]
 //!
@@ -29,6 +35,7 @@
 //! use rustls_pinning::config::{self, ConfigFormat};
 //!
 //! let pins = config::parse(r#"
+//!     version = 1
 //!     [[entry]]
 //!     pattern = "api.example.com"
 //!     pins = ["sha256/r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E="]
@@ -130,6 +137,16 @@ pub enum ConfigError {
         column: usize,
         /// What the parser said.
         reason: String,
+    },
+    /// The file has no `version` field. It is required, so that a file produced by a failed
+    /// template render or cut short by a truncated copy is not taken for a policy.
+    #[error(
+        "{origin}: no version field: a policy file says which schema it is written for, \
+         `version = 1` in TOML (`\"version\": 1` in JSON)"
+    )]
+    MissingVersion {
+        /// The file, or a description of the text.
+        origin: String,
     },
     /// The schema version is not one this crate reads.
     #[error(
@@ -234,8 +251,15 @@ pub fn load(path: impl AsRef<Path>) -> Result<PinSet, ConfigError> {
 /// ```
 /// use rustls_pinning::config::{self, ConfigError, ConfigFormat};
 ///
-/// let error = config::parse("[[entry]]\npattern = \"*.com\"\n", ConfigFormat::Toml).unwrap_err();
-/// assert!(matches!(error, ConfigError::Syntax { line: 2, .. }), "{error}");
+/// let error = config::parse("version = 1\n[[entry]]\npattern = \"*.com\"\n", ConfigFormat::Toml)
+///     .unwrap_err();
+/// assert!(matches!(error, ConfigError::Syntax { line: 3, .. }), "{error}");
+///
+/// // A policy that pins nothing is refused unless it says so.
+/// let error = config::parse("version = 1\n", ConfigFormat::Toml).unwrap_err();
+/// assert!(matches!(error, ConfigError::PinsNothing { .. }), "{error}");
+/// assert!(config::parse("version = 1\nallow_empty = true\n", ConfigFormat::Toml)?.is_empty());
+/// # Ok::<(), ConfigError>(())
 /// ```
 ///
 /// # Errors
@@ -253,8 +277,20 @@ pub fn parse(text: &str, format: ConfigFormat) -> Result<PinSet, ConfigError> {
 /// ```
 ///
 /// # Errors
-/// See [`ConfigError`].
+/// See [`ConfigError`]: [`ConfigError::Syntax`] for text that does not fit the schema,
+/// [`ConfigError::UnsupportedVersion`] and [`ConfigError::MissingVersion`] for the version,
+/// [`ConfigError::PinsNothing`] for a policy that pins nothing and denies nothing without
+/// `allow_empty = true` (also an empty text, or one with only comments), and
+/// [`ConfigError::Invalid`] for what the builder refuses.
 pub fn parse_named(text: &str, format: ConfigFormat, origin: &str) -> Result<PinSet, ConfigError> {
+    let pins_nothing = || ConfigError::PinsNothing {
+        origin: origin.to_owned(),
+    };
+    // An empty TOML text is an empty table; an empty JSON text is no document at all. Both
+    // are what an empty file is: a policy that pins nothing.
+    if format == ConfigFormat::Json && text.trim().is_empty() {
+        return Err(pins_nothing());
+    }
     let file: PolicyFile = match format {
         ConfigFormat::Toml => toml::from_str(text).map_err(|error| {
             let (line, column) = error
@@ -274,10 +310,19 @@ pub fn parse_named(text: &str, format: ConfigFormat, origin: &str) -> Result<Pin
             reason: strip_json_position(&error.to_string()),
         })?,
     };
-    if file.version != SCHEMA_VERSION {
+    if let Some(found) = file.version.filter(|&version| version != SCHEMA_VERSION) {
         return Err(ConfigError::UnsupportedVersion {
             origin: origin.to_owned(),
-            found: file.version,
+            found,
+        });
+    }
+    // Before the version: an empty file lacks both, and "pins nothing" is what matters.
+    if file.pins_nothing() && !file.allow_empty {
+        return Err(pins_nothing());
+    }
+    if file.version.is_none() {
+        return Err(ConfigError::MissingVersion {
+            origin: origin.to_owned(),
         });
     }
     file.to_builder()
@@ -285,7 +330,9 @@ pub fn parse_named(text: &str, format: ConfigFormat, origin: &str) -> Result<Pin
         .map_err(|source| invalid(text, origin, &file, source))
 }
 
-/// Writes a pin set as policy text. Loading the text gives back the same set.
+/// Writes a pin set as policy text. Loading the text gives back the same set: a set that
+/// pins nothing and denies nothing is written with `allow_empty = true`, since it was built
+/// so on purpose.
 ///
 /// ```
 /// use rustls_pinning::{config::{self, ConfigFormat}, Pin, PinSet};
