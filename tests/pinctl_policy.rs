@@ -1004,6 +1004,96 @@ fn lint_applies_the_hpkp_rule_to_live_chains_and_refuses_denied_keys() {
     assert!(has(&report, "info", "no-chain"), "{report}");
 }
 
+/// Policy files that pin nothing and deny nothing: empty, only comments, only the version, an
+/// empty JSON document. Each would switch pinning off for every host.
+const PINNING_NOTHING: &[(&str, &str)] = &[
+    ("empty.toml", ""),
+    ("comments.toml", "# entries are rendered below\n\n"),
+    ("version-only.toml", "version = 1\n"),
+    ("empty.json", ""),
+    ("version-only.json", "{\"version\": 1, \"entry\": []}"),
+];
+
+#[test]
+fn lint_reports_a_policy_that_pins_nothing_as_an_error() {
+    let pki = Pki::new("lint-empty");
+    for (name, text) in PINNING_NOTHING {
+        let config = write(&pki.dir, name, text.as_bytes());
+        let report = lint(&config, &["--chain", &pki.old_chain])
+            .assert_code(PROBLEM_FOUND)
+            .json();
+        assert_eq!(report["errors"], 1, "{name}: {report}");
+        assert_eq!(report["entries"], 0, "{name}: {report}");
+        let finding = &report["findings"][0];
+        assert_eq!(finding["severity"], "error", "{name}: {report}");
+        assert_eq!(finding["code"], "pins-nothing", "{name}: {report}");
+        assert!(
+            finding["message"]
+                .as_str()
+                .unwrap()
+                .contains("pins nothing and denies nothing"),
+            "{name}: {report}"
+        );
+        let run = pinctl(&["lint", "--config", &config]);
+        run.assert_code(PROBLEM_FOUND);
+        assert!(
+            run.stdout.starts_with(&format!("{config}: 1 error, ")),
+            "{name}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("error    policy: the policy pins nothing"),
+            "{name}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("allow_empty = true"), "{}", run.stdout);
+    }
+
+    // Said on purpose: a warning, so that a reviewer still sees it (exit 1 with --strict).
+    let intended = write(
+        &pki.dir,
+        "intended.toml",
+        b"version = 1\nallow_empty = true\n",
+    );
+    let report = lint(&intended, &[]).assert_code(OK).json();
+    assert_eq!(report["warnings"], 1, "{report}");
+    assert!(has(&report, "warning", "pins-nothing"), "{report}");
+    lint(&intended, &["--strict"]).assert_code(PROBLEM_FOUND);
+}
+
+#[test]
+fn other_subcommands_refuse_a_policy_that_pins_nothing_naming_it() {
+    let pki = Pki::new("empty-policy");
+    for (name, text) in PINNING_NOTHING {
+        let config = write(&pki.dir, name, text.as_bytes());
+        let expected = [config.as_str(), "the policy pins nothing"];
+        pinctl(&[
+            "check",
+            "--config",
+            &config,
+            "--chain",
+            &pki.old_chain,
+            "--host",
+            HOST,
+            "--cafile",
+            &pki.roots,
+        ])
+        .assert_input_error(&expected);
+        pinctl(&["expiry", "--config", &config]).assert_input_error(&expected);
+        pinctl(&["convert", &config, "--to", "toml"]).assert_input_error(&expected);
+    }
+    // An Android configuration without a pin-set pins nothing either; converting it would
+    // write a policy that switches pinning off, so it is refused too.
+    let xml = write(
+        &pki.dir,
+        "no-pins.xml",
+        b"<network-security-config><base-config cleartextTrafficPermitted=\"false\"/></network-security-config>",
+    );
+    pinctl(&["convert", &xml, "--to", "toml"])
+        .assert_input_error(&[&xml, "the policy pins nothing"]);
+}
+
 #[test]
 fn lint_rejects_bad_inputs() {
     let pki = Pki::new("lint-bad");

@@ -5,9 +5,9 @@
 //! exit code; `main` only parses and dispatches. Shared pieces: [`load`] reads certificate
 //! files, [`connect`] fetches a server's chain, [`chain`] describes the certificates of a file
 //! or a server, [`describe`] turns a certificate into what is printed, [`matching`] explains
-//! which pin names which certificate, [`when`] reads times and durations, [`output`] prints
-//! results as text or JSON, [`exit`] holds the exit codes and [`error`] the errors, each
-//! naming its input and where in it.
+//! which pin names which certificate, [`policy`] reads policy text, [`when`] reads times and
+//! durations, [`output`] prints results as text or JSON, [`exit`] holds the exit codes and
+//! [`error`] the errors, each naming its input and where in it.
 #![forbid(unsafe_code)]
 #![warn(
     unreachable_pub,
@@ -34,6 +34,7 @@ mod load;
 mod matching;
 mod output;
 mod pins;
+mod policy;
 mod when;
 
 use std::process::ExitCode;
