@@ -1075,3 +1075,211 @@ fn a_bundle_whose_policy_pins_nothing_is_refused_unless_it_says_so() {
     let bundle = verifier.verify(&body, &signature, now).unwrap();
     assert!(bundle.pins().is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bounds: size and nesting
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_file_larger_than_the_limit_is_refused_from_its_size() {
+    let directory =
+        std::env::temp_dir().join(format!("rustls-pinning-large-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    // A sparse file: its size says enough, nothing needs to be read.
+    let path = directory.join("huge.toml");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(1 << 30).unwrap();
+    drop(file);
+    let error = config::load(&path).unwrap_err();
+    match &error {
+        ConfigError::TooLarge {
+            origin,
+            what,
+            size,
+            limit,
+        } => {
+            assert_eq!(*origin, path.display().to_string());
+            assert_eq!(*what, "policy file");
+            assert_eq!(*size, 1 << 30);
+            assert!(*limit < 1 << 30);
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+#[test]
+fn policy_text_over_the_limit_is_refused_before_it_is_parsed() {
+    for format in [ConfigFormat::Toml, ConfigFormat::Json] {
+        let start = match format {
+            ConfigFormat::Toml => "version = 1\nallow_empty = true\n",
+            _ => "{\"version\": 1, \"allow_empty\": true}",
+        };
+        // Exactly at the limit: read. One byte more: refused, whatever the text says.
+        let mut text = format!(
+            "{start}{}",
+            " ".repeat(config::MAX_POLICY_BYTES - start.len())
+        );
+        assert_eq!(text.len(), config::MAX_POLICY_BYTES);
+        assert!(config::parse(&text, format).unwrap().is_empty(), "{format}");
+        text.push(' ');
+        match config::parse_named(&text, format, "big.conf").unwrap_err() {
+            ConfigError::TooLarge {
+                origin,
+                what,
+                size,
+                limit,
+            } => {
+                assert_eq!(origin, "big.conf");
+                assert_eq!(what, "policy file");
+                assert_eq!(size, config::MAX_POLICY_BYTES + 1);
+                assert_eq!(limit, config::MAX_POLICY_BYTES);
+            }
+            other => panic!("{format}: {other:?}"),
+        }
+        // Garbage over the limit is refused for its size, not parsed for its syntax.
+        let garbage = "{[".repeat(config::MAX_POLICY_BYTES / 2 + 1);
+        assert!(matches!(
+            config::parse(&garbage, format),
+            Err(ConfigError::TooLarge { .. })
+        ));
+    }
+    let error = config::parse_named(&" ".repeat(9 << 20), ConfigFormat::Toml, "pins.toml")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "pins.toml: 9437184 bytes is more than the {} bytes a policy file may have",
+            config::MAX_POLICY_BYTES
+        )
+    );
+}
+
+/// Input with no size to ask (a device, a pipe): `load` reads one byte past the limit and
+/// stops, rather than reading without end.
+#[cfg(unix)]
+#[test]
+fn an_endless_stream_is_read_no_further_than_the_limit() {
+    let directory =
+        std::env::temp_dir().join(format!("rustls-pinning-endless-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let path = directory.join("zero.toml");
+    std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+    match config::load(&path).unwrap_err() {
+        ConfigError::TooLarge { size, limit, .. } => {
+            assert_eq!(limit, config::MAX_POLICY_BYTES);
+            assert_eq!(size, config::MAX_POLICY_BYTES + 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_with_its_place() {
+    let directory =
+        std::env::temp_dir().join(format!("rustls-pinning-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let path = directory.join("latin1.toml");
+    std::fs::write(&path, b"version = 1\n# caf\xe9\n").unwrap();
+    match config::load(&path).unwrap_err() {
+        ConfigError::Syntax {
+            origin,
+            line,
+            column,
+            reason,
+        } => {
+            assert_eq!(origin, path.display().to_string());
+            assert_eq!((line, column), (2, 6));
+            assert_eq!(reason, "not UTF-8 text");
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+/// Runs `parse` on a thread with a small stack: deep nesting must come back as an error, not
+/// overflow the stack (which would abort the whole process, not fail one test).
+///
+/// 512 KiB is a quarter of a spawned thread's default. The parsers follow a bounded depth
+/// whatever the input (toml's 80 levels take about 300 KiB in a debug build), while
+/// following the 100 000 levels below would take hundreds of MiB.
+fn on_a_small_stack<T: Send + 'static>(parse: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(parse)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+#[test]
+fn deep_nesting_is_a_syntax_error_not_a_stack_overflow() {
+    const DEPTH: usize = 100_000;
+    let nested = |open: &str, close: &str| format!("{}{}", open.repeat(DEPTH), close.repeat(DEPTH));
+    // A policy of the usual shape parses on the same stack: the small stack is not the
+    // reason the others fail.
+    let normal = format!(
+        "version = 1\n[[entry]]\npattern = \"a.example\"\npins = [{{ pin = \"{PIN_1}\", scope = \"leaf\" }}, \"{PIN_2}\"]\n"
+    );
+    assert_eq!(
+        on_a_small_stack(move || config::parse(&normal, ConfigFormat::Toml).map(|set| set.len()))
+            .unwrap(),
+        1
+    );
+
+    // TOML: toml stops following arrays, inline tables and dotted keys after a fixed depth.
+    let toml_cases = [
+        format!(
+            "version = 1\n[[entry]]\npattern = \"a.example\"\npins = {}\n",
+            nested("[", "]")
+        ),
+        format!(
+            "version = 1\nx = {}\n",
+            nested("{ a = ", "}").replacen("}", "1 }", 1)
+        ),
+        format!("version = 1\n{} = 1\n", vec!["a"; 10_000].join(".")),
+        format!("version = 1\n[{}]\n", vec!["a"; 10_000].join(".")),
+    ];
+    for text in toml_cases {
+        let shown = text.chars().take(60).collect::<String>();
+        match on_a_small_stack(move || config::parse_named(&text, ConfigFormat::Toml, "deep.toml"))
+        {
+            Err(ConfigError::Syntax { origin, reason, .. }) => {
+                assert_eq!(origin, "deep.toml");
+                assert!(reason.contains("recursion"), "{shown}: {reason}");
+            }
+            other => panic!("{shown}: {other:?}"),
+        }
+    }
+
+    // JSON: serde_json stops at 128 levels, and the schema refuses a nested value where it
+    // expects a string or a number long before that.
+    let json_cases = [
+        nested("[", "]"),
+        format!("{{\"version\": 1, \"entry\": {}}}", nested("[", "]")),
+        format!(
+            "{{\"version\": 1, \"entry\": [{{\"pattern\": \"a.example\", \"pins\": [{{\"pin\": {}}}]}}]}}",
+            nested("{\"a\": ", "}").replacen('}', "1}", 1)
+        ),
+        format!("{{\"version\": {}}}", nested("[", "]")),
+    ];
+    for text in json_cases {
+        let shown = text.chars().take(60).collect::<String>();
+        match on_a_small_stack(move || config::parse_named(&text, ConfigFormat::Json, "deep.json"))
+        {
+            Err(ConfigError::Syntax {
+                origin,
+                line,
+                reason,
+                ..
+            }) => {
+                assert_eq!(origin, "deep.json");
+                assert_eq!(line, 1);
+                assert!(reason.contains("invalid type"), "{shown}: {reason}");
+            }
+            other => panic!("{shown}: {other:?}"),
+        }
+    }
+}

@@ -54,6 +54,8 @@ mod serde_impls;
 pub use android::{parse_android, parse_android_allowing_missing_backup, to_android_xml};
 
 use std::fmt;
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::date::LAST_WRITABLE_SECOND;
@@ -61,6 +63,27 @@ use crate::host_pattern::HostPattern;
 use crate::pin_set::{PinSet, PinSetError};
 
 use schema::{PolicyFile, SCHEMA_VERSION};
+
+/// The largest policy text [`parse`], [`parse_named`] and [`load`] read: 8 MiB.
+///
+/// An entry with two pins and an expiry takes about 200 bytes in TOML and 265 in JSON, so
+/// this holds 30 000 to 40 000 entries, far more than the pin lists in use. It bounds what one
+/// parse can cost (on the order of 100 MB of memory and a fraction of a second) when a path
+/// names the wrong file or a generator runs away; larger input is refused before it is
+/// parsed, and [`load`] does not read it. A set that needs more is better built in code, or
+/// with `**.` patterns.
+///
+/// ```
+/// use rustls_pinning::config::{self, ConfigError, ConfigFormat, MAX_POLICY_BYTES};
+///
+/// let text = format!("version = 1\nallow_empty = true\n{}", " ".repeat(MAX_POLICY_BYTES));
+/// let error = config::parse(&text, ConfigFormat::Toml).unwrap_err();
+/// assert!(matches!(error, ConfigError::TooLarge { limit: MAX_POLICY_BYTES, .. }), "{error}");
+/// ```
+pub const MAX_POLICY_BYTES: usize = 8 * 1024 * 1024;
+
+/// What [`ConfigError::TooLarge`] calls a policy.
+const POLICY_FILE: &str = "policy file";
 
 /// A policy file format.
 ///
@@ -179,7 +202,8 @@ pub enum ConfigError {
         origin: String,
         /// What kind of input it is (`policy file`, `Android network security configuration`).
         what: &'static str,
-        /// Its size in bytes.
+        /// Its size in bytes. For input with no size to ask (a pipe, a device), the bytes
+        /// read when reading stopped: one more than `limit`.
         size: usize,
         /// The most this crate reads.
         limit: usize,
@@ -227,6 +251,9 @@ pub enum ConfigError {
 
 /// Loads a policy file, choosing the format by its extension (`.toml` or `.json`).
 ///
+/// A file larger than [`MAX_POLICY_BYTES`] is refused from its size, before it is read; from
+/// input that has no size (a pipe, a device), at most one byte more than the limit is read.
+///
 /// ```no_run
 /// let pins = rustls_pinning::config::load("pins.toml")?;
 /// # Ok::<(), rustls_pinning::config::ConfigError>(())
@@ -236,14 +263,47 @@ pub enum ConfigError {
 /// See [`ConfigError`]; errors name the file and the line.
 pub fn load(path: impl AsRef<Path>) -> Result<PinSet, ConfigError> {
     let path = path.as_ref();
+    let origin = path.display().to_string();
     let format = ConfigFormat::from_path(path).ok_or_else(|| ConfigError::UnknownFormat {
         path: path.to_owned(),
     })?;
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    let io_error = |source| ConfigError::Io {
         path: path.to_owned(),
         source,
+    };
+    let too_large = |size: u64| ConfigError::TooLarge {
+        origin: origin.clone(),
+        what: POLICY_FILE,
+        size: usize::try_from(size).unwrap_or(usize::MAX),
+        limit: MAX_POLICY_BYTES,
+    };
+    let file = File::open(path).map_err(io_error)?;
+    let limit = MAX_POLICY_BYTES as u64;
+    let declared = file.metadata().map_err(io_error)?.len();
+    if declared > limit {
+        return Err(too_large(declared));
+    }
+    // The size can change after it was asked, and pipes and devices have none: never read
+    // more than one byte past the limit.
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() > MAX_POLICY_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let valid = error.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&error.as_bytes()[..valid]);
+        let (line, column) = line_and_column(&prefix, valid);
+        ConfigError::Syntax {
+            origin: origin.clone(),
+            line,
+            column,
+            reason: String::from("not UTF-8 text"),
+        }
     })?;
-    parse_named(&text, format, &path.display().to_string())
+    parse_named(&text, format, &origin)
 }
 
 /// Parses policy text in `format`.
@@ -277,12 +337,22 @@ pub fn parse(text: &str, format: ConfigFormat) -> Result<PinSet, ConfigError> {
 /// ```
 ///
 /// # Errors
-/// See [`ConfigError`]: [`ConfigError::Syntax`] for text that does not fit the schema,
+/// See [`ConfigError`]: [`ConfigError::TooLarge`] for text longer than [`MAX_POLICY_BYTES`]
+/// (checked first), [`ConfigError::Syntax`] for text that does not fit the schema or nests
+/// deeper than the TOML and JSON parsers follow,
 /// [`ConfigError::UnsupportedVersion`] and [`ConfigError::MissingVersion`] for the version,
 /// [`ConfigError::PinsNothing`] for a policy that pins nothing and denies nothing without
 /// `allow_empty = true` (also an empty text, or one with only comments), and
 /// [`ConfigError::Invalid`] for what the builder refuses.
 pub fn parse_named(text: &str, format: ConfigFormat, origin: &str) -> Result<PinSet, ConfigError> {
+    if text.len() > MAX_POLICY_BYTES {
+        return Err(ConfigError::TooLarge {
+            origin: origin.to_owned(),
+            what: POLICY_FILE,
+            size: text.len(),
+            limit: MAX_POLICY_BYTES,
+        });
+    }
     let pins_nothing = || ConfigError::PinsNothing {
         origin: origin.to_owned(),
     };
