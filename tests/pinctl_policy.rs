@@ -1555,6 +1555,61 @@ fn convert_refuses_what_the_target_cannot_express_and_bad_input() {
     assert_eq!(run.code, USAGE_OR_INPUT_ERROR);
 }
 
+#[test]
+fn convert_exits_1_naming_the_input_for_everything_the_target_cannot_express() {
+    let pki = Pki::new("convert-inexpressible");
+    let pin = |pin: &str| pin["sha256/".len()..].to_owned();
+    // An HPKP max-age that runs past 9999-12-31, which policy files cannot write.
+    let header = write(
+        &pki.dir,
+        "forever.txt",
+        format!(
+            "pin-sha256=\"{}\"; pin-sha256=\"{}\"; max-age=18446744073709551615",
+            pin(&pki.old_pin()),
+            pin(SPARE)
+        )
+        .as_bytes(),
+    );
+    for to in ["toml", "json"] {
+        pinctl(&[
+            "convert", "--from", "hpkp", "--to", to, "--host", HOST, &header,
+        ])
+        .assert_error(
+            PROBLEM_FOUND,
+            &[&format!("{header}: "), "after 9999-12-31T23:59:59Z"],
+        );
+    }
+    let old_cert = Pin::certificate_of(&pki.old.cert).to_string();
+    let cert_pins = pki.policy(
+        "cert.toml",
+        &entry("**.example.test", &[&old_cert], &[SPARE], ""),
+    );
+    pinctl(&["convert", &cert_pins, "--to", "android"]).assert_error(
+        PROBLEM_FOUND,
+        &[&format!("{cert_pins}: "), "Android only has SPKI pins"],
+    );
+    pinctl(&["convert", &cert_pins, "--to", "hpkp"]).assert_error(
+        PROBLEM_FOUND,
+        &[&format!("{cert_pins}: "), "HPKP only has SPKI pins"],
+    );
+    let denied = pki.policy(
+        "deny.toml",
+        &format!(
+            "deny_everywhere = [\"{}\"]\n{}",
+            pki.root_pin(),
+            entry("a.example.test", &[&pki.old_pin()], &[SPARE], "")
+        ),
+    );
+    pinctl(&["convert", &denied, "--to", "hpkp"]).assert_error(
+        PROBLEM_FOUND,
+        &[&format!("{denied}: "), "HPKP has no deny pins"],
+    );
+    // A header pins a host: a policy without entries has none to write.
+    let empty = pki.policy("empty.toml", "allow_empty = true\n");
+    pinctl(&["convert", &empty, "--to", "hpkp"])
+        .assert_error(PROBLEM_FOUND, &[&format!("{empty}: "), "no entry"]);
+}
+
 // ---------------------------------------------------------------------------------------
 // The README's "Rotating a pinned key" walkthrough
 // ---------------------------------------------------------------------------------------

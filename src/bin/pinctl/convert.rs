@@ -93,7 +93,9 @@ pub(crate) struct ConvertArgs {
 }
 
 /// Converts. Exits with [`exit::PROBLEM_FOUND`] when the policy has something the target
-/// format cannot express.
+/// format cannot express, whichever the target (an entry expiring after the year 9999 in
+/// TOML or JSON, certificate pins in Android XML, deny pins in a header...), with a message
+/// naming the input.
 pub(crate) fn run(args: &ConvertArgs, output: &Output) -> Result<u8, CliError> {
     let input_name = load::display_name(&args.input);
     let from = args
@@ -131,24 +133,39 @@ pub(crate) fn run(args: &ConvertArgs, output: &Output) -> Result<u8, CliError> {
         ));
     }
 
+    // Whatever the target cannot express exits with 1 and names the input it came from.
+    let not_expressible = |reason: String| CliError::NotExpressible {
+        input: input_name.clone(),
+        reason,
+    };
+    let about_policy = |error| CliError::about_policy(&input_name, error);
     let (converted, header) = match to {
-        Format::Toml => (config::to_string(&pins, ConfigFormat::Toml)?, None),
-        Format::Json => (config::to_string(&pins, ConfigFormat::Json)?, None),
-        Format::Android => (
-            config::to_android_xml(&pins).map_err(|e| CliError::NotExpressible(e.to_string()))?,
+        Format::Toml => (
+            config::to_string(&pins, ConfigFormat::Toml).map_err(about_policy)?,
             None,
         ),
+        Format::Json => (
+            config::to_string(&pins, ConfigFormat::Json).map_err(about_policy)?,
+            None,
+        ),
+        Format::Android => (config::to_android_xml(&pins).map_err(about_policy)?, None),
         Format::Hpkp => {
+            if pins.is_empty() {
+                return Err(not_expressible(String::from(
+                    "the policy has no entry, and a Public-Key-Pins header is the entry of \
+                     one host",
+                )));
+            }
             let entry = select_entry(&pins, args.host.as_deref(), &input_name)?;
             if let Some(denied) = pins.globally_denied_pins().first() {
-                return Err(CliError::NotExpressible(format!(
+                return Err(not_expressible(format!(
                     "deny_everywhere ({}) cannot be written as a Public-Key-Pins header: HPKP \
                      has no deny pins",
                     denied.pin()
                 )));
             }
             let header = HpkpPolicy::from_entry(entry, now, args.max_age)
-                .map_err(|e| CliError::NotExpressible(e.to_string()))?;
+                .map_err(|e| not_expressible(e.to_string()))?;
             let name = match header.is_report_only() {
                 true => "Public-Key-Pins-Report-Only",
                 false => "Public-Key-Pins",

@@ -5,6 +5,8 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
+use rustls_pinning::config::ConfigError;
+
 use crate::exit;
 
 /// A command that could not run.
@@ -20,7 +22,7 @@ pub(crate) enum CliError {
     /// A policy file that cannot be read or that the pin-set builder refuses (the message
     /// names the file and the line).
     #[error(transparent)]
-    Config(#[from] rustls_pinning::config::ConfigError),
+    Config(#[from] ConfigError),
     /// An input that cannot be used for another reason: a missing trust anchor, a key file
     /// that holds no usable key, an option that does not fit the input.
     #[error("{input}: {reason}")]
@@ -32,10 +34,11 @@ pub(crate) enum CliError {
         #[source]
         source: io::Error,
     },
-    /// The policy holds something the target format of a conversion cannot express. The
-    /// command ran and found a problem, so this one exits with [`exit::PROBLEM_FOUND`].
-    #[error("{0}")]
-    NotExpressible(String),
+    /// The policy in `input` holds something the target format cannot express (a conversion,
+    /// a bundle). The command ran and found a problem, so this one exits with
+    /// [`exit::PROBLEM_FOUND`], whatever the format.
+    #[error("{input}: {reason}")]
+    NotExpressible { input: String, reason: String },
     /// Standard output could not be written.
     #[error("cannot write to standard output: {0}")]
     Output(#[source] io::Error),
@@ -50,6 +53,19 @@ impl CliError {
         }
     }
 
+    /// A library error about the policy in `input`: what a target format cannot express is
+    /// [`NotExpressible`](Self::NotExpressible), named after `input`; anything else names
+    /// its origin already.
+    pub(crate) fn about_policy(input: &str, error: ConfigError) -> Self {
+        match error {
+            error @ ConfigError::NotExpressible { .. } => Self::NotExpressible {
+                input: input.to_owned(),
+                reason: error.to_string(),
+            },
+            error => Self::Config(error),
+        }
+    }
+
     /// The process exit code for this error.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
@@ -59,7 +75,7 @@ impl CliError {
             | Self::Invalid { .. }
             | Self::Write { .. }
             | Self::Output(_) => exit::USAGE_OR_INPUT_ERROR,
-            Self::NotExpressible(_) => exit::PROBLEM_FOUND,
+            Self::NotExpressible { .. } => exit::PROBLEM_FOUND,
         }
     }
 }
