@@ -191,7 +191,10 @@ pub(crate) enum ConnectError {
         target: String,
         attempts: Vec<(SocketAddr, io::Error)>,
     },
-    #[error("{target}: no certificate within {seconds} s ({stage})")]
+    #[error(
+        "{target}: the {seconds} s deadline passed while {stage} (--timeout covers name \
+         resolution, connection and handshake together)"
+    )]
     Timeout {
         target: String,
         seconds: u64,
