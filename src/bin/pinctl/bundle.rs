@@ -17,8 +17,9 @@ use rustls_pinning::config::{self, ConfigFormat};
 use rustls_pinning::{HostPattern, Pin, PinSet, UnpinnedHostPolicy};
 use serde::{Deserialize, Serialize};
 
-use crate::error::CliError;
+use crate::error::{CliError, InputError};
 use crate::exit;
+use crate::load;
 use crate::matching;
 use crate::output::{Output, Report};
 use crate::when;
@@ -312,9 +313,10 @@ fn signature_path(bundle: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Reads a key, bundle or signature file, bounded in size like every file pinctl reads.
 fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path)
-        .map_err(|e| CliError::invalid(path.display().to_string(), format!("cannot read: {e}")))
+    load::read_limited(path)
+        .map_err(|problem| InputError::new(&path.display().to_string(), None, problem).into())
 }
 
 #[derive(Debug, Serialize)]

@@ -134,7 +134,7 @@ impl fmt::Display for Location {
 pub(crate) enum Problem {
     #[error("cannot read: {0}")]
     Read(#[source] io::Error),
-    #[error("larger than {limit} bytes; certificate files are far smaller")]
+    #[error("larger than {limit} bytes, the most pinctl reads from one file")]
     TooLarge { limit: usize },
     #[error("empty: expected PEM or DER certificates")]
     Empty,

@@ -16,7 +16,9 @@ use crate::error::{InputError, Location, Problem};
 /// The file name that means standard input.
 pub(crate) const STDIN: &str = "-";
 
-/// Larger files are refused rather than read: a bundle of every public root is under 1 MiB.
+/// Larger files are refused rather than read: a bundle of every public root is under 1 MiB,
+/// and keys and signed bundles are smaller still (a bundle's policy is bounded by
+/// `config::MAX_POLICY_BYTES`).
 const SIZE_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Certificates read from one input.
@@ -71,16 +73,27 @@ pub(crate) fn load(path: &Path) -> Result<LoadedFile, InputError> {
     decode(&name, &bytes)
 }
 
-fn read_limited(path: &Path) -> Result<Vec<u8>, Problem> {
+/// Reads `path` (`-` for standard input), refusing more than [`SIZE_LIMIT`] bytes: a file
+/// that says it is larger is not read at all.
+pub(crate) fn read_limited(path: &Path) -> Result<Vec<u8>, Problem> {
     let mut bytes = Vec::new();
     // One byte over the limit tells "too large" from "exactly at the limit".
     let limit = SIZE_LIMIT as u64 + 1;
     if path.as_os_str() == STDIN {
-        io::stdin().lock().take(limit).read_to_end(&mut bytes)
+        io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(Problem::Read)?;
     } else {
-        File::open(path).and_then(|file| file.take(limit).read_to_end(&mut bytes))
+        let file = File::open(path).map_err(Problem::Read)?;
+        if file.metadata().map_err(Problem::Read)?.len() > SIZE_LIMIT as u64 {
+            return Err(Problem::TooLarge { limit: SIZE_LIMIT });
+        }
+        file.take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(Problem::Read)?;
     }
-    .map_err(Problem::Read)?;
     if bytes.len() > SIZE_LIMIT {
         return Err(Problem::TooLarge { limit: SIZE_LIMIT });
     }

@@ -77,11 +77,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let exit_codes = exit::help();
-    let matches = Cli::command()
-        .after_help(exit_codes.clone())
-        .mut_subcommands(|subcommand| subcommand.after_help(exit_codes.clone()))
-        .get_matches();
+    let matches = with_exit_codes(Cli::command(), &exit::help()).get_matches();
     // Usage errors (and --help, --version) exit inside clap, with exit::USAGE_OR_INPUT_ERROR.
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let output = Output::new(cli.json);
@@ -100,6 +96,14 @@ fn main() -> ExitCode {
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+/// `command` with the exit codes and the error format after its help, and so every
+/// subcommand, at every depth (`pinctl bundle sign --help` too).
+fn with_exit_codes(command: clap::Command, text: &str) -> clap::Command {
+    command
+        .after_help(text.to_owned())
+        .mut_subcommands(|subcommand| with_exit_codes(subcommand, text))
 }
 
 #[cfg(test)]
