@@ -219,6 +219,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn what_a_format_cannot_express_exits_1_naming_the_input() {
+        // Whichever writer refused: the TOML and JSON writers (an expiry after 9999), the
+        // Android writer, a bundle body.
+        for target in ["a TOML policy file", "a JSON policy file", "a pin bundle"] {
+            let error = CliError::about_policy(
+                "pins.toml",
+                ConfigError::NotExpressible {
+                    target,
+                    subject: String::from("entry \"a.example\""),
+                    reason: "it expires after 9999-12-31T23:59:59Z",
+                },
+            );
+            assert_eq!(error.exit_code(), exit::PROBLEM_FOUND);
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "pins.toml: entry \"a.example\" cannot be written as {target}: it expires \
+                     after 9999-12-31T23:59:59Z"
+                )
+            );
+        }
+        // Anything else from the library is an input error, named by its own origin.
+        let error = CliError::about_policy(
+            "pins.toml",
+            ConfigError::PinsNothing {
+                origin: String::from("pins.toml"),
+            },
+        );
+        assert_eq!(error.exit_code(), exit::USAGE_OR_INPUT_ERROR);
+        assert!(error
+            .to_string()
+            .starts_with("pins.toml: the policy pins nothing"));
+    }
+
+    #[test]
     fn messages_name_input_and_location() {
         let error = InputError::new(
             "bundle.pem",
