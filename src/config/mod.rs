@@ -219,6 +219,15 @@ pub enum ConfigError {
         /// The deepest nesting read.
         limit: usize,
     },
+    /// The input has more XML nodes (elements, text, comments) than this crate reads:
+    /// refused without reading further.
+    #[error("{origin}: more than {limit} XML nodes (elements, text, comments)")]
+    TooManyNodes {
+        /// The file, or a description of the text.
+        origin: String,
+        /// The most nodes read.
+        limit: usize,
+    },
     /// The policy has no entry and no pin denied everywhere: loading it would switch pinning
     /// off for every host. A policy that means it says so with `allow_empty = true`.
     #[error(
