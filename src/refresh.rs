@@ -41,10 +41,10 @@ pub type FetchError = Box<dyn std::error::Error + Send + Sync>;
 ///   server can trickle a body one byte at a time). The refresher cannot interrupt a fetch:
 ///   while one hangs, no other refresh happens, [`Refresher::fetching_for`] keeps growing,
 ///   and dropping the [`Refresher`] waits only [`Refresher::STOP_WAIT`] for it.
-/// - **Size.** Stop reading a body at the bundle layer's limit on bodies (the store refuses
-///   larger ones with `BundleError::TooLarge`, but only once they are in memory), for
-///   instance with `Read::take` or the HTTP client's body limit; a signature document is a
-///   few hundred bytes.
+/// - **Size.** Stop reading a body at the bundle layer's limit (`bundle::MAX_BUNDLE_BODY_BYTES`,
+///   1 MiB) and a signature document at its own (`bundle::MAX_BUNDLE_SIGNATURE_BYTES`,
+///   4 KiB), for instance with `Read::take` or the HTTP client's body limit: the store refuses
+///   larger ones with `BundleError::TooLarge`, but only once they are in memory.
 /// - **Errors.** Return them. A panic in `fetch` is caught and reported as
 ///   [`RefreshOutcome::Panicked`], counted as a failed fetch like an error, but the source's
 ///   own state is whatever the panic left.
