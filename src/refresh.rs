@@ -260,17 +260,20 @@ impl RefreshSchedule {
 /// # }
 /// ```
 pub fn refresh_once(store: &PinStore, source: &dyn PinSource, now: UnixTime) -> RefreshOutcome {
-    if let Err(outcome) = catch(PanicSite::Store, || store.check_expiry(now)) {
-        return outcome;
-    }
-    match fetch(source) {
+    match fetch(store, source, now) {
         Ok(fetched) => apply(store, &fetched, now),
         Err(outcome) => outcome,
     }
 }
 
-/// The source's answer, or the outcome that ends the step: its error or its panic.
-fn fetch(source: &dyn PinSource) -> Result<FetchedBundle, RefreshOutcome> {
+/// The first half of a refresh: lets the store drop an expired bundle at `now`, then asks
+/// the source. The source's answer, or the outcome that ends the step (an error, a panic).
+fn fetch(
+    store: &PinStore,
+    source: &dyn PinSource,
+    now: UnixTime,
+) -> Result<FetchedBundle, RefreshOutcome> {
+    catch(PanicSite::Store, || store.check_expiry(now))?;
     match catch(PanicSite::Source, || source.fetch())? {
         Ok(fetched) => Ok(fetched),
         Err(error) => Err(RefreshOutcome::FetchFailed(error)),
@@ -390,16 +393,16 @@ impl Refresher {
         let thread = std::thread::Builder::new()
             .name(String::from("pin-refresh"))
             .spawn(move || {
-                let _exit = exit;
-                let (control, status) = (&_exit.control, &_exit.status);
+                // Dropped when the thread ends, however it ends.
+                let exit = exit;
+                let (control, status) = (&exit.control, &exit.status);
                 let jitter_source = RandomState::new();
                 let mut failures = 0u32;
                 let mut round = 0u64;
                 loop {
                     let now = UnixTime::now();
                     status.fetching(Some(Instant::now()));
-                    let fetched = catch(PanicSite::Store, || store.check_expiry(now))
-                        .and_then(|_| fetch(source.as_ref()));
+                    let fetched = fetch(&store, source.as_ref(), now);
                     status.fetching(None);
                     // Nothing fetched after a drop is applied: the application is done
                     // with this refresher, and may be shutting down.
