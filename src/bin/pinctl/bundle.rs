@@ -315,7 +315,7 @@ fn signature_path(bundle: &Path) -> PathBuf {
 
 /// Reads a key, bundle or signature file, bounded in size like every file pinctl reads.
 fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    load::read_limited(path)
+    load::read_limited(path, load::SIZE_LIMIT)
         .map_err(|problem| InputError::new(&path.display().to_string(), None, problem).into())
 }
 

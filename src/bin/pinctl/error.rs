@@ -134,8 +134,10 @@ impl fmt::Display for Location {
 pub(crate) enum Problem {
     #[error("cannot read: {0}")]
     Read(#[source] io::Error),
+    /// `size` is the size the file declares, or for standard input the bytes read when
+    /// reading stopped (one more than `limit`).
     #[error("larger than {limit} bytes, the most pinctl reads from one file")]
-    TooLarge { limit: usize },
+    TooLarge { size: u64, limit: usize },
     #[error("empty: expected PEM or DER certificates")]
     Empty,
     #[error(

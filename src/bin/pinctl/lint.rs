@@ -151,27 +151,24 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
     }
 
     let mut findings = Vec::new();
-    match pins_nothing {
-        Some(Severity::Error) => findings.push(Finding {
-            severity: Severity::Error,
-            code: "pins-nothing",
-            entry: None,
-            message: String::from(
+    if let Some(severity) = pins_nothing {
+        let message = match severity {
+            Severity::Error => {
                 "the policy pins nothing and denies nothing: clients would refuse to load it, \
                  and one that did would fall back to plain WebPKI for every host; add entries, \
-                 or set allow_empty = true if that is intended",
-            ),
-        }),
-        Some(severity) => findings.push(Finding {
+                 or set allow_empty = true if that is intended"
+            }
+            _ => {
+                "the policy pins nothing and denies nothing (allow_empty = true): every host \
+                 gets plain WebPKI"
+            }
+        };
+        findings.push(Finding {
             severity,
             code: "pins-nothing",
             entry: None,
-            message: String::from(
-                "the policy pins nothing and denies nothing (allow_empty = true): every host \
-                 gets plain WebPKI",
-            ),
-        }),
-        None => {}
+            message: String::from(message),
+        });
     }
     let entries: Vec<&PinEntry> = pins.entries().collect();
     let index_of = |entry: &PinEntry| {

@@ -2,49 +2,25 @@
 //! ([`MAX_POLICY_BYTES`]), as UTF-8. `lint` keeps the text to see what the file lists before
 //! the builder merges it, and `convert` reads formats the library's `config::load` does not.
 
-use std::fs::File;
-use std::io::{self, Read};
 use std::path::Path;
 
 use rustls_pinning::config::{ConfigError, MAX_POLICY_BYTES};
 
-use crate::error::CliError;
+use crate::error::{CliError, InputError, Problem};
 use crate::load;
 
 /// Reads `path` (`-` for standard input), shown as `name` in errors.
 pub(crate) fn read_text(path: &Path, name: &str) -> Result<String, CliError> {
-    let limit = MAX_POLICY_BYTES as u64;
-    let too_large = |size: u64| {
-        CliError::from(ConfigError::TooLarge {
+    let bytes = load::read_limited(path, MAX_POLICY_BYTES).map_err(|problem| match problem {
+        // The library's own error, as `config::load` reports it.
+        Problem::TooLarge { size, limit } => CliError::from(ConfigError::TooLarge {
             origin: name.to_owned(),
             what: "policy file",
             size: usize::try_from(size).unwrap_or(usize::MAX),
-            limit: MAX_POLICY_BYTES,
-        })
-    };
-    let cannot_read = |e: io::Error| CliError::invalid(name, format!("cannot read: {e}"));
-    let mut bytes = Vec::new();
-    // One byte over the limit tells "too large" from "exactly at the limit".
-    if path.as_os_str() == load::STDIN {
-        io::stdin()
-            .lock()
-            .take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(cannot_read)?;
-    } else {
-        let file = File::open(path).map_err(cannot_read)?;
-        // A file that says it is too large is not read at all.
-        let declared = file.metadata().map_err(cannot_read)?.len();
-        if declared > limit {
-            return Err(too_large(declared));
-        }
-        file.take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(cannot_read)?;
-    }
-    if bytes.len() > MAX_POLICY_BYTES {
-        return Err(too_large(bytes.len() as u64));
-    }
+            limit,
+        }),
+        problem => InputError::new(name, None, problem).into(),
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         CliError::invalid(
             name,
