@@ -2,11 +2,14 @@
 //! [`PinStore`] up to date (feature `dynamic`).
 
 use core::fmt;
+use std::any::Any;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::{Arc, Condvar, Mutex};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pki_types::UnixTime;
 
@@ -27,10 +30,24 @@ pub type FetchError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Where bundles come from: an HTTP endpoint, a file, a configuration service.
 ///
-/// `fetch` runs on the refresh thread and may block (with its own timeouts). Whatever it
-/// returns is verified by the store before it is used, so a source needs no trust of its
-/// own; still, fetch over a connection pinned by the static policy, so that an attacker
-/// cannot even delay updates unnoticed.
+/// `fetch` runs on the refresh thread and may block. Whatever it returns is verified by the
+/// store before it is used, so a source needs no trust of its own; still, fetch over a
+/// connection pinned by the static policy, so that an attacker cannot even delay updates
+/// unnoticed.
+///
+/// What a source must bound itself, because the refresher cannot:
+///
+/// - **Time.** Give every fetch its own deadline (connection, and the whole response: a
+///   server can trickle a body one byte at a time). The refresher cannot interrupt a fetch:
+///   while one hangs, no other refresh happens, [`Refresher::fetching_for`] keeps growing,
+///   and dropping the [`Refresher`] waits only [`Refresher::STOP_WAIT`] for it.
+/// - **Size.** Stop reading a body at the bundle layer's limit (`bundle::MAX_BUNDLE_BODY_BYTES`,
+///   1 MiB) and a signature document at its own (`bundle::MAX_BUNDLE_SIGNATURE_BYTES`,
+///   4 KiB), for instance with `Read::take` or the HTTP client's body limit: the store refuses
+///   larger ones with `BundleError::TooLarge`, but only once they are in memory.
+/// - **Errors.** Return them. A panic in `fetch` is caught and reported as
+///   [`RefreshOutcome::Panicked`], counted as a failed fetch like an error, but the source's
+///   own state is whatever the panic left.
 ///
 /// ```
 /// use rustls_pinning::refresh::{FetchError, FetchedBundle, PinSource};
@@ -94,11 +111,72 @@ pub enum RefreshOutcome {
     FetchFailed(FetchError),
     /// The store refused the bundle; the bundle in force (if any) is kept.
     Rejected(BundleError),
+    /// Code the refresher called panicked. The panic was caught: it counts as a failed
+    /// refresh (the bundle in force, if any, is kept, and the next try backs off) and the
+    /// loop goes on.
+    Panicked {
+        /// Where the panic happened.
+        site: PanicSite,
+        /// The panic's message.
+        message: String,
+    },
 }
 
 impl RefreshOutcome {
     fn is_failure(&self) -> bool {
-        matches!(self, Self::FetchFailed(_) | Self::Rejected(_))
+        matches!(
+            self,
+            Self::FetchFailed(_) | Self::Rejected(_) | Self::Panicked { .. }
+        )
+    }
+}
+
+/// Where a panic caught by the refresher happened.
+///
+/// ```
+/// use rustls_pinning::refresh::{PanicSite, RefreshOutcome};
+///
+/// fn log(outcome: &RefreshOutcome) {
+///     if let RefreshOutcome::Panicked { site: PanicSite::Source, message, .. } = outcome {
+///         eprintln!("the pin bundle source panicked: {message}");
+///     }
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PanicSite {
+    /// The source's [`PinSource::fetch`].
+    Source,
+    /// The store, checking expiry or applying what was fetched.
+    Store,
+    /// The `on_outcome` callback given to [`Refresher::spawn`]. It is told of its own panic
+    /// once; a panic while it is told is dropped.
+    OnOutcome,
+}
+
+/// Runs `f`, turning a panic into [`RefreshOutcome::Panicked`].
+///
+/// `AssertUnwindSafe`: after a panic the refresher only reports it and carries on. It never
+/// reads state the panicking code was changing: a source is called again as after an error
+/// (its state is its own business), the store replaces its state in one atomic swap (a
+/// panic before the swap leaves the previous state in force), and the callback is called
+/// again with the next outcome.
+fn catch<T>(site: PanicSite, f: impl FnOnce() -> T) -> Result<T, RefreshOutcome> {
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| RefreshOutcome::Panicked {
+        site,
+        message: panic_message(payload.as_ref()),
+    })
+}
+
+/// The text a panic was raised with (`panic!("...")` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(text), _) => (*text).to_owned(),
+        (None, Some(text)) => text.clone(),
+        (None, None) => String::from("a panic whose payload is not text"),
     }
 }
 
@@ -172,6 +250,9 @@ impl RefreshSchedule {
 
 /// Fetches once and applies what came, at `now`: the step the background loop repeats.
 ///
+/// A panic in the source (or in the store) is caught and returned as
+/// [`RefreshOutcome::Panicked`]; the bundle in force is kept.
+///
 /// ```
 /// # use rustls_pinning::{pin_store::PinStore, refresh::{self, PinSource}};
 /// # fn demo(store: &PinStore, source: &dyn PinSource) {
@@ -179,22 +260,47 @@ impl RefreshSchedule {
 /// # }
 /// ```
 pub fn refresh_once(store: &PinStore, source: &dyn PinSource, now: UnixTime) -> RefreshOutcome {
-    store.check_expiry(now);
-    let fetched = match source.fetch() {
-        Ok(fetched) => fetched,
-        Err(error) => return RefreshOutcome::FetchFailed(error),
-    };
-    match store.apply(&fetched.body, &fetched.signature, now) {
-        Ok(ApplyOutcome::Applied { new_version, .. }) => RefreshOutcome::Applied {
-            version: new_version,
-        },
-        Ok(_) => RefreshOutcome::Unchanged,
-        Err(error) => RefreshOutcome::Rejected(error),
+    match fetch(store, source, now) {
+        Ok(fetched) => apply(store, &fetched, now),
+        Err(outcome) => outcome,
     }
 }
 
-/// The background refresh thread; dropping it stops the thread (waiting for a fetch in
-/// progress to return, so give sources timeouts).
+/// The first half of a refresh: lets the store drop an expired bundle at `now`, then asks
+/// the source. The source's answer, or the outcome that ends the step (an error, a panic).
+fn fetch(
+    store: &PinStore,
+    source: &dyn PinSource,
+    now: UnixTime,
+) -> Result<FetchedBundle, RefreshOutcome> {
+    catch(PanicSite::Store, || store.check_expiry(now))?;
+    match catch(PanicSite::Source, || source.fetch())? {
+        Ok(fetched) => Ok(fetched),
+        Err(error) => Err(RefreshOutcome::FetchFailed(error)),
+    }
+}
+
+fn apply(store: &PinStore, fetched: &FetchedBundle, now: UnixTime) -> RefreshOutcome {
+    let applied = catch(PanicSite::Store, || {
+        store.apply(&fetched.body, &fetched.signature, now)
+    });
+    match applied {
+        Ok(Ok(ApplyOutcome::Applied { new_version, .. })) => RefreshOutcome::Applied {
+            version: new_version,
+        },
+        Ok(Ok(_)) => RefreshOutcome::Unchanged,
+        Ok(Err(error)) => RefreshOutcome::Rejected(error),
+        Err(panicked) => panicked,
+    }
+}
+
+/// The background refresh thread. Dropping it stops the thread: it waits for a fetch in
+/// progress to return, up to [`Refresher::STOP_WAIT`] (give sources their own deadlines).
+///
+/// A panic in the source, the store or the `on_outcome` callback does not end the loop: it
+/// is caught, reported as [`RefreshOutcome::Panicked`] and counted as a failed refresh.
+/// [`is_running`](Self::is_running), [`consecutive_failures`](Self::consecutive_failures)
+/// and [`fetching_for`](Self::fetching_for) tell a health check how the loop is doing.
 ///
 /// ```
 /// # use std::sync::Arc;
@@ -208,17 +314,53 @@ pub fn refresh_once(store: &PinStore, source: &dyn PinSource, now: UnixTime) -> 
 /// ```
 pub struct Refresher {
     control: Arc<Control>,
+    status: Arc<Status>,
     thread: Option<JoinHandle<()>>,
 }
 
+/// What the application asks of the loop.
 #[derive(Default)]
 struct Control {
-    /// (stop requested, refresh requested)
-    flags: Mutex<(bool, bool)>,
+    flags: Mutex<Flags>,
     wake: Condvar,
 }
 
+#[derive(Default)]
+struct Flags {
+    stop: bool,
+    refresh: bool,
+    /// The thread has returned (or unwound).
+    exited: bool,
+}
+
+/// What the loop tells the application.
+struct Status {
+    running: AtomicBool,
+    failures: AtomicU32,
+    /// When the fetch in progress started.
+    fetching_since: Mutex<Option<Instant>>,
+}
+
+/// Marks the loop as ended when the thread returns, however it returns.
+struct Exit {
+    control: Arc<Control>,
+    status: Arc<Status>,
+}
+
+impl Drop for Exit {
+    fn drop(&mut self) {
+        self.status.running.store(false, Ordering::SeqCst);
+        self.control.lock().exited = true;
+        self.control.wake.notify_all();
+    }
+}
+
 impl Refresher {
+    /// How long dropping a refresher waits for its thread, which may be inside a fetch it
+    /// cannot interrupt. After that the thread is left to end by itself once the fetch
+    /// returns; it applies nothing fetched after the drop.
+    pub const STOP_WAIT: Duration = Duration::from_secs(5);
+
     /// Starts the loop: a refresh at once, then by `schedule`. `on_outcome` sees every
     /// outcome (for logs and metrics) and must not block for long.
     ///
@@ -239,21 +381,48 @@ impl Refresher {
         on_outcome: impl Fn(&RefreshOutcome) + Send + 'static,
     ) -> std::io::Result<Self> {
         let control = Arc::new(Control::default());
-        let thread_control = control.clone();
+        let status = Arc::new(Status {
+            running: AtomicBool::new(true),
+            failures: AtomicU32::new(0),
+            fetching_since: Mutex::new(None),
+        });
+        let exit = Exit {
+            control: control.clone(),
+            status: status.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name(String::from("pin-refresh"))
             .spawn(move || {
+                // Dropped when the thread ends, however it ends.
+                let exit = exit;
+                let (control, status) = (&exit.control, &exit.status);
                 let jitter_source = RandomState::new();
                 let mut failures = 0u32;
                 let mut round = 0u64;
                 loop {
                     let now = UnixTime::now();
-                    let outcome = refresh_once(&store, source.as_ref(), now);
+                    status.fetching(Some(Instant::now()));
+                    let fetched = fetch(&store, source.as_ref(), now);
+                    status.fetching(None);
+                    // Nothing fetched after a drop is applied: the application is done
+                    // with this refresher, and may be shutting down.
+                    if control.lock().stop {
+                        return;
+                    }
+                    let outcome = match fetched {
+                        Ok(fetched) => apply(&store, &fetched, now),
+                        Err(outcome) => outcome,
+                    };
                     failures = match outcome.is_failure() {
                         true => failures.saturating_add(1),
                         false => 0,
                     };
-                    on_outcome(&outcome);
+                    if let Err(panicked) = catch(PanicSite::OnOutcome, || on_outcome(&outcome)) {
+                        failures = failures.saturating_add(1);
+                        // Told once; a panic while telling it has nowhere left to go.
+                        let _ = catch(PanicSite::OnOutcome, || on_outcome(&panicked));
+                    }
+                    status.failures.store(failures, Ordering::SeqCst);
                     let until_expiry = store.bundle().map(|bundle| {
                         Duration::from_secs(
                             bundle.expires_at().as_secs().saturating_sub(now.as_secs()),
@@ -264,13 +433,14 @@ impl Refresher {
                     hasher.write_u64(round);
                     let jitter = (hasher.finish() % 1000) as f64 / 1000.0;
                     let delay = schedule.next_delay(failures, until_expiry, jitter);
-                    if !thread_control.wait(delay) {
+                    if !control.wait(delay) {
                         return;
                     }
                 }
             })?;
         Ok(Self {
             control,
+            status,
             thread: Some(thread),
         })
     }
@@ -282,40 +452,112 @@ impl Refresher {
     /// # fn demo(refresher: &Refresher) { refresher.refresh_now(); }
     /// ```
     pub fn refresh_now(&self) {
-        let mut flags = self.control.flags.lock().unwrap_or_else(|p| p.into_inner());
-        flags.1 = true;
+        self.control.lock().refresh = true;
         self.control.wake.notify_all();
+    }
+
+    /// Whether the loop is alive. It ends only when the refresher is dropped: panics in the
+    /// source, the store and the callback are caught.
+    ///
+    /// ```
+    /// # use rustls_pinning::refresh::Refresher;
+    /// # fn demo(refresher: &Refresher) {
+    /// assert!(refresher.is_running());
+    /// # }
+    /// ```
+    pub fn is_running(&self) -> bool {
+        self.status.running.load(Ordering::SeqCst)
+    }
+
+    /// How many refreshes in a row have failed (fetch errors and panics, refused bundles,
+    /// a panicking callback); 0 after a success. The loop backs off while it grows, and the
+    /// bundle in force is kept.
+    ///
+    /// ```
+    /// # use rustls_pinning::refresh::Refresher;
+    /// # fn demo(refresher: &Refresher) {
+    /// if refresher.consecutive_failures() > 5 {
+    ///     eprintln!("pin bundles have not been refreshed for a while");
+    /// }
+    /// # }
+    /// ```
+    pub fn consecutive_failures(&self) -> u32 {
+        self.status.failures.load(Ordering::SeqCst)
+    }
+
+    /// How long the fetch in progress has been running, if one is. The refresher cannot
+    /// interrupt a fetch; a health check can flag one that outlives the source's own
+    /// deadline.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use rustls_pinning::refresh::Refresher;
+    /// # fn demo(refresher: &Refresher) {
+    /// if refresher.fetching_for() > Some(Duration::from_secs(60)) {
+    ///     eprintln!("the pin bundle source is stuck");
+    /// }
+    /// # }
+    /// ```
+    pub fn fetching_for(&self) -> Option<Duration> {
+        self.status
+            .fetching_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map(|since| since.elapsed())
+    }
+}
+
+impl Status {
+    fn fetching(&self, since: Option<Instant>) {
+        *self
+            .fetching_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = since;
     }
 }
 
 impl Control {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Flags> {
+        self.flags.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Waits up to `delay` or until woken; false if the loop must stop.
     fn wait(&self, delay: Duration) -> bool {
-        let flags = self.flags.lock().unwrap_or_else(|p| p.into_inner());
         let (mut flags, _) = self
             .wake
-            .wait_timeout_while(flags, delay, |(stop, refresh)| !*stop && !*refresh)
-            .unwrap_or_else(|p| p.into_inner());
-        flags.1 = false;
-        !flags.0
+            .wait_timeout_while(self.lock(), delay, |flags| !flags.stop && !flags.refresh)
+            .unwrap_or_else(PoisonError::into_inner);
+        flags.refresh = false;
+        !flags.stop
     }
 }
 
 impl Drop for Refresher {
     fn drop(&mut self) {
-        {
-            let mut flags = self.control.flags.lock().unwrap_or_else(|p| p.into_inner());
-            flags.0 = true;
-            self.control.wake.notify_all();
-        }
+        self.control.lock().stop = true;
+        self.control.wake.notify_all();
+        let (flags, _) = self
+            .control
+            .wake
+            .wait_timeout_while(self.control.lock(), Self::STOP_WAIT, |flags| !flags.exited)
+            .unwrap_or_else(PoisonError::into_inner);
+        let exited = flags.exited;
+        drop(flags);
         if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            // Still inside a fetch: leave the thread to end by itself (dropping the handle
+            // detaches it) rather than hold the application up.
+            if exited {
+                let _ = thread.join();
+            }
         }
     }
 }
 
 impl fmt::Debug for Refresher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Refresher").finish_non_exhaustive()
+        f.debug_struct("Refresher")
+            .field("running", &self.is_running())
+            .field("consecutive_failures", &self.consecutive_failures())
+            .finish_non_exhaustive()
     }
 }

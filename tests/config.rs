@@ -310,7 +310,7 @@ fn refusal(error: &ConfigError) -> Option<&PinSetError> {
 #[test]
 fn what_the_builder_refuses_is_reported_at_the_entry_that_has_it() {
     let lonely = format!(
-        "# comment\n[[entry]]\npattern = \"ok.example\"\npins = [\"{PIN_1}\", \"{PIN_2}\"]\n\n[[entry]]\npattern = \"lonely.example\"\npins = [\"{PIN_1}\"]\n"
+        "version = 1\n# comment\n[[entry]]\npattern = \"ok.example\"\npins = [\"{PIN_1}\", \"{PIN_2}\"]\n\n[[entry]]\npattern = \"lonely.example\"\npins = [\"{PIN_1}\"]\n"
     );
     let (error, shown) = toml_error(&lonely);
     match error {
@@ -320,7 +320,7 @@ fn what_the_builder_refuses_is_reported_at_the_entry_that_has_it() {
             source,
             ..
         } => {
-            assert_eq!(line, Some(7), "{shown}");
+            assert_eq!(line, Some(8), "{shown}");
             assert_eq!(field, "entry[1] \"lonely.example\"");
             assert_eq!(
                 *source,
@@ -331,24 +331,24 @@ fn what_the_builder_refuses_is_reported_at_the_entry_that_has_it() {
         }
         other => panic!("expected Invalid, got {other}"),
     }
-    assert!(shown.starts_with("pins.toml:7: entry[1] \"lonely.example\": entry \"lonely.example\" has one allowed pin"), "{shown}");
+    assert!(shown.starts_with("pins.toml:8: entry[1] \"lonely.example\": entry \"lonely.example\" has one allowed pin"), "{shown}");
 
     // A duplicate is reported where it appears the second time, even spelled differently.
     let duplicate = format!(
-        "[[entry]]\npattern = \"a.example\"\npins = [\"{PIN_1}\", \"{PIN_2}\"]\n[[entry]]\npattern = \"A.Example.\"\npins = [\"{PIN_1}\", \"{PIN_2}\"]\n"
+        "version = 1\n[[entry]]\npattern = \"a.example\"\npins = [\"{PIN_1}\", \"{PIN_2}\"]\n[[entry]]\npattern = \"A.Example.\"\npins = [\"{PIN_1}\", \"{PIN_2}\"]\n"
     );
     let (error, shown) = toml_error(&duplicate);
-    assert_eq!(invalid_at(&error), Some((Some(5), true)), "{shown}");
+    assert_eq!(invalid_at(&error), Some((Some(6), true)), "{shown}");
     assert!(
         matches!(refusal(&error), Some(PinSetError::DuplicatePattern { .. })),
         "{shown}"
     );
 
     let contradiction = format!(
-        "deny_everywhere = [\"{PIN_1}\"]\n[[entry]]\npattern = 'a.example'\npins = [\"{PIN_1}\", \"{PIN_2}\"]\n"
+        "version = 1\ndeny_everywhere = [\"{PIN_1}\"]\n[[entry]]\npattern = 'a.example'\npins = [\"{PIN_1}\", \"{PIN_2}\"]\n"
     );
     let (error, shown) = toml_error(&contradiction);
-    assert_eq!(invalid_at(&error), Some((Some(3), true)), "{shown}");
+    assert_eq!(invalid_at(&error), Some((Some(4), true)), "{shown}");
     assert!(
         matches!(
             refusal(&error),
@@ -358,9 +358,9 @@ fn what_the_builder_refuses_is_reported_at_the_entry_that_has_it() {
     );
 
     let backup_only =
-        format!("[[entry]]\npattern = \"a.example\"\nbackup_pins = [\"{PIN_1}\", \"{PIN_2}\"]\n");
+        format!("version = 1\n[[entry]]\npattern = \"a.example\"\nbackup_pins = [\"{PIN_1}\", \"{PIN_2}\"]\n");
     let (error, shown) = toml_error(&backup_only);
-    assert_eq!(invalid_at(&error), Some((Some(2), true)), "{shown}");
+    assert_eq!(invalid_at(&error), Some((Some(3), true)), "{shown}");
     assert!(
         matches!(
             refusal(&error),
@@ -369,9 +369,9 @@ fn what_the_builder_refuses_is_reported_at_the_entry_that_has_it() {
         "{shown}"
     );
 
-    let empty = "[[entry]]\npattern = \"a.example\"\n";
+    let empty = "version = 1\n[[entry]]\npattern = \"a.example\"\n";
     let (error, shown) = toml_error(empty);
-    assert_eq!(invalid_at(&error), Some((Some(2), true)), "{shown}");
+    assert_eq!(invalid_at(&error), Some((Some(3), true)), "{shown}");
     assert!(
         matches!(refusal(&error), Some(PinSetError::EmptyEntry { .. })),
         "{shown}"
@@ -384,7 +384,6 @@ fn malformed_json_names_line_and_column() {
         ("{\n  \"entry\": [\n    {\"pattern\": \"a.example\", \"pins\": [\"sha256/abc\"]}\n  ]\n}", 3, 0),
         ("{\"entry\": [{\"pattern\": \"a.example\", \"bogus\": 1}]}", 1, 0),
         ("{\"entry\": ", 1, 0),
-        ("", 1, 0),
         ("[1, 2]", 1, 0),
     ];
     for (text, line, _) in cases {
@@ -853,6 +852,434 @@ fn android_export_refuses_what_android_cannot_say() {
         match config::to_android_xml(&set) {
             Err(ConfigError::NotExpressible { .. }) => {}
             other => panic!("case {index}: {other:?}"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies that pin nothing, and the version field
+// ---------------------------------------------------------------------------------------------
+
+/// Texts that pin nothing and deny nothing: what a failed template render, a truncated deploy
+/// or a file left empty look like. Loading one must not switch pinning off for every host.
+const PINNING_NOTHING: &[(ConfigFormat, &str)] = &[
+    (ConfigFormat::Toml, ""),
+    (ConfigFormat::Toml, "\n  \n"),
+    (
+        ConfigFormat::Toml,
+        "# pins are rendered below\n\n# (none)\n",
+    ),
+    (ConfigFormat::Toml, "version = 1\n"),
+    (
+        ConfigFormat::Toml,
+        "version = 1\nentry = []\ndeny_everywhere = []\n",
+    ),
+    (
+        ConfigFormat::Toml,
+        "version = 1\nunpinned_hosts = \"webpki-only\"\n",
+    ),
+    (ConfigFormat::Toml, "version = 1\nallow_empty = false\n"),
+    (ConfigFormat::Json, ""),
+    (ConfigFormat::Json, " \n\t\n"),
+    (ConfigFormat::Json, "{}"),
+    (ConfigFormat::Json, "{\"version\": 1}"),
+    (
+        ConfigFormat::Json,
+        "{\"version\": 1, \"entry\": [], \"deny_everywhere\": []}",
+    ),
+    (
+        ConfigFormat::Json,
+        "{\"version\": 1, \"allow_empty\": false}",
+    ),
+];
+
+#[test]
+fn a_policy_that_pins_nothing_is_refused() {
+    for (format, text) in PINNING_NOTHING {
+        let error = config::parse_named(text, *format, "pins.conf")
+            .map(|set| set.len())
+            .unwrap_err();
+        assert!(
+            matches!(&error, ConfigError::PinsNothing { origin } if origin == "pins.conf"),
+            "{format} {text:?}: {error:?}"
+        );
+        let shown = error.to_string();
+        assert!(
+            shown.starts_with("pins.conf: the policy pins nothing and denies nothing"),
+            "{shown}"
+        );
+        assert!(shown.contains("allow_empty = true"), "{shown}");
+    }
+}
+
+#[test]
+fn a_policy_that_pins_nothing_loads_when_it_says_so() {
+    for (format, text) in [
+        (ConfigFormat::Toml, "version = 1\nallow_empty = true\n"),
+        (
+            ConfigFormat::Json,
+            "{\"version\": 1, \"allow_empty\": true}",
+        ),
+    ] {
+        let set = config::parse(text, format).unwrap_or_else(|e| panic!("{format}: {e}"));
+        assert!(set.is_empty());
+        assert!(set.globally_denied_pins().is_empty());
+        assert_eq!(set.unpinned_host_policy(), UnpinnedHostPolicy::WebPkiOnly);
+    }
+    // The opt-in does not get in the way of a policy with entries (a template that renders
+    // none on some hosts and several on others).
+    let text = format!(
+        "version = 1\nallow_empty = true\n[[entry]]\npattern = \"a.example\"\npins = [\"{PIN_1}\", \"{PIN_2}\"]\n"
+    );
+    assert_eq!(config::parse(&text, ConfigFormat::Toml).unwrap().len(), 1);
+}
+
+#[test]
+fn a_policy_without_entries_that_still_refuses_something_needs_no_opt_in() {
+    // A pin denied everywhere, or every unpinned host refused: neither switches pinning off.
+    for (format, text) in [
+        (
+            ConfigFormat::Toml,
+            format!("version = 1\ndeny_everywhere = [\"{PIN_1}\"]\n"),
+        ),
+        (
+            ConfigFormat::Toml,
+            String::from("version = 1\nunpinned_hosts = \"reject\"\n"),
+        ),
+        (
+            ConfigFormat::Json,
+            format!("{{\"version\": 1, \"deny_everywhere\": [\"{PIN_1}\"]}}"),
+        ),
+    ] {
+        let set = config::parse(&text, format).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert!(set.is_empty());
+        // Written back without the opt-in, and read back the same.
+        let written = config::to_string(&set, format).unwrap();
+        assert!(!written.contains("allow_empty"), "{written}");
+        assert_same_set(&set, &config::parse(&written, format).unwrap());
+    }
+}
+
+#[test]
+fn a_set_without_entries_is_saved_with_the_opt_in_and_loads_back() {
+    let empty = PinSet::builder().build().unwrap();
+    for format in [ConfigFormat::Toml, ConfigFormat::Json] {
+        let text = config::to_string(&empty, format).unwrap();
+        assert!(text.contains("allow_empty"), "{format}: {text}");
+        let back = config::parse(&text, format).unwrap_or_else(|e| panic!("{format}: {e}\n{text}"));
+        assert_same_set(&empty, &back);
+        assert_eq!(config::to_string(&back, format).unwrap(), text, "{format}");
+    }
+    // A set with entries is written without it: the field says something only when it is
+    // needed.
+    let text = config::to_string(&everything(), ConfigFormat::Toml).unwrap();
+    assert!(!text.contains("allow_empty"), "{text}");
+
+    let directory =
+        std::env::temp_dir().join(format!("rustls-pinning-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    for name in ["empty.toml", "empty.json"] {
+        let path = directory.join(name);
+        config::save(&empty, &path).unwrap();
+        assert_same_set(&empty, &config::load(&path).unwrap());
+        // The same file truncated to nothing is refused, naming it.
+        std::fs::write(&path, "").unwrap();
+        let error = config::load(&path).unwrap_err();
+        assert!(
+            matches!(&error, ConfigError::PinsNothing { origin } if *origin == path.display().to_string()),
+            "{error:?}"
+        );
+    }
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+#[test]
+fn the_version_field_is_required() {
+    let entry = format!("[[entry]]\npattern = \"a.example\"\npins = [\"{PIN_1}\", \"{PIN_2}\"]\n");
+    let json = format!(
+        "{{\"entry\": [{{\"pattern\": \"a.example\", \"pins\": [\"{PIN_1}\", \"{PIN_2}\"]}}]}}"
+    );
+    for (format, text) in [
+        (ConfigFormat::Toml, entry.as_str()),
+        (ConfigFormat::Toml, "allow_empty = true\n"),
+        (ConfigFormat::Json, json.as_str()),
+        (ConfigFormat::Json, "{\"allow_empty\": true}"),
+    ] {
+        let error = config::parse_named(text, format, "pins.conf")
+            .map(|set| set.len())
+            .unwrap_err();
+        assert!(
+            matches!(&error, ConfigError::MissingVersion { origin } if origin == "pins.conf"),
+            "{error:?}"
+        );
+        let shown = error.to_string();
+        assert!(
+            shown.starts_with("pins.conf: no version field"),
+            "{format} {text:?}: {shown}"
+        );
+        assert!(shown.contains("version = 1"), "{shown}");
+    }
+    let with_version = format!("version = 1\n{entry}");
+    assert_eq!(
+        config::parse(&with_version, ConfigFormat::Toml)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Bundles carry a policy in the policy-file schema, loaded by the same parser: a signed
+/// bundle whose policy pins nothing is refused too, unless it says so, and `bundle::body`
+/// says so for a set built empty.
+#[cfg(feature = "dynamic")]
+#[test]
+fn a_bundle_whose_policy_pins_nothing_is_refused_unless_it_says_so() {
+    use rustls::pki_types::{PrivateKeyDer, SubjectPublicKeyInfoDer};
+    use rustls_pinning::bundle::{self, BundleError, BundleKey, BundleVerifier};
+
+    let provider = rustls_pinning::default_crypto_provider();
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let private = PrivateKeyDer::Pkcs8(pair.serialize_der().into());
+    let spki = SubjectPublicKeyInfoDer::from(rcgen::PublicKeyData::subject_public_key_info(&pair));
+    let verifier =
+        BundleVerifier::new(vec![BundleKey::from_spki(&spki).unwrap()], &provider).unwrap();
+    let now = at(1_800_000_000);
+    let signed = |policy: &str| {
+        let body = format!(
+            "{{\"version\": 1, \"issued_at\": \"2027-01-15T08:00:00Z\", \"expires_at\": \
+             \"2027-02-15T08:00:00Z\", \"policy\": {policy}}}"
+        );
+        let signature = bundle::sign(body.as_bytes(), &private, &provider).unwrap();
+        verifier.verify(body.as_bytes(), &signature, now)
+    };
+    for policy in ["{\"version\": 1}", "{\"version\": 1, \"entry\": []}", "{}"] {
+        match signed(policy) {
+            Err(BundleError::InvalidPolicy(error)) => assert!(
+                matches!(*error, ConfigError::PinsNothing { .. }),
+                "{policy}: {error}"
+            ),
+            other => panic!("{policy}: {other:?}"),
+        }
+    }
+    let bundle = signed("{\"version\": 1, \"allow_empty\": true}").unwrap();
+    assert!(bundle.pins().is_empty());
+
+    let body = bundle::body(
+        &PinSet::builder().build().unwrap(),
+        2,
+        at(1_800_000_000 - 60),
+        at(1_800_000_000 + 86_400),
+    )
+    .unwrap();
+    let signature = bundle::sign(&body, &private, &provider).unwrap();
+    let bundle = verifier.verify(&body, &signature, now).unwrap();
+    assert!(bundle.pins().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounds: size and nesting
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_file_larger_than_the_limit_is_refused_from_its_size() {
+    let directory =
+        std::env::temp_dir().join(format!("rustls-pinning-large-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    // A sparse file: its size says enough, nothing needs to be read.
+    let path = directory.join("huge.toml");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(1 << 30).unwrap();
+    drop(file);
+    let error = config::load(&path).unwrap_err();
+    match &error {
+        ConfigError::TooLarge {
+            origin,
+            what,
+            size,
+            limit,
+        } => {
+            assert_eq!(*origin, path.display().to_string());
+            assert_eq!(*what, "policy file");
+            assert_eq!(*size, 1 << 30);
+            assert!(*limit < 1 << 30);
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+#[test]
+fn policy_text_over_the_limit_is_refused_before_it_is_parsed() {
+    for format in [ConfigFormat::Toml, ConfigFormat::Json] {
+        let start = match format {
+            ConfigFormat::Toml => "version = 1\nallow_empty = true\n",
+            _ => "{\"version\": 1, \"allow_empty\": true}",
+        };
+        // Exactly at the limit: read. One byte more: refused, whatever the text says.
+        let mut text = format!(
+            "{start}{}",
+            " ".repeat(config::MAX_POLICY_BYTES - start.len())
+        );
+        assert_eq!(text.len(), config::MAX_POLICY_BYTES);
+        assert!(config::parse(&text, format).unwrap().is_empty(), "{format}");
+        text.push(' ');
+        match config::parse_named(&text, format, "big.conf").unwrap_err() {
+            ConfigError::TooLarge {
+                origin,
+                what,
+                size,
+                limit,
+            } => {
+                assert_eq!(origin, "big.conf");
+                assert_eq!(what, "policy file");
+                assert_eq!(size, config::MAX_POLICY_BYTES + 1);
+                assert_eq!(limit, config::MAX_POLICY_BYTES);
+            }
+            other => panic!("{format}: {other:?}"),
+        }
+        // Garbage over the limit is refused for its size, not parsed for its syntax.
+        let garbage = "{[".repeat(config::MAX_POLICY_BYTES / 2 + 1);
+        assert!(matches!(
+            config::parse(&garbage, format),
+            Err(ConfigError::TooLarge { .. })
+        ));
+    }
+    let error = config::parse_named(&" ".repeat(9 << 20), ConfigFormat::Toml, "pins.toml")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        format!(
+            "pins.toml: 9437184 bytes is more than the {} bytes a policy file may have",
+            config::MAX_POLICY_BYTES
+        )
+    );
+}
+
+/// Input with no size to ask (a device, a pipe): `load` reads one byte past the limit and
+/// stops, rather than reading without end.
+#[cfg(unix)]
+#[test]
+fn an_endless_stream_is_read_no_further_than_the_limit() {
+    let directory =
+        std::env::temp_dir().join(format!("rustls-pinning-endless-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let path = directory.join("zero.toml");
+    std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+    match config::load(&path).unwrap_err() {
+        ConfigError::TooLarge { size, limit, .. } => {
+            assert_eq!(limit, config::MAX_POLICY_BYTES);
+            assert_eq!(size, config::MAX_POLICY_BYTES + 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_with_its_place() {
+    let directory =
+        std::env::temp_dir().join(format!("rustls-pinning-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let path = directory.join("latin1.toml");
+    std::fs::write(&path, b"version = 1\n# caf\xe9\n").unwrap();
+    match config::load(&path).unwrap_err() {
+        ConfigError::Syntax {
+            origin,
+            line,
+            column,
+            reason,
+        } => {
+            assert_eq!(origin, path.display().to_string());
+            assert_eq!((line, column), (2, 6));
+            assert_eq!(reason, "not UTF-8 text");
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+/// Runs `parse` on a thread with a small stack: deep nesting must come back as an error, not
+/// overflow the stack (which would abort the whole process, not fail one test).
+///
+/// 512 KiB is a quarter of a spawned thread's default. The parsers follow a bounded depth
+/// whatever the input (toml's 80 levels take about 300 KiB in a debug build), while
+/// following the 100 000 levels below would take hundreds of MiB.
+fn on_a_small_stack<T: Send + 'static>(parse: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(parse)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+#[test]
+fn deep_nesting_is_a_syntax_error_not_a_stack_overflow() {
+    const DEPTH: usize = 100_000;
+    let nested = |open: &str, close: &str| format!("{}{}", open.repeat(DEPTH), close.repeat(DEPTH));
+    // A policy of the usual shape parses on the same stack: the small stack is not the
+    // reason the others fail.
+    let normal = format!(
+        "version = 1\n[[entry]]\npattern = \"a.example\"\npins = [{{ pin = \"{PIN_1}\", scope = \"leaf\" }}, \"{PIN_2}\"]\n"
+    );
+    assert_eq!(
+        on_a_small_stack(move || config::parse(&normal, ConfigFormat::Toml).map(|set| set.len()))
+            .unwrap(),
+        1
+    );
+
+    // TOML: toml stops following arrays, inline tables and dotted keys after a fixed depth.
+    let toml_cases = [
+        format!(
+            "version = 1\n[[entry]]\npattern = \"a.example\"\npins = {}\n",
+            nested("[", "]")
+        ),
+        format!(
+            "version = 1\nx = {}\n",
+            nested("{ a = ", "}").replacen("}", "1 }", 1)
+        ),
+        format!("version = 1\n{} = 1\n", vec!["a"; 10_000].join(".")),
+        format!("version = 1\n[{}]\n", vec!["a"; 10_000].join(".")),
+    ];
+    for text in toml_cases {
+        let shown = text.chars().take(60).collect::<String>();
+        match on_a_small_stack(move || config::parse_named(&text, ConfigFormat::Toml, "deep.toml"))
+        {
+            Err(ConfigError::Syntax { origin, reason, .. }) => {
+                assert_eq!(origin, "deep.toml");
+                assert!(reason.contains("recursion"), "{shown}: {reason}");
+            }
+            other => panic!("{shown}: {other:?}"),
+        }
+    }
+
+    // JSON: serde_json stops at 128 levels, and the schema refuses a nested value where it
+    // expects a string or a number long before that.
+    let json_cases = [
+        nested("[", "]"),
+        format!("{{\"version\": 1, \"entry\": {}}}", nested("[", "]")),
+        format!(
+            "{{\"version\": 1, \"entry\": [{{\"pattern\": \"a.example\", \"pins\": [{{\"pin\": {}}}]}}]}}",
+            nested("{\"a\": ", "}").replacen('}', "1}", 1)
+        ),
+        format!("{{\"version\": {}}}", nested("[", "]")),
+    ];
+    for text in json_cases {
+        let shown = text.chars().take(60).collect::<String>();
+        match on_a_small_stack(move || config::parse_named(&text, ConfigFormat::Json, "deep.json"))
+        {
+            Err(ConfigError::Syntax {
+                origin,
+                line,
+                reason,
+                ..
+            }) => {
+                assert_eq!(origin, "deep.json");
+                assert_eq!(line, 1);
+                assert!(reason.contains("invalid type"), "{shown}: {reason}");
+            }
+            other => panic!("{shown}: {other:?}"),
         }
     }
 }

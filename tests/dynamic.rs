@@ -460,7 +460,7 @@ fn malformed_signatures_and_policies_are_refused_with_the_reason() {
 
     // Signed but invalid: the policy breaks a builder rule.
     let lonely = format!(
-        "{{\"version\": 2, \"issued_at\": \"{}\", \"expires_at\": \"2099-01-01T00:00:00Z\", \"policy\": {{\"entry\": [{{\"pattern\": \"a.test\", \"pins\": [\"{}\"]}}]}}}}",
+        "{{\"version\": 2, \"issued_at\": \"{}\", \"expires_at\": \"2099-01-01T00:00:00Z\", \"policy\": {{\"version\": 1, \"entry\": [{{\"pattern\": \"a.test\", \"pins\": [\"{}\"]}}]}}}}",
         rustls_pinning::Date::from_unix_time(time).to_string() + "T00:00:00Z",
         reserve(1)
     );

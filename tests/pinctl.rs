@@ -395,7 +395,7 @@ fn usage_errors_exit_with_2_and_help_lists_the_exit_codes() {
         let run = pinctl(args);
         assert_eq!(run.code, OK);
         assert!(
-            run.stdout.contains("Exit codes:\n  0  success\n  1  "),
+            run.stdout.contains("Exit codes:\n  0  success; "),
             "{}",
             run.stdout
         );
@@ -658,7 +658,213 @@ fn unreachable_and_non_tls_servers_are_input_errors() {
     });
     let started = std::time::Instant::now();
     let run = pinctl(&["pins", "--connect", &address, "--timeout", "1"]);
-    run.assert_input_error(&[&address, "no certificate within 1 s"]);
+    run.assert_input_error(&[
+        &address,
+        "the 1 s deadline passed while waiting for the server's",
+    ]);
     assert!(started.elapsed() < Duration::from_secs(5));
     silent.join().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// --timeout is a deadline
+// ---------------------------------------------------------------------------------------
+
+/// How [`slow_proxy`] passes the server's bytes on to the client.
+#[derive(Clone, Copy, Debug)]
+enum Pace {
+    /// One byte at a time, `gap` apart: a server that keeps the connection busy forever.
+    Trickle { gap: Duration },
+    /// The first `first` bytes once `first_at` has passed since the connection was accepted,
+    /// everything else once `rest_at` has: a handshake that keeps making progress and
+    /// completes late.
+    HoldBack {
+        first: usize,
+        first_at: Duration,
+        rest_at: Duration,
+    },
+}
+
+/// A TCP proxy on loopback in front of a real TLS server: the client's bytes go to the server
+/// at once, the server's come back at `pace`. Its threads end when the client goes away.
+fn slow_proxy(server: std::net::SocketAddr, pace: Pace) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            thread::spawn(move || {
+                let accepted = std::time::Instant::now();
+                let Ok(mut upstream) = std::net::TcpStream::connect(server) else {
+                    return;
+                };
+                let (mut from_client, mut to_server) =
+                    (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                thread::spawn(move || std::io::copy(&mut from_client, &mut to_server));
+                let sleep_until = |at: Duration| {
+                    if let Some(left) = at.checked_sub(accepted.elapsed()) {
+                        thread::sleep(left);
+                    }
+                };
+                let mut sent = 0;
+                let mut buffer = [0; 4096];
+                loop {
+                    let read = match upstream.read(&mut buffer) {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => read,
+                    };
+                    for &byte in &buffer[..read] {
+                        match pace {
+                            Pace::Trickle { gap } => thread::sleep(gap),
+                            Pace::HoldBack {
+                                first,
+                                first_at,
+                                rest_at,
+                            } => sleep_until(if sent < first { first_at } else { rest_at }),
+                        }
+                        if client.write_all(&[byte]).is_err() {
+                            return;
+                        }
+                        sent += 1;
+                    }
+                }
+            });
+        }
+    });
+    address
+}
+
+/// The time a deadline may be overrun by on a busy machine: process start, scheduling.
+const MARGIN: Duration = Duration::from_secs(5);
+
+/// Asserts that `run` is the deadline error for `address`.
+fn assert_deadline_passed(run: &Run, address: &str, seconds: u64) {
+    run.assert_input_error(&[
+        &format!("{address}: "),
+        &format!("the {seconds} s deadline passed"),
+    ]);
+}
+
+#[test]
+fn timeout_is_a_deadline_for_a_server_that_trickles_one_byte_at_a_time() {
+    let (_, provider) = common::providers().remove(0);
+    let served = serve("trickle", provider);
+    let address = slow_proxy(
+        served.server.addr,
+        Pace::Trickle {
+            gap: Duration::from_millis(50),
+        },
+    );
+    // Every subcommand that connects: each one keeps the deadline.
+    let config = write(
+        &served.dir,
+        "pins.toml",
+        format!(
+            "version = 1\n[[entry]]\npattern = \"127.0.0.1\"\npins = [\"{}\", \"{}\"]\n",
+            served.expected_pins()[0].0,
+            served.expected_pins()[1].0
+        )
+        .as_bytes(),
+    );
+    let commands: [&[&str]; 4] = [
+        &["pins", "--connect", &address],
+        &["check", "--config", &config, "--connect", &address],
+        &["lint", "--config", &config, "--connect", &address],
+        &["expiry", "--connect", &address],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.extend(["--timeout", "2"]);
+        let (run, elapsed) = pinctl_within(&args, Duration::from_secs(60));
+        assert_deadline_passed(&run, &address, 2);
+        assert!(
+            elapsed < Duration::from_secs(2) + MARGIN,
+            "{command:?}: {elapsed:?}"
+        );
+    }
+}
+
+#[test]
+fn timeout_is_a_deadline_for_a_handshake_that_completes_just_after_it() {
+    let (_, provider) = common::providers().remove(0);
+    let served = serve("late", provider);
+    // A record header well before the deadline, the rest half a second after it: a read
+    // timeout set once lets the handshake finish late.
+    let address = slow_proxy(
+        served.server.addr,
+        Pace::HoldBack {
+            first: 5,
+            first_at: Duration::from_millis(1200),
+            rest_at: Duration::from_millis(2500),
+        },
+    );
+    let (run, elapsed) = pinctl_within(
+        &["pins", "--connect", &address, "--timeout", "2"],
+        Duration::from_secs(60),
+    );
+    assert_deadline_passed(&run, &address, 2);
+    assert!(elapsed < Duration::from_secs(2) + MARGIN, "{elapsed:?}");
+
+    // The same server with a deadline it can keep.
+    let (run, _) = pinctl_within(
+        &["pins", "--json", "--connect", &address, "--timeout", "10"],
+        Duration::from_secs(60),
+    );
+    run.assert_code(OK);
+    let report = run.json();
+    let printed: Vec<String> = report["chains"][0]["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["spki_pin"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = served
+        .expected_pins()
+        .into_iter()
+        .map(|(spki, _)| spki)
+        .collect();
+    assert_eq!(printed, expected, "{report}");
+}
+
+#[test]
+fn timeout_counts_for_each_server_on_its_own() {
+    let (_, provider) = common::providers().remove(0);
+    let served = serve("per-target", provider);
+    // Two servers that each answer after 60% of the timeout: together they take longer than
+    // one timeout, each within its own.
+    let pace = Pace::HoldBack {
+        first: 0,
+        first_at: Duration::ZERO,
+        rest_at: Duration::from_millis(1800),
+    };
+    let (first, second) = (
+        slow_proxy(served.server.addr, pace),
+        slow_proxy(served.server.addr, pace),
+    );
+    let (run, elapsed) = pinctl_within(
+        &[
+            "--json",
+            "expiry",
+            "--connect",
+            &first,
+            "--connect",
+            &second,
+            "--within",
+            "1d",
+            "--timeout",
+            "3",
+        ],
+        Duration::from_secs(60),
+    );
+    run.assert_code(OK);
+    let report = run.json();
+    let sources: Vec<&str> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|item| item["source"].as_str())
+        .collect();
+    assert!(sources.contains(&first.as_str()), "{report}");
+    assert!(sources.contains(&second.as_str()), "{report}");
+    assert!(elapsed < Duration::from_secs(2 * 3) + MARGIN, "{elapsed:?}");
 }

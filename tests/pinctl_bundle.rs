@@ -16,7 +16,8 @@ use rustls::pki_types::{SubjectPublicKeyInfoDer, UnixTime};
 use rustls_pinning::bundle::{BundleKey, BundleVerifier};
 use rustls_pinning::Pin;
 
-const POLICY: &str = r#"[[entry]]
+const POLICY: &str = r#"version = 1
+[[entry]]
 pattern = "**.example.test"
 pins = ["sha256/r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E="]
 backup_pins = ["sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg="]

@@ -85,9 +85,14 @@ impl Pki {
         spki_pin(self.root.spki_der())
     }
 
-    /// Writes a policy file in the scratch directory.
+    /// Writes a policy file in the scratch directory. A TOML text that does not start with
+    /// its `version` line gets `version = 1` first, as every policy file must, so that the
+    /// tests read as the entries they are about.
     fn policy(&self, name: &str, text: &str) -> String {
-        write(&self.dir, name, text.as_bytes())
+        match name.ends_with(".toml") && !text.starts_with("version") {
+            true => write(&self.dir, name, format!("version = 1\n{text}").as_bytes()),
+            false => write(&self.dir, name, text.as_bytes()),
+        }
     }
 
     fn check(&self, config: &str, chain: &str, extra: &[&str]) -> Run {
@@ -550,7 +555,7 @@ fn check_reports_bad_inputs_with_their_location() {
         "--host",
         HOST,
     ]);
-    run.assert_input_error(&[&format!("{syntax}:3:")]);
+    run.assert_input_error(&[&format!("{syntax}:4:")]);
 
     let lonely = pki.policy(
         "lonely.toml",
@@ -999,11 +1004,101 @@ fn lint_applies_the_hpkp_rule_to_live_chains_and_refuses_denied_keys() {
     assert!(has(&report, "info", "no-chain"), "{report}");
 }
 
+/// Policy files that pin nothing and deny nothing: empty, only comments, only the version, an
+/// empty JSON document. Each would switch pinning off for every host.
+const PINNING_NOTHING: &[(&str, &str)] = &[
+    ("empty.toml", ""),
+    ("comments.toml", "# entries are rendered below\n\n"),
+    ("version-only.toml", "version = 1\n"),
+    ("empty.json", ""),
+    ("version-only.json", "{\"version\": 1, \"entry\": []}"),
+];
+
+#[test]
+fn lint_reports_a_policy_that_pins_nothing_as_an_error() {
+    let pki = Pki::new("lint-empty");
+    for (name, text) in PINNING_NOTHING {
+        let config = write(&pki.dir, name, text.as_bytes());
+        let report = lint(&config, &["--chain", &pki.old_chain])
+            .assert_code(PROBLEM_FOUND)
+            .json();
+        assert_eq!(report["errors"], 1, "{name}: {report}");
+        assert_eq!(report["entries"], 0, "{name}: {report}");
+        let finding = &report["findings"][0];
+        assert_eq!(finding["severity"], "error", "{name}: {report}");
+        assert_eq!(finding["code"], "pins-nothing", "{name}: {report}");
+        assert!(
+            finding["message"]
+                .as_str()
+                .unwrap()
+                .contains("pins nothing and denies nothing"),
+            "{name}: {report}"
+        );
+        let run = pinctl(&["lint", "--config", &config]);
+        run.assert_code(PROBLEM_FOUND);
+        assert!(
+            run.stdout.starts_with(&format!("{config}: 1 error, ")),
+            "{name}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("error    policy: the policy pins nothing"),
+            "{name}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("allow_empty = true"), "{}", run.stdout);
+    }
+
+    // Said on purpose: a warning, so that a reviewer still sees it (exit 1 with --strict).
+    let intended = write(
+        &pki.dir,
+        "intended.toml",
+        b"version = 1\nallow_empty = true\n",
+    );
+    let report = lint(&intended, &[]).assert_code(OK).json();
+    assert_eq!(report["warnings"], 1, "{report}");
+    assert!(has(&report, "warning", "pins-nothing"), "{report}");
+    lint(&intended, &["--strict"]).assert_code(PROBLEM_FOUND);
+}
+
+#[test]
+fn other_subcommands_refuse_a_policy_that_pins_nothing_naming_it() {
+    let pki = Pki::new("empty-policy");
+    for (name, text) in PINNING_NOTHING {
+        let config = write(&pki.dir, name, text.as_bytes());
+        let expected = [config.as_str(), "the policy pins nothing"];
+        pinctl(&[
+            "check",
+            "--config",
+            &config,
+            "--chain",
+            &pki.old_chain,
+            "--host",
+            HOST,
+            "--cafile",
+            &pki.roots,
+        ])
+        .assert_input_error(&expected);
+        pinctl(&["expiry", "--config", &config]).assert_input_error(&expected);
+        pinctl(&["convert", &config, "--to", "toml"]).assert_input_error(&expected);
+    }
+    // An Android configuration without a pin-set pins nothing either; converting it would
+    // write a policy that switches pinning off, so it is refused too.
+    let xml = write(
+        &pki.dir,
+        "no-pins.xml",
+        b"<network-security-config><base-config cleartextTrafficPermitted=\"false\"/></network-security-config>",
+    );
+    pinctl(&["convert", &xml, "--to", "toml"])
+        .assert_input_error(&[&xml, "the policy pins nothing"]);
+}
+
 #[test]
 fn lint_rejects_bad_inputs() {
     let pki = Pki::new("lint-bad");
     let broken = pki.policy("broken.toml", "[[entry]\n");
-    pinctl(&["lint", "--config", &broken]).assert_input_error(&[&format!("{broken}:1:")]);
+    pinctl(&["lint", "--config", &broken]).assert_input_error(&[&format!("{broken}:2:")]);
     let good = pki.policy(
         "good.toml",
         &entry("**.example.test", &[&pki.old_pin()], &[SPARE], ""),
@@ -1460,6 +1555,61 @@ fn convert_refuses_what_the_target_cannot_express_and_bad_input() {
     assert_eq!(run.code, USAGE_OR_INPUT_ERROR);
 }
 
+#[test]
+fn convert_exits_1_naming_the_input_for_everything_the_target_cannot_express() {
+    let pki = Pki::new("convert-inexpressible");
+    let pin = |pin: &str| pin["sha256/".len()..].to_owned();
+    // An HPKP max-age that runs past 9999-12-31, which policy files cannot write.
+    let header = write(
+        &pki.dir,
+        "forever.txt",
+        format!(
+            "pin-sha256=\"{}\"; pin-sha256=\"{}\"; max-age=18446744073709551615",
+            pin(&pki.old_pin()),
+            pin(SPARE)
+        )
+        .as_bytes(),
+    );
+    for to in ["toml", "json"] {
+        pinctl(&[
+            "convert", "--from", "hpkp", "--to", to, "--host", HOST, &header,
+        ])
+        .assert_error(
+            PROBLEM_FOUND,
+            &[&format!("{header}: "), "after 9999-12-31T23:59:59Z"],
+        );
+    }
+    let old_cert = Pin::certificate_of(&pki.old.cert).to_string();
+    let cert_pins = pki.policy(
+        "cert.toml",
+        &entry("**.example.test", &[&old_cert], &[SPARE], ""),
+    );
+    pinctl(&["convert", &cert_pins, "--to", "android"]).assert_error(
+        PROBLEM_FOUND,
+        &[&format!("{cert_pins}: "), "Android only has SPKI pins"],
+    );
+    pinctl(&["convert", &cert_pins, "--to", "hpkp"]).assert_error(
+        PROBLEM_FOUND,
+        &[&format!("{cert_pins}: "), "HPKP only has SPKI pins"],
+    );
+    let denied = pki.policy(
+        "deny.toml",
+        &format!(
+            "deny_everywhere = [\"{}\"]\n{}",
+            pki.root_pin(),
+            entry("a.example.test", &[&pki.old_pin()], &[SPARE], "")
+        ),
+    );
+    pinctl(&["convert", &denied, "--to", "hpkp"]).assert_error(
+        PROBLEM_FOUND,
+        &[&format!("{denied}: "), "HPKP has no deny pins"],
+    );
+    // A header pins a host: a policy without entries has none to write.
+    let empty = pki.policy("empty.toml", "allow_empty = true\n");
+    pinctl(&["convert", &empty, "--to", "hpkp"])
+        .assert_error(PROBLEM_FOUND, &[&format!("{empty}: "), "no entry"]);
+}
+
 // ---------------------------------------------------------------------------------------
 // The README's "Rotating a pinned key" walkthrough
 // ---------------------------------------------------------------------------------------
@@ -1510,7 +1660,13 @@ fn readme_rotation_walkthrough_runs_as_written() {
         let (kind, body) = block.split_once('\n').unwrap_or((block, ""));
         match kind.trim() {
             "toml" => {
-                std::fs::write(pki.dir.join("pins.toml"), substitute(body)).unwrap();
+                // Every policy file needs its `version = 1` line; an excerpt that shows only
+                // the entries gets it here, as `Pki::policy` does.
+                let body = match body.starts_with("version") {
+                    true => substitute(body),
+                    false => format!("version = 1\n{}", substitute(body)),
+                };
+                std::fs::write(pki.dir.join("pins.toml"), body).unwrap();
                 policies += 1;
             }
             "sh" => {

@@ -4,8 +4,14 @@
 //! file is accepted exactly when the same policy written in Rust would be. Unknown fields
 //! are errors, because a misspelt `backup_pins` must not silently drop a pin.
 //!
+//! Two rules guard against a file that is not the policy it should be (a failed template
+//! render, a truncated copy, an empty file): `version` is required, and a policy that pins
+//! nothing and denies nothing is refused ([`ConfigError::PinsNothing`]) unless it says
+//! `allow_empty = true`, since loading it would switch pinning off for every host.
+//!
 //! ```toml
-//! version = 1
+//! version = 1                             # required
+//! allow_empty = false                     # true: no entry and no deny pin is intended
 //! unpinned_hosts = "webpki-only"          # or "reject"
 //! deny_everywhere = ["sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]
 //!
@@ -29,6 +35,7 @@
 //! use rustls_pinning::config::{self, ConfigFormat};
 //!
 //! let pins = config::parse(r#"
+//!     version = 1
 //!     [[entry]]
 //!     pattern = "api.example.com"
 //!     pins = ["sha256/r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E="]
@@ -47,6 +54,8 @@ mod serde_impls;
 pub use android::{parse_android, parse_android_allowing_missing_backup, to_android_xml};
 
 use std::fmt;
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::date::LAST_WRITABLE_SECOND;
@@ -54,6 +63,27 @@ use crate::host_pattern::HostPattern;
 use crate::pin_set::{PinSet, PinSetError};
 
 use schema::{PolicyFile, SCHEMA_VERSION};
+
+/// The largest policy text [`parse`], [`parse_named`] and [`load`] read: 8 MiB.
+///
+/// An entry with two pins and an expiry takes about 200 bytes in TOML and 265 in JSON, so
+/// this holds 30 000 to 40 000 entries, far more than the pin lists in use. It bounds what one
+/// parse can cost (on the order of 100 MB of memory and a fraction of a second) when a path
+/// names the wrong file or a generator runs away; larger input is refused before it is
+/// parsed, and [`load`] does not read it. A set that needs more is better built in code, or
+/// with `**.` patterns.
+///
+/// ```
+/// use rustls_pinning::config::{self, ConfigError, ConfigFormat, MAX_POLICY_BYTES};
+///
+/// let text = format!("version = 1\nallow_empty = true\n{}", " ".repeat(MAX_POLICY_BYTES));
+/// let error = config::parse(&text, ConfigFormat::Toml).unwrap_err();
+/// assert!(matches!(error, ConfigError::TooLarge { limit: MAX_POLICY_BYTES, .. }), "{error}");
+/// ```
+pub const MAX_POLICY_BYTES: usize = 8 * 1024 * 1024;
+
+/// What [`ConfigError::TooLarge`] calls a policy.
+const POLICY_FILE: &str = "policy file";
 
 /// A policy file format.
 ///
@@ -131,6 +161,16 @@ pub enum ConfigError {
         /// What the parser said.
         reason: String,
     },
+    /// The file has no `version` field. It is required, so that a file produced by a failed
+    /// template render or cut short by a truncated copy is not taken for a policy.
+    #[error(
+        "{origin}: no version field: a policy file says which schema it is written for, \
+         `version = 1` in TOML (`\"version\": 1` in JSON)"
+    )]
+    MissingVersion {
+        /// The file, or a description of the text.
+        origin: String,
+    },
     /// The schema version is not one this crate reads.
     #[error(
         "{origin}: version {found} is not supported (this crate reads version {SCHEMA_VERSION})"
@@ -162,7 +202,8 @@ pub enum ConfigError {
         origin: String,
         /// What kind of input it is (`policy file`, `Android network security configuration`).
         what: &'static str,
-        /// Its size in bytes.
+        /// Its size in bytes. For input with no size to ask (a pipe, a device), the bytes
+        /// read when reading stopped: one more than `limit`.
         size: usize,
         /// The most this crate reads.
         limit: usize,
@@ -176,6 +217,15 @@ pub enum ConfigError {
         /// From 1: where the limit was crossed.
         line: usize,
         /// The deepest nesting read.
+        limit: usize,
+    },
+    /// The input has more XML nodes (elements, text, comments) than this crate reads:
+    /// refused without reading further.
+    #[error("{origin}: more than {limit} XML nodes (elements, text, comments)")]
+    TooManyNodes {
+        /// The file, or a description of the text.
+        origin: String,
+        /// The most nodes read.
         limit: usize,
     },
     /// The policy has no entry and no pin denied everywhere: loading it would switch pinning
@@ -210,6 +260,9 @@ pub enum ConfigError {
 
 /// Loads a policy file, choosing the format by its extension (`.toml` or `.json`).
 ///
+/// A file larger than [`MAX_POLICY_BYTES`] is refused from its size, before it is read; from
+/// input that has no size (a pipe, a device), at most one byte more than the limit is read.
+///
 /// ```no_run
 /// let pins = rustls_pinning::config::load("pins.toml")?;
 /// # Ok::<(), rustls_pinning::config::ConfigError>(())
@@ -219,14 +272,47 @@ pub enum ConfigError {
 /// See [`ConfigError`]; errors name the file and the line.
 pub fn load(path: impl AsRef<Path>) -> Result<PinSet, ConfigError> {
     let path = path.as_ref();
+    let origin = path.display().to_string();
     let format = ConfigFormat::from_path(path).ok_or_else(|| ConfigError::UnknownFormat {
         path: path.to_owned(),
     })?;
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    let io_error = |source| ConfigError::Io {
         path: path.to_owned(),
         source,
+    };
+    let too_large = |size: u64| ConfigError::TooLarge {
+        origin: origin.clone(),
+        what: POLICY_FILE,
+        size: usize::try_from(size).unwrap_or(usize::MAX),
+        limit: MAX_POLICY_BYTES,
+    };
+    let file = File::open(path).map_err(io_error)?;
+    let limit = MAX_POLICY_BYTES as u64;
+    let declared = file.metadata().map_err(io_error)?.len();
+    if declared > limit {
+        return Err(too_large(declared));
+    }
+    // The size can change after it was asked, and pipes and devices have none: never read
+    // more than one byte past the limit.
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() > MAX_POLICY_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let valid = error.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&error.as_bytes()[..valid]);
+        let (line, column) = line_and_column(&prefix, valid);
+        ConfigError::Syntax {
+            origin: origin.clone(),
+            line,
+            column,
+            reason: String::from("not UTF-8 text"),
+        }
     })?;
-    parse_named(&text, format, &path.display().to_string())
+    parse_named(&text, format, &origin)
 }
 
 /// Parses policy text in `format`.
@@ -234,8 +320,15 @@ pub fn load(path: impl AsRef<Path>) -> Result<PinSet, ConfigError> {
 /// ```
 /// use rustls_pinning::config::{self, ConfigError, ConfigFormat};
 ///
-/// let error = config::parse("[[entry]]\npattern = \"*.com\"\n", ConfigFormat::Toml).unwrap_err();
-/// assert!(matches!(error, ConfigError::Syntax { line: 2, .. }), "{error}");
+/// let error = config::parse("version = 1\n[[entry]]\npattern = \"*.com\"\n", ConfigFormat::Toml)
+///     .unwrap_err();
+/// assert!(matches!(error, ConfigError::Syntax { line: 3, .. }), "{error}");
+///
+/// // A policy that pins nothing is refused unless it says so.
+/// let error = config::parse("version = 1\n", ConfigFormat::Toml).unwrap_err();
+/// assert!(matches!(error, ConfigError::PinsNothing { .. }), "{error}");
+/// assert!(config::parse("version = 1\nallow_empty = true\n", ConfigFormat::Toml)?.is_empty());
+/// # Ok::<(), ConfigError>(())
 /// ```
 ///
 /// # Errors
@@ -253,8 +346,30 @@ pub fn parse(text: &str, format: ConfigFormat) -> Result<PinSet, ConfigError> {
 /// ```
 ///
 /// # Errors
-/// See [`ConfigError`].
+/// See [`ConfigError`]: [`ConfigError::TooLarge`] for text longer than [`MAX_POLICY_BYTES`]
+/// (checked first), [`ConfigError::Syntax`] for text that does not fit the schema or nests
+/// deeper than the TOML and JSON parsers follow,
+/// [`ConfigError::UnsupportedVersion`] and [`ConfigError::MissingVersion`] for the version,
+/// [`ConfigError::PinsNothing`] for a policy that pins nothing and denies nothing without
+/// `allow_empty = true` (also an empty text, or one with only comments), and
+/// [`ConfigError::Invalid`] for what the builder refuses.
 pub fn parse_named(text: &str, format: ConfigFormat, origin: &str) -> Result<PinSet, ConfigError> {
+    if text.len() > MAX_POLICY_BYTES {
+        return Err(ConfigError::TooLarge {
+            origin: origin.to_owned(),
+            what: POLICY_FILE,
+            size: text.len(),
+            limit: MAX_POLICY_BYTES,
+        });
+    }
+    let pins_nothing = || ConfigError::PinsNothing {
+        origin: origin.to_owned(),
+    };
+    // An empty TOML text is an empty table; an empty JSON text is no document at all. Both
+    // are what an empty file is: a policy that pins nothing.
+    if format == ConfigFormat::Json && text.trim().is_empty() {
+        return Err(pins_nothing());
+    }
     let file: PolicyFile = match format {
         ConfigFormat::Toml => toml::from_str(text).map_err(|error| {
             let (line, column) = error
@@ -274,10 +389,19 @@ pub fn parse_named(text: &str, format: ConfigFormat, origin: &str) -> Result<Pin
             reason: strip_json_position(&error.to_string()),
         })?,
     };
-    if file.version != SCHEMA_VERSION {
+    if let Some(found) = file.version.filter(|&version| version != SCHEMA_VERSION) {
         return Err(ConfigError::UnsupportedVersion {
             origin: origin.to_owned(),
-            found: file.version,
+            found,
+        });
+    }
+    // Before the version: an empty file lacks both, and "pins nothing" is what matters.
+    if file.pins_nothing() && !file.allow_empty {
+        return Err(pins_nothing());
+    }
+    if file.version.is_none() {
+        return Err(ConfigError::MissingVersion {
+            origin: origin.to_owned(),
         });
     }
     file.to_builder()
@@ -285,7 +409,9 @@ pub fn parse_named(text: &str, format: ConfigFormat, origin: &str) -> Result<Pin
         .map_err(|source| invalid(text, origin, &file, source))
 }
 
-/// Writes a pin set as policy text. Loading the text gives back the same set.
+/// Writes a pin set as policy text. Loading the text gives back the same set: a set that
+/// pins nothing and denies nothing is written with `allow_empty = true`, since it was built
+/// so on purpose.
 ///
 /// ```
 /// use rustls_pinning::{config::{self, ConfigFormat}, Pin, PinSet};

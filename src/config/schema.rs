@@ -23,18 +23,20 @@ pub(crate) const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PolicyFile {
-    #[serde(default = "current_version")]
-    pub(crate) version: u32,
+    /// Required, but read as optional so that a file missing it can be told apart from a
+    /// file that pins nothing (see `parse_named`): an empty file is reported as pinning
+    /// nothing, which is what it would do.
+    #[serde(default)]
+    pub(crate) version: Option<u32>,
+    /// The named opt-in for a policy that pins nothing and denies nothing.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub(crate) allow_empty: bool,
     #[serde(default, skip_serializing_if = "is_default")]
     pub(crate) unpinned_hosts: UnpinnedHostPolicy,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) deny_everywhere: Vec<PinSpec>,
     #[serde(default, rename = "entry")]
     pub(crate) entries: Vec<EntrySpec>,
-}
-
-fn current_version() -> u32 {
-    SCHEMA_VERSION
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -277,9 +279,23 @@ impl PolicyFile {
         builder
     }
 
+    /// Whether the file pins nothing and denies nothing: no entry, no pin denied everywhere,
+    /// and unpinned hosts get plain WebPKI. Loading it would switch pinning off for every
+    /// host, so it needs `allow_empty = true`. A file that refuses every unpinned host does
+    /// not count: it fails closed, loudly.
+    pub(crate) fn pins_nothing(&self) -> bool {
+        self.entries.is_empty()
+            && self.deny_everywhere.is_empty()
+            && matches!(self.unpinned_hosts, UnpinnedHostPolicy::WebPkiOnly)
+    }
+
+    /// The file that describes `pins`. A `PinSet` does not remember how it was loaded, so the
+    /// opt-in is inferred: a set that pins nothing was built on purpose (in code, or from a
+    /// file that opted in), and is written with `allow_empty = true` so that it loads back.
     pub(crate) fn of(pins: &PinSet) -> Self {
-        Self {
-            version: SCHEMA_VERSION,
+        let mut file = Self {
+            version: Some(SCHEMA_VERSION),
+            allow_empty: false,
             unpinned_hosts: pins.unpinned_host_policy(),
             deny_everywhere: pins
                 .globally_denied_pins()
@@ -288,6 +304,8 @@ impl PolicyFile {
                 .map(PinSpec)
                 .collect(),
             entries: pins.entries().map(EntrySpec::of).collect(),
-        }
+        };
+        file.allow_empty = file.pins_nothing();
+        file
     }
 }

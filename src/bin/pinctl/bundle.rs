@@ -17,8 +17,9 @@ use rustls_pinning::config::{self, ConfigFormat};
 use rustls_pinning::{HostPattern, Pin, PinSet, UnpinnedHostPolicy};
 use serde::{Deserialize, Serialize};
 
-use crate::error::CliError;
+use crate::error::{CliError, InputError};
 use crate::exit;
+use crate::load;
 use crate::matching;
 use crate::output::{Output, Report};
 use crate::when;
@@ -239,9 +240,20 @@ fn sign(args: &SignArgs, output: &Output) -> Result<u8, CliError> {
             issued_at.as_secs().saturating_add(args.valid_for.as_secs()),
         )),
     };
+    // The bundle's RFC 3339 times have four-digit years.
+    let expiry_option = match args.expires {
+        Some(_) => "--expires",
+        None => "--valid-for",
+    };
+    if expires_at.as_secs() > LAST_WRITABLE_SECOND {
+        return Err(CliError::invalid(
+            expiry_option,
+            "the bundle would expire after 9999-12-31T23:59:59Z, the last time a bundle can name",
+        ));
+    }
     if expires_at.as_secs() <= issued_at.as_secs() {
         return Err(CliError::invalid(
-            "--expires",
+            expiry_option,
             format!(
                 "the bundle would expire ({}) before it is issued ({})",
                 when::rfc3339(expires_at),
@@ -250,7 +262,8 @@ fn sign(args: &SignArgs, output: &Output) -> Result<u8, CliError> {
         ));
     }
     let provider = rustls_pinning::default_crypto_provider();
-    let body = rustls_pinning::bundle::body(&pins, args.version, issued_at, expires_at)?;
+    let body = rustls_pinning::bundle::body(&pins, args.version, issued_at, expires_at)
+        .map_err(|error| CliError::about_policy(&args.policy.display().to_string(), error))?;
     let signature = rustls_pinning::bundle::sign(&body, &key, &provider)
         .map_err(|e| CliError::invalid(&key_name, e.to_string()))?;
     // Check the result the way clients will, with the key's public half.
@@ -290,6 +303,9 @@ fn sign(args: &SignArgs, output: &Output) -> Result<u8, CliError> {
     Ok(exit::OK)
 }
 
+/// 9999-12-31T23:59:59Z, the last second an RFC 3339 time with a four-digit year names.
+const LAST_WRITABLE_SECOND: u64 = 253_402_300_799;
+
 /// `BUNDLE.json.sig` beside `BUNDLE.json`.
 fn signature_path(bundle: &Path) -> PathBuf {
     let mut name = bundle.as_os_str().to_owned();
@@ -297,9 +313,10 @@ fn signature_path(bundle: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Reads a key, bundle or signature file, bounded in size like every file pinctl reads.
 fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path)
-        .map_err(|e| CliError::invalid(path.display().to_string(), format!("cannot read: {e}")))
+    load::read_limited(path, load::SIZE_LIMIT)
+        .map_err(|problem| InputError::new(&path.display().to_string(), None, problem).into())
 }
 
 #[derive(Debug, Serialize)]

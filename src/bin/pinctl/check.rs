@@ -52,7 +52,8 @@ pub(crate) struct CheckArgs {
     /// The name to send in SNI with --connect (default: HOST).
     #[arg(long, value_name = "NAME", requires = "connect")]
     servername: Option<String>,
-    /// Give up on the server after this many seconds.
+    /// A deadline in seconds for the connection: name resolution, connection and handshake
+    /// together, until the server's certificates have arrived.
     #[arg(
         long,
         value_name = "SECONDS",

@@ -47,7 +47,8 @@ pub(crate) struct ServerArgs {
     /// WebPKI verifier. Without it the chain is shown as served, not validated.
     #[arg(long, value_name = "FILE", requires = "connect")]
     pub(crate) cafile: Option<PathBuf>,
-    /// Give up after this many seconds (name resolution, connection and handshake together).
+    /// A deadline in seconds for the connection: name resolution, connection and handshake
+    /// together, until the server's certificates have arrived.
     #[arg(
         long,
         value_name = "SECONDS",
@@ -253,8 +254,12 @@ fn remaining(deadline: Instant) -> Option<Duration> {
         .filter(|left| !left.is_zero())
 }
 
-/// Resolves the host on a thread of its own, so that a stuck resolver cannot outlast the
-/// deadline (the thread is left to finish on its own).
+/// Resolves the host within the deadline.
+///
+/// std's resolver (`getaddrinfo`) blocks and cannot be interrupted or given a timeout, so it
+/// runs on a helper thread and the answer is awaited on a channel with the time left until
+/// the deadline. When that passes first, the thread is left behind to finish on its own (its
+/// answer goes nowhere); the process exits soon after, taking it along.
 fn resolve(
     target: &Target,
     seconds: u64,
@@ -325,7 +330,12 @@ fn connect(
     })
 }
 
-/// Runs the handshake until the recorder has the chain.
+/// Runs the handshake until the recorder has the chain, or the deadline passes.
+///
+/// Each read and each write gets the time left until the deadline, computed again before
+/// it: a server that keeps sending a byte at a time, or that completes the handshake late,
+/// cannot hold the connection past the deadline (rustls's `complete_io` keeps reading while
+/// bytes arrive, so a timeout set once before it bounds only the wait for each byte).
 fn record_chain(
     target: &Target,
     mut connection: ClientConnection,
@@ -343,6 +353,10 @@ fn record_chain(
         target: target.to_string(),
         reason,
     };
+    let io_error = |e: io::Error| match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => timeout(),
+        _ => handshake_error(e.to_string()),
+    };
     loop {
         if let Some(recorded) = recorder.take() {
             return Ok(recorded);
@@ -354,18 +368,42 @@ fn record_chain(
             )));
         }
         let left = remaining(deadline).ok_or_else(timeout)?;
-        let io_error = |e: io::Error| handshake_error(e.to_string());
-        socket.set_read_timeout(Some(left)).map_err(io_error)?;
-        socket.set_write_timeout(Some(left)).map_err(io_error)?;
-        if let Err(e) = connection.complete_io(&mut socket) {
-            // The recorder's own refusal ends the handshake: the chain is there.
-            if let Some(recorded) = recorder.take() {
-                return Ok(recorded);
+        if connection.wants_write() {
+            socket.set_write_timeout(Some(left)).map_err(io_error)?;
+            match connection.write_tls(&mut socket) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                written => {
+                    written.map_err(io_error)?;
+                }
             }
-            return Err(match e.kind() {
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => timeout(),
-                _ => handshake_error(e.to_string()),
-            });
+            continue;
+        }
+        if !connection.wants_read() {
+            return Err(handshake_error(String::from(
+                "the handshake stalled: nothing to send and nothing to wait for",
+            )));
+        }
+        socket.set_read_timeout(Some(left)).map_err(io_error)?;
+        match connection.read_tls(&mut socket) {
+            Ok(0) => {
+                return Err(handshake_error(String::from(
+                    "the server closed the connection",
+                )))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_error(e)),
+        }
+        if let Err(e) = connection.process_new_packets() {
+            // The recorder's own refusal ends the handshake: the chain is there.
+            let recorded = recorder.take();
+            // Tell the server why, as rustls would, if there is time left to.
+            if let Some(left) = remaining(deadline) {
+                if socket.set_write_timeout(Some(left)).is_ok() {
+                    let _ = connection.write_tls(&mut socket);
+                }
+            }
+            return recorded.ok_or_else(|| handshake_error(e.to_string()));
         }
     }
 }

@@ -5,7 +5,7 @@
 //! builder as a policy file, and what cannot be written in the target format is refused by
 //! the library's writers rather than dropped.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use crate::error::CliError;
 use crate::exit;
 use crate::load;
 use crate::output::{Output, Report};
+use crate::policy;
 use crate::when;
 
 /// A policy format.
@@ -91,11 +92,10 @@ pub(crate) struct ConvertArgs {
     out: Option<PathBuf>,
 }
 
-/// The largest policy read; policies are kilobytes.
-const SIZE_LIMIT: u64 = 16 * 1024 * 1024;
-
 /// Converts. Exits with [`exit::PROBLEM_FOUND`] when the policy has something the target
-/// format cannot express.
+/// format cannot express, whichever the target (an entry expiring after the year 9999 in
+/// TOML or JSON, certificate pins in Android XML, deny pins in a header...), with a message
+/// naming the input.
 pub(crate) fn run(args: &ConvertArgs, output: &Output) -> Result<u8, CliError> {
     let input_name = load::display_name(&args.input);
     let from = args
@@ -119,27 +119,53 @@ pub(crate) fn run(args: &ConvertArgs, output: &Output) -> Result<u8, CliError> {
             )
         })?;
     let now = args.at.unwrap_or_else(UnixTime::now);
-    let text = read_text(&args.input, &input_name)?;
+    let text = policy::read_text(&args.input, &input_name)?;
     let pins = read_policy(args, from, &text, &input_name, now)?;
+    // TOML and JSON say allow_empty = true for a policy meant to pin nothing (the library
+    // refuses them otherwise); an Android configuration cannot say it, and one without a
+    // <pin-set> is about something else (trust anchors, cleartext). Converted, it would be a
+    // policy that switches pinning off, written with the opt-in it never gave.
+    if from == Format::Android && pins.is_empty() && pins.globally_denied_pins().is_empty() {
+        return Err(CliError::invalid(
+            &input_name,
+            "the policy pins nothing: the configuration has no <pin-set> in a \
+             <domain-config>, so there is nothing to convert",
+        ));
+    }
 
+    // Whatever the target cannot express exits with 1 and names the input it came from.
+    let not_expressible = |reason: String| CliError::NotExpressible {
+        input: input_name.clone(),
+        reason,
+    };
+    let about_policy = |error| CliError::about_policy(&input_name, error);
     let (converted, header) = match to {
-        Format::Toml => (config::to_string(&pins, ConfigFormat::Toml)?, None),
-        Format::Json => (config::to_string(&pins, ConfigFormat::Json)?, None),
-        Format::Android => (
-            config::to_android_xml(&pins).map_err(|e| CliError::NotExpressible(e.to_string()))?,
+        Format::Toml => (
+            config::to_string(&pins, ConfigFormat::Toml).map_err(about_policy)?,
             None,
         ),
+        Format::Json => (
+            config::to_string(&pins, ConfigFormat::Json).map_err(about_policy)?,
+            None,
+        ),
+        Format::Android => (config::to_android_xml(&pins).map_err(about_policy)?, None),
         Format::Hpkp => {
+            if pins.is_empty() {
+                return Err(not_expressible(String::from(
+                    "the policy has no entry, and a Public-Key-Pins header is the entry of \
+                     one host",
+                )));
+            }
             let entry = select_entry(&pins, args.host.as_deref(), &input_name)?;
             if let Some(denied) = pins.globally_denied_pins().first() {
-                return Err(CliError::NotExpressible(format!(
+                return Err(not_expressible(format!(
                     "deny_everywhere ({}) cannot be written as a Public-Key-Pins header: HPKP \
                      has no deny pins",
                     denied.pin()
                 )));
             }
             let header = HpkpPolicy::from_entry(entry, now, args.max_age)
-                .map_err(|e| CliError::NotExpressible(e.to_string()))?;
+                .map_err(|e| not_expressible(e.to_string()))?;
             let name = match header.is_report_only() {
                 true => "Public-Key-Pins-Report-Only",
                 false => "Public-Key-Pins",
@@ -177,31 +203,6 @@ pub(crate) fn run(args: &ConvertArgs, output: &Output) -> Result<u8, CliError> {
     };
     output.report(&report)?;
     Ok(exit::OK)
-}
-
-fn read_text(path: &Path, name: &str) -> Result<String, CliError> {
-    let mut bytes = Vec::new();
-    let read = if path.as_os_str() == load::STDIN {
-        io::stdin()
-            .lock()
-            .take(SIZE_LIMIT + 1)
-            .read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(path).and_then(|file| file.take(SIZE_LIMIT + 1).read_to_end(&mut bytes))
-    };
-    read.map_err(|e| CliError::invalid(name, format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > SIZE_LIMIT {
-        return Err(CliError::invalid(
-            name,
-            format!("larger than {SIZE_LIMIT} bytes; policies are far smaller"),
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        CliError::invalid(
-            name,
-            format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
-        )
-    })
 }
 
 fn read_policy(

@@ -5,6 +5,8 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
+use rustls_pinning::config::ConfigError;
+
 use crate::exit;
 
 /// A command that could not run.
@@ -20,7 +22,7 @@ pub(crate) enum CliError {
     /// A policy file that cannot be read or that the pin-set builder refuses (the message
     /// names the file and the line).
     #[error(transparent)]
-    Config(#[from] rustls_pinning::config::ConfigError),
+    Config(#[from] ConfigError),
     /// An input that cannot be used for another reason: a missing trust anchor, a key file
     /// that holds no usable key, an option that does not fit the input.
     #[error("{input}: {reason}")]
@@ -32,10 +34,11 @@ pub(crate) enum CliError {
         #[source]
         source: io::Error,
     },
-    /// The policy holds something the target format of a conversion cannot express. The
-    /// command ran and found a problem, so this one exits with [`exit::PROBLEM_FOUND`].
-    #[error("{0}")]
-    NotExpressible(String),
+    /// The policy in `input` holds something the target format cannot express (a conversion,
+    /// a bundle). The command ran and found a problem, so this one exits with
+    /// [`exit::PROBLEM_FOUND`], whatever the format.
+    #[error("{input}: {reason}")]
+    NotExpressible { input: String, reason: String },
     /// Standard output could not be written.
     #[error("cannot write to standard output: {0}")]
     Output(#[source] io::Error),
@@ -50,6 +53,19 @@ impl CliError {
         }
     }
 
+    /// A library error about the policy in `input`: what a target format cannot express is
+    /// [`NotExpressible`](Self::NotExpressible), named after `input`; anything else names
+    /// its origin already.
+    pub(crate) fn about_policy(input: &str, error: ConfigError) -> Self {
+        match error {
+            error @ ConfigError::NotExpressible { .. } => Self::NotExpressible {
+                input: input.to_owned(),
+                reason: error.to_string(),
+            },
+            error => Self::Config(error),
+        }
+    }
+
     /// The process exit code for this error.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
@@ -59,7 +75,7 @@ impl CliError {
             | Self::Invalid { .. }
             | Self::Write { .. }
             | Self::Output(_) => exit::USAGE_OR_INPUT_ERROR,
-            Self::NotExpressible(_) => exit::PROBLEM_FOUND,
+            Self::NotExpressible { .. } => exit::PROBLEM_FOUND,
         }
     }
 }
@@ -118,8 +134,10 @@ impl fmt::Display for Location {
 pub(crate) enum Problem {
     #[error("cannot read: {0}")]
     Read(#[source] io::Error),
-    #[error("larger than {limit} bytes; certificate files are far smaller")]
-    TooLarge { limit: usize },
+    /// `size` is the size the file declares, or for standard input the bytes read when
+    /// reading stopped (one more than `limit`).
+    #[error("larger than {limit} bytes, the most pinctl reads from one file")]
+    TooLarge { size: u64, limit: usize },
     #[error("empty: expected PEM or DER certificates")]
     Empty,
     #[error(
@@ -175,7 +193,10 @@ pub(crate) enum ConnectError {
         target: String,
         attempts: Vec<(SocketAddr, io::Error)>,
     },
-    #[error("{target}: no certificate within {seconds} s ({stage})")]
+    #[error(
+        "{target}: the {seconds} s deadline passed while {stage} (--timeout covers name \
+         resolution, connection and handshake together)"
+    )]
     Timeout {
         target: String,
         seconds: u64,
@@ -198,6 +219,41 @@ pub(crate) enum ConnectError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_format_cannot_express_exits_1_naming_the_input() {
+        // Whichever writer refused: the TOML and JSON writers (an expiry after 9999), the
+        // Android writer, a bundle body.
+        for target in ["a TOML policy file", "a JSON policy file", "a pin bundle"] {
+            let error = CliError::about_policy(
+                "pins.toml",
+                ConfigError::NotExpressible {
+                    target,
+                    subject: String::from("entry \"a.example\""),
+                    reason: "it expires after 9999-12-31T23:59:59Z",
+                },
+            );
+            assert_eq!(error.exit_code(), exit::PROBLEM_FOUND);
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "pins.toml: entry \"a.example\" cannot be written as {target}: it expires \
+                     after 9999-12-31T23:59:59Z"
+                )
+            );
+        }
+        // Anything else from the library is an input error, named by its own origin.
+        let error = CliError::about_policy(
+            "pins.toml",
+            ConfigError::PinsNothing {
+                origin: String::from("pins.toml"),
+            },
+        );
+        assert_eq!(error.exit_code(), exit::USAGE_OR_INPUT_ERROR);
+        assert!(error
+            .to_string()
+            .starts_with("pins.toml: the policy pins nothing"));
+    }
 
     #[test]
     fn messages_name_input_and_location() {

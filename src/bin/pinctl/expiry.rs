@@ -33,7 +33,8 @@ pub(crate) struct ExpiryArgs {
     /// (default: each HOST).
     #[arg(long, value_name = "NAME", requires = "connect")]
     servername: Option<String>,
-    /// Give up on a server after this many seconds.
+    /// A deadline in seconds for each --connect server on its own: name resolution,
+    /// connection and handshake together (N servers may take up to N times as long).
     #[arg(
         long,
         value_name = "SECONDS",

@@ -1,19 +1,23 @@
 //! `pinctl lint`: what in a policy is likely to cause an outage or to protect nothing.
 //!
-//! The policy file itself has already passed the builder's rules when it loads; lint looks for
-//! what those rules allow but a reviewer should see: entries without a real backup, expired
-//! and expiring entries, report-only entries left too long, and, given chains, pins that
-//! match nothing, backups that are the key in use, certificate pins on short-lived leaves and
-//! the RFC 7469 rule for a live chain.
+//! A policy that pins nothing and denies nothing is an error finding (the library refuses to
+//! load it without `allow_empty = true`, and a warning with it). Otherwise the policy file
+//! has passed the builder's rules when it loads; lint looks for what those rules allow but a
+//! reviewer should see: entries without a real backup, expired and expiring entries,
+//! report-only entries left too long, and, given chains, pins that match nothing, backups
+//! that are the key in use, certificate pins on short-lived leaves and the RFC 7469 rule for
+//! a live chain.
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use rustls::pki_types::UnixTime;
 use rustls_pinning::config::{ConfigError, ConfigFormat};
-use rustls_pinning::{EnforcementMode, HostPattern, Pin, PinEntry, PinKind, Position};
+use rustls_pinning::{
+    EnforcementMode, HostPattern, Pin, PinEntry, PinKind, PinSet, Position, UnpinnedHostPolicy,
+};
 use serde::Serialize;
 
 use crate::chain::{self, Chain, ChainCertificate};
@@ -22,6 +26,7 @@ use crate::error::CliError;
 use crate::exit;
 use crate::matching::{self, Role};
 use crate::output::{Output, Report};
+use crate::policy;
 use crate::when;
 
 /// Arguments of `pinctl lint`.
@@ -46,7 +51,8 @@ pub(crate) struct LintArgs {
     /// (default: each HOST).
     #[arg(long, value_name = "NAME", requires = "connect")]
     servername: Option<String>,
-    /// Give up on a server after this many seconds.
+    /// A deadline in seconds for each --connect server on its own: name resolution,
+    /// connection and handshake together (N servers may take up to N times as long).
     #[arg(
         long,
         value_name = "SECONDS",
@@ -101,8 +107,31 @@ fn parse_since(text: &str) -> Result<Since, String> {
 /// `--strict`, a warning).
 pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
     let config_name = args.config.display().to_string();
-    let pins = rustls_pinning::config::load(&args.config)?;
-    let raw = RawPolicy::read(&args.config)?;
+    let format =
+        ConfigFormat::from_path(&args.config).ok_or_else(|| ConfigError::UnknownFormat {
+            path: args.config.clone(),
+        })?;
+    // Read once: the set and the list of pins as written come from the same text.
+    let text = policy::read_text(&args.config, &config_name)?;
+    let (pins, raw, pins_nothing) =
+        match rustls_pinning::config::parse_named(&text, format, &config_name) {
+            Ok(pins) => {
+                let raw = RawPolicy::parse(&text, format, &config_name)?;
+                // Loaded, so an empty policy said allow_empty = true.
+                let intended = pins.is_empty()
+                    && pins.globally_denied_pins().is_empty()
+                    && pins.unpinned_host_policy() == UnpinnedHostPolicy::WebPkiOnly;
+                (pins, raw, intended.then_some(Severity::Warning))
+            }
+            // What lint is for: the policy loads nowhere, and the finding says why.
+            Err(ConfigError::PinsNothing { .. }) => {
+                let empty = PinSet::builder()
+                    .build()
+                    .map_err(|e| CliError::invalid(&config_name, e.to_string()))?;
+                (empty, RawPolicy::default(), Some(Severity::Error))
+            }
+            Err(error) => return Err(error.into()),
+        };
     let now = args.at.unwrap_or_else(UnixTime::now);
     let roots = match &args.cafile {
         Some(path) => chain::from_file(path)?.certificates,
@@ -122,6 +151,25 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
     }
 
     let mut findings = Vec::new();
+    if let Some(severity) = pins_nothing {
+        let message = match severity {
+            Severity::Error => {
+                "the policy pins nothing and denies nothing: clients would refuse to load it, \
+                 and one that did would fall back to plain WebPKI for every host; add entries, \
+                 or set allow_empty = true if that is intended"
+            }
+            _ => {
+                "the policy pins nothing and denies nothing (allow_empty = true): every host \
+                 gets plain WebPKI"
+            }
+        };
+        findings.push(Finding {
+            severity,
+            code: "pins-nothing",
+            entry: None,
+            message: String::from(message),
+        });
+    }
     let entries: Vec<&PinEntry> = pins.entries().collect();
     let index_of = |entry: &PinEntry| {
         entries
@@ -632,26 +680,23 @@ impl Positioned {
 
 /// The pins as the file lists them, before the builder merges a pin given as both primary
 /// and backup into one primary pin.
+#[derive(Default)]
 struct RawPolicy {
     /// Per entry, in file order: (primary pins, backup pins).
     entries: Vec<(Vec<Pin>, Vec<Pin>)>,
 }
 
 impl RawPolicy {
-    fn read(path: &Path) -> Result<Self, CliError> {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let unreadable = |reason: String| CliError::invalid(&name, reason);
-        let value: serde_json::Value = match ConfigFormat::from_path(path) {
-            Some(ConfigFormat::Json) => {
-                serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?
+    /// Reads the text of a policy that loaded (so it is well formed).
+    fn parse(text: &str, format: ConfigFormat, name: &str) -> Result<Self, CliError> {
+        let unreadable = |reason: String| CliError::invalid(name, reason);
+        let value: serde_json::Value = match format {
+            ConfigFormat::Json => {
+                serde_json::from_str(text).map_err(|e| unreadable(e.to_string()))?
             }
             _ => {
                 let value: toml::Value =
-                    toml::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+                    toml::from_str(text).map_err(|e| unreadable(e.to_string()))?;
                 serde_json::to_value(value).map_err(|e| unreadable(e.to_string()))?
             }
         };

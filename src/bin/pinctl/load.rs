@@ -16,8 +16,10 @@ use crate::error::{InputError, Location, Problem};
 /// The file name that means standard input.
 pub(crate) const STDIN: &str = "-";
 
-/// Larger files are refused rather than read: a bundle of every public root is under 1 MiB.
-const SIZE_LIMIT: usize = 16 * 1024 * 1024;
+/// Larger files are refused rather than read: a bundle of every public root is under 1 MiB,
+/// and keys and signed bundles are smaller still (a bundle's policy is bounded by
+/// `config::MAX_POLICY_BYTES`).
+pub(crate) const SIZE_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Certificates read from one input.
 #[derive(Debug)]
@@ -67,22 +69,37 @@ pub(crate) fn display_name(path: &Path) -> String {
 /// The certificates are decoded, not validated: use [`crate::describe`] to parse them.
 pub(crate) fn load(path: &Path) -> Result<LoadedFile, InputError> {
     let name = display_name(path);
-    let bytes = read_limited(path).map_err(|problem| InputError::new(&name, None, problem))?;
+    let bytes =
+        read_limited(path, SIZE_LIMIT).map_err(|problem| InputError::new(&name, None, problem))?;
     decode(&name, &bytes)
 }
 
-fn read_limited(path: &Path) -> Result<Vec<u8>, Problem> {
+/// Reads `path` (`-` for standard input), refusing more than `limit` bytes: a file that says
+/// it is larger is not read at all, and no more than one byte past the limit is read from
+/// anything else.
+pub(crate) fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, Problem> {
+    let too_large = |size| Problem::TooLarge { size, limit };
     let mut bytes = Vec::new();
     // One byte over the limit tells "too large" from "exactly at the limit".
-    let limit = SIZE_LIMIT as u64 + 1;
+    let most = limit as u64 + 1;
     if path.as_os_str() == STDIN {
-        io::stdin().lock().take(limit).read_to_end(&mut bytes)
+        io::stdin()
+            .lock()
+            .take(most)
+            .read_to_end(&mut bytes)
+            .map_err(Problem::Read)?;
     } else {
-        File::open(path).and_then(|file| file.take(limit).read_to_end(&mut bytes))
+        let file = File::open(path).map_err(Problem::Read)?;
+        let declared = file.metadata().map_err(Problem::Read)?.len();
+        if declared > limit as u64 {
+            return Err(too_large(declared));
+        }
+        file.take(most)
+            .read_to_end(&mut bytes)
+            .map_err(Problem::Read)?;
     }
-    .map_err(Problem::Read)?;
-    if bytes.len() > SIZE_LIMIT {
-        return Err(Problem::TooLarge { limit: SIZE_LIMIT });
+    if bytes.len() > limit {
+        return Err(too_large(bytes.len() as u64));
     }
     Ok(bytes)
 }

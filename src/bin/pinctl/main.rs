@@ -5,9 +5,9 @@
 //! exit code; `main` only parses and dispatches. Shared pieces: [`load`] reads certificate
 //! files, [`connect`] fetches a server's chain, [`chain`] describes the certificates of a file
 //! or a server, [`describe`] turns a certificate into what is printed, [`matching`] explains
-//! which pin names which certificate, [`when`] reads times and durations, [`output`] prints
-//! results as text or JSON, [`exit`] holds the exit codes and [`error`] the errors, each
-//! naming its input and where in it.
+//! which pin names which certificate, [`policy`] reads policy text, [`when`] reads times and
+//! durations, [`output`] prints results as text or JSON, [`exit`] holds the exit codes and
+//! [`error`] the errors, each naming its input and where in it.
 #![forbid(unsafe_code)]
 #![warn(
     unreachable_pub,
@@ -34,6 +34,7 @@ mod load;
 mod matching;
 mod output;
 mod pins;
+mod policy;
 mod when;
 
 use std::process::ExitCode;
@@ -76,11 +77,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let exit_codes = exit::help();
-    let matches = Cli::command()
-        .after_help(exit_codes.clone())
-        .mut_subcommands(|subcommand| subcommand.after_help(exit_codes.clone()))
-        .get_matches();
+    let matches = with_exit_codes(Cli::command(), &exit::help()).get_matches();
     // Usage errors (and --help, --version) exit inside clap, with exit::USAGE_OR_INPUT_ERROR.
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let output = Output::new(cli.json);
@@ -99,6 +96,14 @@ fn main() -> ExitCode {
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+/// `command` with the exit codes and the error format after its help, and so every
+/// subcommand, at every depth (`pinctl bundle sign --help` too).
+fn with_exit_codes(command: clap::Command, text: &str) -> clap::Command {
+    command
+        .after_help(text.to_owned())
+        .mut_subcommands(|subcommand| with_exit_codes(subcommand, text))
 }
 
 #[cfg(test)]
