@@ -148,16 +148,14 @@ fn deeply_nested_der_is_malformed_not_a_stack_overflow() {
 
 #[cfg(feature = "serde")]
 mod android {
-    use rustls_pinning::config::{parse_android, ConfigError};
+    use rustls_pinning::config::{
+        parse_android, ConfigError, MAX_ANDROID_XML_BYTES as MAX_BYTES,
+        MAX_ANDROID_XML_DEPTH as MAX_DEPTH,
+    };
 
     use super::{b64, on_small_stack};
 
-    /// `MAX_ANDROID_XML_BYTES` of `config`.
-    const MAX_BYTES: usize = 1024 * 1024;
-    /// `MAX_ANDROID_XML_DEPTH` of `config`.
-    const MAX_DEPTH: usize = 32;
-    /// `MAX_ANDROID_XML_NODES` of `config`.
-    const MAX_NODES: usize = 100_000;
+    const MAX_NODES: usize = rustls_pinning::config::MAX_ANDROID_XML_NODES as usize;
 
     /// `levels` nested `<domain-config>`s, one per line after the root element's line, so that
     /// the element at depth `d` is on line `d`.
@@ -298,19 +296,8 @@ mod android {
             other => panic!("{other:?}"),
         }
         match parse_android(&document(MAX_NODES - 1), "nodes.xml") {
-            Err(ConfigError::Syntax {
-                origin,
-                line,
-                column,
-                reason,
-            }) => {
-                assert_eq!(origin, "nodes.xml");
-                assert_eq!((line, column), (1, 1));
-                assert_eq!(
-                    reason,
-                    "more than 100000 XML nodes (elements, text, comments): refused without \
-                     reading further"
-                );
+            Err(ConfigError::TooManyNodes { origin, limit }) => {
+                assert_eq!((origin.as_str(), limit), ("nodes.xml", MAX_NODES));
             }
             other => panic!("{other:?}"),
         }

@@ -721,14 +721,6 @@ fn convert() {
             entry(HOST, &[&fixture.leaf_pin], &[SPARE], "")
         ),
     );
-    let forever = fixture.file(
-        "forever.txt",
-        &format!(
-            "pin-sha256=\"{}\"; pin-sha256=\"{}\"; max-age=18446744073709551615",
-            &fixture.leaf_pin["sha256/".len()..],
-            &SPARE["sha256/".len()..]
-        ),
-    );
     let unwritable = fixture.path("no-such-directory/out.json");
     let cases = vec![
         case(
@@ -744,24 +736,6 @@ fn convert() {
             PROBLEM_FOUND,
             Shown::Error,
             &[&format!("{denied}: "), "HPKP has no deny pins"],
-        ),
-        case(
-            "TOML cannot express an expiry after 9999",
-            &[
-                "convert", "--from", "hpkp", "--host", HOST, "--to", "toml", &forever,
-            ],
-            PROBLEM_FOUND,
-            Shown::Error,
-            &[&format!("{forever}: "), "after 9999-12-31T23:59:59Z"],
-        ),
-        case(
-            "JSON cannot express an expiry after 9999",
-            &[
-                "convert", "--from", "hpkp", "--host", HOST, "--to", "json", &forever,
-            ],
-            PROBLEM_FOUND,
-            Shown::Error,
-            &[&format!("{forever}: "), "after 9999-12-31T23:59:59Z"],
         ),
         case(
             "bad argument",

@@ -867,7 +867,7 @@ mod written_times {
         /// entry expires then.
         fn by_the_crate(text: &str) -> Result<u64, TestCaseError> {
             let policy = format!(
-                "[[entry]]\npattern = \"a.example\"\npins = [\"{}\", \"{}\"]\nexpires = \"{text}\"\n",
+                "version = 1\n[[entry]]\npattern = \"a.example\"\npins = [\"{}\", \"{}\"]\nexpires = \"{text}\"\n",
                 Pin::spki_sha256([1; 32]),
                 Pin::spki_sha256([2; 32])
             );

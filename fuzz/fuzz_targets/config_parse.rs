@@ -13,8 +13,7 @@ use libfuzzer_sys::fuzz_target;
 use rustls_pinning::config::{self, ConfigError, ConfigFormat};
 use rustls_pinning::{HpkpError, HpkpPolicy, PinEntry, PinSet};
 
-/// `config::MAX_ANDROID_XML_BYTES`.
-const ANDROID_MAX_BYTES: usize = 1 << 20;
+const ANDROID_MAX_BYTES: usize = config::MAX_ANDROID_XML_BYTES;
 
 fn same(a: &PinSet, b: &PinSet, context: &str) {
     let left: Vec<&PinEntry> = a.entries().collect();

@@ -59,11 +59,14 @@ struct DomainPins {
 /// (a `*` in it) or skip an element it does not know, the configuration is refused instead.
 ///
 /// # Errors
-/// [`ConfigError::TooLarge`] for text over `MAX_ANDROID_XML_BYTES` (1 MiB), before
-/// parsing; [`ConfigError::TooDeep`] with the line of the first element nested deeper than
-/// `MAX_ANDROID_XML_DEPTH` (32); [`ConfigError::Syntax`] with the line for malformed XML,
-/// more than `MAX_ANDROID_XML_NODES` (100 000) nodes or a malformed element;
-/// [`ConfigError::Invalid`] with the line of the `<domain>` for what the builder refuses.
+/// [`ConfigError::TooLarge`] for text over [`MAX_ANDROID_XML_BYTES`], before parsing;
+/// [`ConfigError::TooManyNodes`] past [`MAX_ANDROID_XML_NODES`], while parsing;
+/// [`ConfigError::TooDeep`] with the line of the first element nested deeper than
+/// [`MAX_ANDROID_XML_DEPTH`]; [`ConfigError::Syntax`] with the line for malformed XML or a
+/// malformed element; [`ConfigError::Invalid`] with the line of the `<domain>` for what the
+/// builder refuses; [`ConfigError::PinsNothing`] for a configuration without any `<pin-set>`
+/// in a `<domain-config>` (one about trust anchors or cleartext traffic only), which would
+/// switch pinning off.
 pub fn parse_android(xml: &str, origin: &str) -> Result<PinSet, ConfigError> {
     parse(xml, origin, false)
 }
@@ -94,7 +97,6 @@ pub fn parse_android_allowing_missing_backup(
 /// Configurations seen in practice are a few kilobytes; one that pins a thousand domains,
 /// each in its own `<domain-config>` with two pins, is about 300 KiB. Larger text is refused
 /// with [`ConfigError::TooLarge`] before any of it is parsed.
-#[allow(unreachable_pub)] // Public for `config` to re-export.
 pub const MAX_ANDROID_XML_BYTES: usize = 1024 * 1024;
 
 /// How deep elements of an Android network security configuration may nest: 32 levels,
@@ -104,7 +106,6 @@ pub const MAX_ANDROID_XML_BYTES: usize = 1024 * 1024;
 /// 5; 32 levels leave room for some 28 nested `<domain-config>`s. Deeper documents are refused
 /// with [`ConfigError::TooDeep`]: the walk over the document keeps its own stack and never
 /// recurses, but a nesting nobody writes is an attack or a mistake.
-#[allow(unreachable_pub)] // Public for `config` to re-export.
 pub const MAX_ANDROID_XML_DEPTH: usize = 32;
 
 /// How many XML nodes (elements, text runs, comments) an Android network security
@@ -114,7 +115,6 @@ pub const MAX_ANDROID_XML_DEPTH: usize = 32;
 /// whitespace after it), so one at [`MAX_ANDROID_XML_BYTES`] has at most about 50 000; the
 /// limit refuses degenerate documents such as 1 MiB of `<a/>` (260 000 nodes) and bounds the
 /// parsed tree to a few megabytes. The parser stops as soon as it is reached.
-#[allow(unreachable_pub)] // Public for `config` to re-export.
 pub const MAX_ANDROID_XML_NODES: u32 = 100_000;
 
 /// What the size errors call the input.
@@ -133,20 +133,19 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
         nodes_limit: MAX_ANDROID_XML_NODES,
         ..ParsingOptions::default()
     };
-    let document = Document::parse_with_options(xml, options).map_err(|error| {
-        let position = error.pos();
-        let reason = match error {
-            roxmltree::Error::NodesLimitReached => format!(
-                "more than {MAX_ANDROID_XML_NODES} XML nodes (elements, text, comments): \
-                 refused without reading further"
-            ),
-            other => other.to_string(),
-        };
-        ConfigError::Syntax {
+    let document = Document::parse_with_options(xml, options).map_err(|error| match error {
+        roxmltree::Error::NodesLimitReached => ConfigError::TooManyNodes {
             origin: origin.to_owned(),
-            line: usize::try_from(position.row).unwrap_or(1),
-            column: usize::try_from(position.col).unwrap_or(1),
-            reason,
+            limit: usize::try_from(MAX_ANDROID_XML_NODES).unwrap_or(usize::MAX),
+        },
+        other => {
+            let position = other.pos();
+            ConfigError::Syntax {
+                origin: origin.to_owned(),
+                line: usize::try_from(position.row).unwrap_or(1),
+                column: usize::try_from(position.col).unwrap_or(1),
+                reason: other.to_string(),
+            }
         }
     })?;
     // Computing a line scans the text from its start: only errors do it, so the work stays
@@ -212,7 +211,7 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
         };
         builder = builder.entry(entry);
     }
-    builder.build().map_err(|source| {
+    let pins = builder.build().map_err(|source| {
         let pattern = match &source {
             PinSetError::MissingBackupPin { pattern }
             | PinSetError::EmptyEntry { pattern }
@@ -235,7 +234,15 @@ fn parse(xml: &str, origin: &str, allow_missing_backup_pin: bool) -> Result<PinS
             ),
             source: Box::new(source),
         }
-    })
+    })?;
+    // A configuration without a <pin-set> is about something else (trust anchors, cleartext
+    // traffic); imported, it would switch pinning off, and XML has no way to say that is meant.
+    if pins.is_empty() && pins.globally_denied_pins().is_empty() {
+        return Err(ConfigError::PinsNothing {
+            origin: origin.to_owned(),
+        });
+    }
+    Ok(pins)
 }
 
 /// Refuses a document whose elements nest deeper than [`MAX_ANDROID_XML_DEPTH`], naming the

@@ -51,7 +51,10 @@ mod android;
 mod schema;
 mod serde_impls;
 
-pub use android::{parse_android, parse_android_allowing_missing_backup, to_android_xml};
+pub use android::{
+    parse_android, parse_android_allowing_missing_backup, to_android_xml, MAX_ANDROID_XML_BYTES,
+    MAX_ANDROID_XML_DEPTH, MAX_ANDROID_XML_NODES,
+};
 
 use std::fmt;
 use std::fs::File;
@@ -229,10 +232,12 @@ pub enum ConfigError {
         limit: usize,
     },
     /// The policy has no entry and no pin denied everywhere: loading it would switch pinning
-    /// off for every host. A policy that means it says so with `allow_empty = true`.
+    /// off for every host. A TOML or JSON policy that means it says so with
+    /// `allow_empty = true`; an Android configuration without a `<pin-set>` cannot.
     #[error(
         "{origin}: the policy pins nothing and denies nothing, which would switch pinning off \
-         for every host; add an entry, or set allow_empty = true if that is intended"
+         for every host; add an entry (a TOML or JSON policy that means it sets \
+         allow_empty = true)"
     )]
     PinsNothing {
         /// The file, or a description of the text.

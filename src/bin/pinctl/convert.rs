@@ -121,18 +121,6 @@ pub(crate) fn run(args: &ConvertArgs, output: &Output) -> Result<u8, CliError> {
     let now = args.at.unwrap_or_else(UnixTime::now);
     let text = policy::read_text(&args.input, &input_name)?;
     let pins = read_policy(args, from, &text, &input_name, now)?;
-    // TOML and JSON say allow_empty = true for a policy meant to pin nothing (the library
-    // refuses them otherwise); an Android configuration cannot say it, and one without a
-    // <pin-set> is about something else (trust anchors, cleartext). Converted, it would be a
-    // policy that switches pinning off, written with the opt-in it never gave.
-    if from == Format::Android && pins.is_empty() && pins.globally_denied_pins().is_empty() {
-        return Err(CliError::invalid(
-            &input_name,
-            "the policy pins nothing: the configuration has no <pin-set> in a \
-             <domain-config>, so there is nothing to convert",
-        ));
-    }
-
     // Whatever the target cannot express exits with 1 and names the input it came from.
     let not_expressible = |reason: String| CliError::NotExpressible {
         input: input_name.clone(),
