@@ -1,5 +1,5 @@
 //! Full TLS 1.3 handshakes over loopback, client and server in this process: a client using
-//! `PinningVerifier` against one using rustls's `WebPkiServerVerifier`, same chain, same roots.
+//! `PinningServerVerifier` against one using rustls's `WebPkiServerVerifier`, same chain, same roots.
 //!
 //! Each iteration opens a TCP connection to a server thread on 127.0.0.1, completes a full
 //! handshake (no resumption, ECDSA P-256 chain: leaf, intermediate, root), sends one byte and

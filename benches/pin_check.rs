@@ -2,7 +2,7 @@
 //! against its physical limit: SHA-256 over exactly the SPKI bytes the check has to hash.
 //!
 //! For each key type and each position the pin matches at (leaf, intermediate, root, none):
-//! - `ours`: the pin check `PinningVerifier` runs on each verified path, given the host's
+//! - `ours`: the pin check `PinningServerVerifier` runs on each verified path, given the host's
 //!   entry (the lookup is timed by the `pinset_size` bench): it locates each certificate's SPKI
 //!   in the DER, hashes lazily and stops at the first match;
 //! - `sha256`: the sha2 digests of the SPKIs that check hashes: the leaf's alone when the leaf

@@ -1,6 +1,6 @@
-//! `PinningVerifier` against rustls's own `WebPkiServerVerifier` on the same chain, roots and
+//! `PinningServerVerifier` against rustls's own `WebPkiServerVerifier` on the same chain, roots and
 //! `now`: the cost pinning adds to certificate verification on every full handshake. Then
-//! wrap mode (`PinningVerifier::wrap`) against the verifier it wraps, here that same
+//! wrap mode (`PinningServerVerifier::wrap`) against the verifier it wraps, here that same
 //! `WebPkiServerVerifier`.
 //!
 //! Pins are scoped to any position, as `.pin()` makes them. In wrap mode a CA pin costs a
@@ -24,7 +24,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::UnixTime;
-use rustls_pinning::{PinSet, PinningVerifier};
+use rustls_pinning::{PinSet, PinningServerVerifier};
 
 use support::{server_name, Chain, Match, KEY_KINDS};
 
@@ -44,7 +44,7 @@ fn verify_server_cert(c: &mut Criterion) {
                 .entry(chain.entry(position))
                 .build()
                 .expect("pin set");
-            PinningVerifier::wrap(webpki.clone(), pins, provider.clone())
+            PinningServerVerifier::wrap(webpki.clone(), pins, provider.clone())
                 .with_ca_certificates([chain.root.cert_der().clone()])
                 .build()
                 .expect("wrapping verifier")

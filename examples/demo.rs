@@ -7,7 +7,7 @@
 //!
 //! - (a) the genuine server is accepted because the pinned key is the leaf's;
 //! - (b) an impostor certificate for the same name, issued by the same trusted intermediate,
-//!   is rejected with a readable [`PinningError`], while a plain WebPKI client accepts it;
+//!   is rejected with a readable [`ServerPinningError`], while a plain WebPKI client accepts it;
 //! - (c) the impostor appends the genuine pinned leaf to its chain ("chain stuffing") and is
 //!   still rejected, because pins are matched only against the verified path;
 //! - (d) the server rotates to a certificate for the backup key, and the unchanged client is
@@ -36,8 +36,8 @@ use rustls::{
 };
 use rustls_pinning::reporters::MemoryReporter;
 use rustls_pinning::{
-    BuilderPinningExt, Pin, PinEntry, PinEventKind, PinSet, PinningError, PinningVerifier,
-    Reporting,
+    BuilderPinningExt, Pin, PinEntry, PinEventKind, PinSet, PinningServerVerifier, Reporting,
+    ServerPinningError,
 };
 
 type DemoResult<T> = Result<T, Box<dyn Error>>;
@@ -352,7 +352,7 @@ fn pinned_client(
                 .backup_pin(backup),
         )
         .build()?;
-    let verifier = PinningVerifier::builder(Arc::clone(roots), pins, Arc::clone(provider))
+    let verifier = PinningServerVerifier::builder(Arc::clone(roots), pins, Arc::clone(provider))
         .with_reporting(Reporting::new(events.clone()))
         .build()?;
     let config = ClientConfig::builder_with_provider(Arc::clone(provider))
@@ -536,17 +536,17 @@ fn expect_rejected(step: &str, outcome: Outcome) -> DemoResult<rustls::Error> {
 }
 
 /// The typed pinning error inside a handshake failure; any other failure fails the step.
-fn pinning_error<'e>(step: &str, error: &'e rustls::Error) -> DemoResult<&'e PinningError> {
-    match PinningError::from_rustls(error) {
+fn pinning_error<'e>(step: &str, error: &'e rustls::Error) -> DemoResult<&'e ServerPinningError> {
+    match ServerPinningError::from_rustls(error) {
         Some(pinning) => Ok(pinning),
         None => fail(format!("{step}: expected a pinning failure, got: {error}")),
     }
 }
 
 /// The first verified path a pin failure reports.
-fn verified_path(error: &PinningError) -> Option<&[rustls_pinning::PathCertificate]> {
+fn verified_path(error: &ServerPinningError) -> Option<&[rustls_pinning::PathCertificate]> {
     match error {
-        PinningError::NoPinMatched { verified_paths, .. } => {
+        ServerPinningError::NoPinMatched { verified_paths, .. } => {
             verified_paths.first().map(Vec::as_slice)
         }
         _ => None,

@@ -33,7 +33,9 @@ use rustls::pki_types::{PrivateKeyDer, SubjectPublicKeyInfoDer, UnixTime};
 use rustls_pinning::bundle::{self, BundleKey, BundleVerifier};
 use rustls_pinning::pin_store::{BundleEvent, BundleEventKind, HybridMode, PinStore};
 use rustls_pinning::refresh::{FetchError, FetchedBundle, PinSource, RefreshSchedule, Refresher};
-use rustls_pinning::{BuilderPinningExt, Pin, PinEntry, PinSet, PinningError, PinningVerifier};
+use rustls_pinning::{
+    BuilderPinningExt, Pin, PinEntry, PinSet, PinningServerVerifier, ServerPinningError,
+};
 
 const BUNDLES: &str = "bundles.example.test";
 const API: &str = "api.example.test";
@@ -122,7 +124,7 @@ fn main() -> DemoResult<()> {
     let roots = pki.roots()?;
     let factory = {
         let (roots, provider) = (roots.clone(), provider.clone());
-        move |pins| PinningVerifier::builder(roots.clone(), pins, provider.clone()).build()
+        move |pins| PinningServerVerifier::builder(roots.clone(), pins, provider.clone()).build()
     };
     let store = Arc::new(
         PinStore::builder(
@@ -150,7 +152,7 @@ fn main() -> DemoResult<()> {
         }))
         .build()?,
     );
-    let bootstrap = PinningVerifier::builder(roots, static_pins, provider.clone()).build()?;
+    let bootstrap = PinningServerVerifier::builder(roots, static_pins, provider.clone()).build()?;
     let source = Arc::new(ReqwestSource::new(bootstrap, bundle_server, &provider)?);
     let refresher = Refresher::spawn(
         store.clone(),
@@ -167,10 +169,12 @@ fn main() -> DemoResult<()> {
     println!("\n(2) the API moves to a new key that no policy pins yet: refused");
     match get(&store, api_new_server) {
         Ok(_) => return Err("a key nobody pinned was accepted".into()),
-        Err(error) => match find_rustls_error(error.as_ref()).and_then(PinningError::from_rustls) {
-            Some(pinning) => println!("    refused: {}", first_line(&pinning.to_string())),
-            None => return Err(format!("expected a pin failure, got {error}").into()),
-        },
+        Err(error) => {
+            match find_rustls_error(error.as_ref()).and_then(ServerPinningError::from_rustls) {
+                Some(pinning) => println!("    refused: {}", first_line(&pinning.to_string())),
+                None => return Err(format!("expected a pin failure, got {error}").into()),
+            }
+        }
     }
 
     println!("\n(3) the operator publishes version 2 pinning the new key; no client restart");
@@ -267,7 +271,7 @@ struct ReqwestSource {
 
 impl ReqwestSource {
     fn new(
-        bootstrap: Arc<PinningVerifier>,
+        bootstrap: Arc<PinningServerVerifier>,
         server: SocketAddr,
         provider: &Arc<rustls::crypto::CryptoProvider>,
     ) -> DemoResult<Self> {

@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use rustls_pinning::{BuilderPinningExt, PinningVerifier};
+use rustls_pinning::{BuilderPinningExt, PinningServerVerifier};
 
 fn main() -> DemoResult<()> {
     let provider = rustls_pinning::default_crypto_provider();
@@ -22,7 +22,8 @@ fn main() -> DemoResult<()> {
     let genuine = serve_https(pki.server_config(&pki.genuine, &provider, versions, &[])?)?;
     let impostor = serve_https(pki.server_config(&pki.impostor, &provider, versions, &[])?)?;
 
-    let verifier = PinningVerifier::builder(pki.roots()?, pki.pins()?, provider.clone()).build()?;
+    let verifier =
+        PinningServerVerifier::builder(pki.roots()?, pki.pins()?, provider.clone()).build()?;
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_pinning(verifier)

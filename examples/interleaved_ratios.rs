@@ -16,7 +16,7 @@ use std::time::Instant;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::UnixTime;
-use rustls_pinning::{Pin, PinEntry, PinSet, PinningVerifier};
+use rustls_pinning::{Pin, PinEntry, PinSet, PinningServerVerifier};
 use sha2::{Digest, Sha256};
 
 use support::common::KeyKind;
@@ -199,7 +199,7 @@ fn verify_server_cert() {
                 .build()
                 .expect("pin set");
             let wrapped: Arc<dyn ServerCertVerifier> =
-                PinningVerifier::wrap(webpki.clone(), pins, provider.clone())
+                PinningServerVerifier::wrap(webpki.clone(), pins, provider.clone())
                     .with_ca_certificates([chain.root.cert_der().clone()])
                     .build()
                     .expect("wrapping verifier");
@@ -235,7 +235,7 @@ fn store() {
     let provider = rustls_pinning::default_crypto_provider();
     let now = UnixTime::now();
     let name = &server_name();
-    println!("store with a bundle in force / PinningVerifier with the static policy");
+    println!("store with a bundle in force / PinningServerVerifier with the static policy");
     for (kind, kind_label) in KEY_KINDS {
         let chain = Chain::new(kind);
         let static_pins = PinSet::builder()
@@ -288,7 +288,7 @@ fn handshake() {
     let server = EchoServer::start(loopback::server_config(&chain, &provider));
     let name = &server_name();
     let addr = server.addr;
-    println!("handshake: PinningVerifier / WebPkiServerVerifier");
+    println!("handshake: PinningServerVerifier / WebPkiServerVerifier");
     let clients = [
         ("webpki", loopback::webpki_client(&chain, &provider)),
         (

@@ -53,7 +53,7 @@ use rustls::server::NoServerSessionStorage;
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use rustls_pinning::bundle::{self, BundleKey, BundleVerifier};
 use rustls_pinning::pin_store::PinStore;
-use rustls_pinning::{Pin, PinEntry, PinSet, PinningError, PinningVerifier};
+use rustls_pinning::{Pin, PinEntry, PinSet, PinningServerVerifier, ServerPinningError};
 
 type LoadResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -610,7 +610,8 @@ fn run(options: &Options) -> LoadResult<Report> {
         PinStore::builder(
             static_policy(&keys)?,
             move |pins| {
-                PinningVerifier::builder(roots.clone(), pins, factory_provider.clone()).build()
+                PinningServerVerifier::builder(roots.clone(), pins, factory_provider.clone())
+                    .build()
             },
             BundleVerifier::new(vec![public], &provider)?,
         )
@@ -684,7 +685,7 @@ fn run(options: &Options) -> LoadResult<Report> {
                     let pin_failure = result
                         .as_ref()
                         .err()
-                        .and_then(PinningError::from_rustls)
+                        .and_then(ServerPinningError::from_rustls)
                         .is_some();
                     let counter = match (&result, expected) {
                         (Ok(()), true) => &counters.accepted,

@@ -14,7 +14,7 @@ use common::{DemoPki, DemoResult, Identity};
 use rcgen::SanType;
 use rustls::{ClientConnection, ServerConnection, StreamOwned};
 use rustls_pinning::{
-    ClientPinEntry, ClientPinPolicy, ClientPinningError, Pin, PinningClientCertVerifier,
+    ClientPinEntry, ClientPinSet, ClientPinningError, Pin, PinningClientVerifier,
 };
 
 const BILLING: &str = "spiffe://prod.example/ns/billing/sa/api";
@@ -82,7 +82,7 @@ fn main() -> DemoResult<()> {
     let billing = pki.issue(&[SanType::URI(BILLING.try_into()?)], true)?;
     let batch = pki.issue(&[SanType::URI(BATCH.try_into()?)], true)?;
 
-    let policy = ClientPinPolicy::builder()
+    let policy = ClientPinSet::builder()
         .entry(
             ClientPinEntry::builder(BILLING.parse()?)
                 .pin(Pin::spki_of(&billing.chain[0])?)
@@ -90,7 +90,7 @@ fn main() -> DemoResult<()> {
         )
         .build()?;
     let verifier =
-        PinningClientCertVerifier::builder(pki.roots()?, policy, provider.clone()).build()?;
+        PinningClientVerifier::builder(pki.roots()?, policy, provider.clone()).build()?;
     let server = Arc::new(
         rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?

@@ -1,7 +1,7 @@
 //! rustls-platform-verifier wrapped in pinning: `cargo run --example platform_verifier`.
 //!
 //! The operating system decides trust (its roots, enterprise roots, revocation, whatever the
-//! platform does), and pins are enforced on top with `PinningVerifier::wrap`. The example's
+//! platform does), and pins are enforced on top with `PinningServerVerifier::wrap`. The example's
 //! private root is not in the OS store, so it is added with `Verifier::new_with_extra_roots`.
 
 mod common;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use common::{expect_pin_failure, find_rustls_error, serve_https, DemoPki, DemoResult, HOST};
 use rustls::pki_types::ServerName;
-use rustls_pinning::{BuilderPinningExt, PinningVerifier};
+use rustls_pinning::{BuilderPinningExt, PinningServerVerifier};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
@@ -37,7 +37,7 @@ fn main() -> DemoResult<()> {
         provider.clone(),
     )?;
     let verifier =
-        PinningVerifier::wrap(Arc::new(platform), pki.pins()?, provider.clone()).build()?;
+        PinningServerVerifier::wrap(Arc::new(platform), pki.pins()?, provider.clone()).build()?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_pinning(verifier)

@@ -4,7 +4,7 @@
 //! `connect` on a config without it) from a provider offering TLS13_AES_128_GCM_SHA256, and
 //! convert it with `QuicClientConfig::try_from` (which fails with `NoInitialCipherSuite`
 //! otherwise). quinn reports a refused certificate as a `TransportError` whose `reason` is
-//! the rustls error's text: the typed `PinningError` does not survive, its message does.
+//! the rustls error's text: the typed `ServerPinningError` does not survive, its message does.
 
 mod common;
 
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use common::{DemoPki, DemoResult, HOST};
 use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use quinn::{ConnectionError, Endpoint};
-use rustls_pinning::{BuilderPinningExt, PinningVerifier};
+use rustls_pinning::{BuilderPinningExt, PinningServerVerifier};
 
 const ALPN: &[u8] = b"hello";
 const TLS13: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
@@ -69,7 +69,7 @@ fn main() -> DemoResult<()> {
         let impostor = serve(pki.server_config(&pki.impostor, &provider, TLS13, &[ALPN])?)?;
 
         let verifier =
-            PinningVerifier::builder(pki.roots()?, pki.pins()?, provider.clone()).build()?;
+            PinningServerVerifier::builder(pki.roots()?, pki.pins()?, provider.clone()).build()?;
         let mut tls = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(TLS13)?
             .with_pinning(verifier)

@@ -28,8 +28,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use rustls_pinning::reporters::{BackgroundReporter, DeduplicatingReporter};
 use rustls_pinning::{
-    BuilderPinningExt, Pin, PinEntry, PinEvent, PinReporter, PinSet, PinningError, PinningVerifier,
-    Reporting, ViolationReport,
+    BuilderPinningExt, Pin, PinEntry, PinEvent, PinReporter, PinSet, PinningServerVerifier,
+    Reporting, ServerPinningError, ViolationReport,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -100,7 +100,7 @@ fn main() -> Result<()> {
         Err(error) => {
             let pinning = error
                 .downcast_ref::<rustls::Error>()
-                .and_then(PinningError::from_rustls)
+                .and_then(ServerPinningError::from_rustls)
                 .ok_or_else(|| format!("expected a pinning error, got {error}"))?;
             println!(
                 "    refused: {}",
@@ -252,7 +252,7 @@ fn client(
 ) -> Result<Arc<ClientConfig>> {
     let mut roots = RootCertStore::empty();
     roots.add(root.clone())?;
-    let verifier = PinningVerifier::builder(Arc::new(roots), pins, provider.clone())
+    let verifier = PinningServerVerifier::builder(Arc::new(roots), pins, provider.clone())
         .with_root_certificates([root.clone()])
         .with_reporting(Reporting::new(reporter.clone()).port(443))
         .build()?;

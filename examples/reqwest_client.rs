@@ -10,7 +10,7 @@
 mod common;
 
 use common::{expect_pin_failure, find_rustls_error, serve_https, DemoPki, DemoResult, BODY};
-use rustls_pinning::{BuilderPinningExt, PinningVerifier};
+use rustls_pinning::{BuilderPinningExt, PinningServerVerifier};
 
 fn main() -> DemoResult<()> {
     let provider = rustls_pinning::default_crypto_provider();
@@ -21,7 +21,8 @@ fn main() -> DemoResult<()> {
     let impostor =
         serve_https(pki.server_config(&pki.impostor, &provider, versions, &[b"http/1.1"])?)?;
 
-    let verifier = PinningVerifier::builder(pki.roots()?, pki.pins()?, provider.clone()).build()?;
+    let verifier =
+        PinningServerVerifier::builder(pki.roots()?, pki.pins()?, provider.clone()).build()?;
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_pinning(verifier)

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use common::{expect_pin_failure, find_rustls_error, serve_https, DemoPki, DemoResult, BODY, HOST};
 use rustls::pki_types::ServerName;
-use rustls_pinning::{BuilderPinningExt, PinningVerifier};
+use rustls_pinning::{BuilderPinningExt, PinningServerVerifier};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -33,7 +33,8 @@ fn main() -> DemoResult<()> {
     let genuine = serve_https(pki.server_config(&pki.genuine, &provider, versions, &[])?)?;
     let impostor = serve_https(pki.server_config(&pki.impostor, &provider, versions, &[])?)?;
 
-    let verifier = PinningVerifier::builder(pki.roots()?, pki.pins()?, provider.clone()).build()?;
+    let verifier =
+        PinningServerVerifier::builder(pki.roots()?, pki.pins()?, provider.clone()).build()?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_pinning(verifier)

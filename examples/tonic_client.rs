@@ -122,7 +122,7 @@ async fn serve(config: rustls::ServerConfig) -> DemoResult<std::net::SocketAddr>
 
 async fn connect(
     addr: std::net::SocketAddr,
-    verifier: Arc<rustls_pinning::PinningVerifier>,
+    verifier: Arc<rustls_pinning::PinningServerVerifier>,
 ) -> Result<Channel, tonic::transport::Error> {
     Endpoint::from_shared(format!("https://{addr}"))?
         .tls_config_with_verifier(ClientTlsConfig::new(), verifier)?
@@ -135,7 +135,7 @@ fn main() -> DemoResult<()> {
     let pki = DemoPki::new()?;
     let versions = rustls::DEFAULT_VERSIONS;
     let verifier =
-        rustls_pinning::PinningVerifier::builder(pki.roots()?, pki.pins()?, provider.clone())
+        rustls_pinning::PinningServerVerifier::builder(pki.roots()?, pki.pins()?, provider.clone())
             .build()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -11,7 +11,7 @@ mod common;
 mod ureq_connector;
 
 use common::{expect_pin_failure, serve_https, DemoPki, DemoResult, BODY};
-use rustls_pinning::{BuilderPinningExt, PinningVerifier};
+use rustls_pinning::{BuilderPinningExt, PinningServerVerifier};
 use ureq_connector::agent;
 
 fn main() -> DemoResult<()> {
@@ -21,7 +21,8 @@ fn main() -> DemoResult<()> {
     let genuine = serve_https(pki.server_config(&pki.genuine, &provider, versions, &[])?)?;
     let impostor = serve_https(pki.server_config(&pki.impostor, &provider, versions, &[])?)?;
 
-    let verifier = PinningVerifier::builder(pki.roots()?, pki.pins()?, provider.clone()).build()?;
+    let verifier =
+        PinningServerVerifier::builder(pki.roots()?, pki.pins()?, provider.clone()).build()?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_pinning(verifier)

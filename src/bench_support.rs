@@ -13,9 +13,9 @@ use webpki::VerifiedPath;
 use crate::check::Verdict;
 use crate::decision::{policy_for, resolve};
 use crate::pin_set::PinEntry;
-use crate::verifier::{PinningVerifier, Trust};
+use crate::verifier::{PinningServerVerifier, Trust};
 
-/// What a WebPKI-mode [`PinningVerifier`] adds to chain validation for one verified path:
+/// What a WebPKI-mode [`PinningServerVerifier`] adds to chain validation for one verified path:
 /// the pin set lookup for `server_name` and the pin check of `path`, exactly as
 /// `verify_server_cert` runs them. `Some(true)` when the path is accepted (or no pin applies),
 /// `Some(false)` when it is not, `None` for a verifier not in WebPKI mode.
@@ -24,7 +24,7 @@ use crate::verifier::{PinningVerifier, Trust};
 /// `Arc<RootCertStore>`) the verifier was built with, or the trust anchor's precomputed
 /// digests are not found and its key is hashed again.
 pub fn check_verified_path(
-    verifier: &PinningVerifier,
+    verifier: &PinningServerVerifier,
     server_name: &ServerName<'_>,
     path: &VerifiedPath<'_>,
     now: UnixTime,
@@ -48,7 +48,7 @@ pub fn check_verified_path(
 /// verifier's pin set already looked up (`None`: only the pins denied everywhere apply).
 /// Expiry is not looked at. `None` for a verifier not in WebPKI mode.
 pub fn check_entry(
-    verifier: &PinningVerifier,
+    verifier: &PinningServerVerifier,
     entry: Option<&PinEntry>,
     path: &VerifiedPath<'_>,
 ) -> Option<bool> {

@@ -175,6 +175,42 @@ impl<'a> Digests<'a> {
     }
 }
 
+/// What a pin is to the policy it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Role {
+    Primary,
+    Backup,
+    Denied,
+    DeniedEverywhere,
+}
+
+/// Every pin of `policy` that matches the certificate `entry` at `position`, with its role:
+/// the match rule of the pin check (scope, then digest), for explanations (it allocates).
+pub(crate) fn matching_pins(
+    policy: &Policy<'_>,
+    entry: PathEntry<'_>,
+    position: Position,
+) -> Vec<(ScopedPin, Role)> {
+    let mut digests = Digests::new(entry);
+    let allowed = policy.allowed.iter().enumerate().map(|(index, pin)| {
+        let role = match index < policy.primary_count {
+            true => Role::Primary,
+            false => Role::Backup,
+        };
+        (*pin, role)
+    });
+    let denied = policy.denied.iter().map(|pin| (*pin, Role::Denied));
+    let everywhere = policy
+        .denied_everywhere
+        .iter()
+        .map(|pin| (*pin, Role::DeniedEverywhere));
+    allowed
+        .chain(denied)
+        .chain(everywhere)
+        .filter(|(pin, _)| pin.scope().admits(position) && digests.matches(pin.pin_ref()))
+        .collect()
+}
+
 /// The index in `pins` of the first pin that `admits` lets apply and that matches the
 /// certificate.
 fn first_match(

@@ -340,8 +340,8 @@ impl ClientPinEntry {
     /// The identity this entry is keyed by.
     ///
     /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinPolicy, Pin};
-    /// # let policy = ClientPinPolicy::builder().entry(ClientPinEntry::builder(ClientIdentity::Any)
+    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinSet, Pin};
+    /// # let policy = ClientPinSet::builder().entry(ClientPinEntry::builder(ClientIdentity::Any)
     /// #     .deny(Pin::spki_sha256([1; 32]))).build()?;
     /// assert_eq!(policy.entries().next().unwrap().identity(), &ClientIdentity::Any);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -353,8 +353,8 @@ impl ClientPinEntry {
     /// The pins of which one must match a certificate of the client's verified path.
     ///
     /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinPolicy, Pin};
-    /// # let policy = ClientPinPolicy::builder().entry(ClientPinEntry::builder(ClientIdentity::Any)
+    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinSet, Pin};
+    /// # let policy = ClientPinSet::builder().entry(ClientPinEntry::builder(ClientIdentity::Any)
     /// #     .pin(Pin::spki_sha256([1; 32])).pin(Pin::spki_sha256([2; 32]))).build()?;
     /// assert_eq!(policy.entries().next().unwrap().allowed_pins().len(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -366,8 +366,8 @@ impl ClientPinEntry {
     /// The pins no certificate of the client's verified path may match.
     ///
     /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinPolicy, Pin};
-    /// # let policy = ClientPinPolicy::builder().entry(ClientPinEntry::builder(ClientIdentity::Any)
+    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinSet, Pin};
+    /// # let policy = ClientPinSet::builder().entry(ClientPinEntry::builder(ClientIdentity::Any)
     /// #     .deny(Pin::spki_sha256([1; 32]))).build()?;
     /// assert_eq!(policy.entries().next().unwrap().denied_pins().len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -379,8 +379,8 @@ impl ClientPinEntry {
     /// Whether a pin failure rejects the client.
     ///
     /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinPolicy, EnforcementMode, Pin};
-    /// # let policy = ClientPinPolicy::builder().entry(ClientPinEntry::builder(ClientIdentity::Any)
+    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinSet, EnforcementMode, Pin};
+    /// # let policy = ClientPinSet::builder().entry(ClientPinEntry::builder(ClientIdentity::Any)
     /// #     .pin(Pin::spki_sha256([1; 32])).report_only()).build()?;
     /// assert_eq!(policy.entries().next().unwrap().mode(), EnforcementMode::ReportOnly);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -390,8 +390,8 @@ impl ClientPinEntry {
     }
 }
 
-/// Builds a [`ClientPinEntry`]; added to a policy with [`ClientPinPolicyBuilder::entry`],
-/// validated by [`ClientPinPolicyBuilder::build`].
+/// Builds a [`ClientPinEntry`]; added to a policy with [`ClientPinSetBuilder::entry`],
+/// validated by [`ClientPinSetBuilder::build`].
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct ClientPinEntryBuilder {
@@ -473,10 +473,10 @@ impl ClientPinEntryBuilder {
         self
     }
 
-    fn build(self, global_deny: &[ScopedPin]) -> Result<ClientPinEntry, ClientPolicyError> {
+    fn build(self, global_deny: &[ScopedPin]) -> Result<ClientPinEntry, ClientPinSetError> {
         let identity = self.identity;
         if self.allowed.is_empty() && self.denied.is_empty() {
-            return Err(ClientPolicyError::EmptyEntry { identity });
+            return Err(ClientPinSetError::EmptyEntry { identity });
         }
         for allowed in &self.allowed {
             if self
@@ -484,7 +484,7 @@ impl ClientPinEntryBuilder {
                 .iter()
                 .any(|denied| denied.pin() == allowed.pin())
             {
-                return Err(ClientPolicyError::PinAllowedAndDenied {
+                return Err(ClientPinSetError::PinAllowedAndDenied {
                     identity,
                     pin: allowed.pin(),
                 });
@@ -493,7 +493,7 @@ impl ClientPinEntryBuilder {
                 .iter()
                 .any(|denied| denied.pin() == allowed.pin())
             {
-                return Err(ClientPolicyError::PinAllowedAndDeniedEverywhere {
+                return Err(ClientPinSetError::PinAllowedAndDeniedEverywhere {
                     identity,
                     pin: allowed.pin(),
                 });
@@ -510,7 +510,7 @@ impl ClientPinEntryBuilder {
             && distinct < 2
             && !self.allow_missing_backup_pin
         {
-            return Err(ClientPolicyError::MissingBackupPin { identity });
+            return Err(ClientPinSetError::MissingBackupPin { identity });
         }
         Ok(ClientPinEntry {
             identity,
@@ -527,7 +527,7 @@ fn dedup(pins: Vec<ScopedPin>) -> Box<[ScopedPin]> {
 }
 
 /// An immutable, validated map from client identities to pins, for
-/// [`PinningClientCertVerifier`](crate::PinningClientCertVerifier).
+/// [`PinningClientVerifier`](crate::PinningClientVerifier).
 ///
 /// Which entries apply to a client: every DNS or URI entry that one of the subjectAltNames of
 /// its (verified) certificate names, and **each** of them must be satisfied, so a certificate
@@ -537,11 +537,11 @@ fn dedup(pins: Vec<ScopedPin>) -> Box<[ScopedPin]> {
 /// client whatever the entries' modes.
 ///
 /// ```
-/// use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinPolicy, Pin};
+/// use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinSet, Pin};
 ///
 /// let billing_key: Pin = "sha256/r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=".parse()?;
 /// let billing_backup: Pin = "sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=".parse()?;
-/// let policy = ClientPinPolicy::builder()
+/// let policy = ClientPinSet::builder()
 ///     .entry(ClientPinEntry::builder("spiffe://prod.example/ns/billing".parse()?)
 ///         .pin(billing_key)
 ///         .pin(billing_backup))
@@ -550,7 +550,7 @@ fn dedup(pins: Vec<ScopedPin>) -> Box<[ScopedPin]> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct ClientPinPolicy {
+pub struct ClientPinSet {
     entries: Vec<ClientPinEntry>,
     dns: HashMap<Box<str>, usize>,
     uris: Vec<usize>,
@@ -559,24 +559,24 @@ pub struct ClientPinPolicy {
     unpinned_clients: UnpinnedClientPolicy,
 }
 
-impl ClientPinPolicy {
+impl ClientPinSet {
     /// Starts an empty policy.
     ///
     /// ```
-    /// use rustls_pinning::ClientPinPolicy;
-    /// assert!(ClientPinPolicy::builder().build()?.is_empty());
-    /// # Ok::<(), rustls_pinning::ClientPolicyError>(())
+    /// use rustls_pinning::ClientPinSet;
+    /// assert!(ClientPinSet::builder().build()?.is_empty());
+    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
     /// ```
-    pub fn builder() -> ClientPinPolicyBuilder {
-        ClientPinPolicyBuilder::default()
+    pub fn builder() -> ClientPinSetBuilder {
+        ClientPinSetBuilder::default()
     }
 
     /// Every entry, in the order they were added.
     ///
     /// ```
-    /// # use rustls_pinning::ClientPinPolicy;
-    /// assert_eq!(ClientPinPolicy::builder().build()?.entries().count(), 0);
-    /// # Ok::<(), rustls_pinning::ClientPolicyError>(())
+    /// # use rustls_pinning::ClientPinSet;
+    /// assert_eq!(ClientPinSet::builder().build()?.entries().count(), 0);
+    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
     /// ```
     pub fn entries(&self) -> impl ExactSizeIterator<Item = &ClientPinEntry> + '_ {
         self.entries.iter()
@@ -585,9 +585,9 @@ impl ClientPinPolicy {
     /// The number of entries.
     ///
     /// ```
-    /// # use rustls_pinning::ClientPinPolicy;
-    /// assert_eq!(ClientPinPolicy::builder().build()?.len(), 0);
-    /// # Ok::<(), rustls_pinning::ClientPolicyError>(())
+    /// # use rustls_pinning::ClientPinSet;
+    /// assert_eq!(ClientPinSet::builder().build()?.len(), 0);
+    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
     /// ```
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -596,9 +596,9 @@ impl ClientPinPolicy {
     /// Whether the policy has no entries.
     ///
     /// ```
-    /// # use rustls_pinning::ClientPinPolicy;
-    /// assert!(ClientPinPolicy::builder().build()?.is_empty());
-    /// # Ok::<(), rustls_pinning::ClientPolicyError>(())
+    /// # use rustls_pinning::ClientPinSet;
+    /// assert!(ClientPinSet::builder().build()?.is_empty());
+    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
     /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
@@ -607,10 +607,10 @@ impl ClientPinPolicy {
     /// Pins denied for every client.
     ///
     /// ```
-    /// # use rustls_pinning::{ClientPinPolicy, Pin};
-    /// let policy = ClientPinPolicy::builder().deny_everywhere(Pin::spki_sha256([9; 32])).build()?;
+    /// # use rustls_pinning::{ClientPinSet, Pin};
+    /// let policy = ClientPinSet::builder().deny_everywhere(Pin::spki_sha256([9; 32])).build()?;
     /// assert_eq!(policy.globally_denied_pins().len(), 1);
-    /// # Ok::<(), rustls_pinning::ClientPolicyError>(())
+    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
     /// ```
     pub fn globally_denied_pins(&self) -> &[ScopedPin] {
         &self.global_deny
@@ -619,10 +619,10 @@ impl ClientPinPolicy {
     /// What happens to clients no entry applies to.
     ///
     /// ```
-    /// # use rustls_pinning::{ClientPinPolicy, UnpinnedClientPolicy};
-    /// let policy = ClientPinPolicy::builder().build()?;
+    /// # use rustls_pinning::{ClientPinSet, UnpinnedClientPolicy};
+    /// let policy = ClientPinSet::builder().build()?;
     /// assert_eq!(policy.unpinned_client_policy(), UnpinnedClientPolicy::Reject);
-    /// # Ok::<(), rustls_pinning::ClientPolicyError>(())
+    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
     /// ```
     pub fn unpinned_client_policy(&self) -> UnpinnedClientPolicy {
         self.unpinned_clients
@@ -669,21 +669,21 @@ impl ClientPinPolicy {
     }
 }
 
-/// Builds a [`ClientPinPolicy`].
+/// Builds a [`ClientPinSet`].
 #[derive(Clone, Debug, Default)]
 #[must_use]
-pub struct ClientPinPolicyBuilder {
+pub struct ClientPinSetBuilder {
     entries: Vec<ClientPinEntryBuilder>,
     global_deny: Vec<ScopedPin>,
     unpinned_clients: UnpinnedClientPolicy,
 }
 
-impl ClientPinPolicyBuilder {
+impl ClientPinSetBuilder {
     /// Adds an entry.
     ///
     /// ```
-    /// # use rustls_pinning::{ClientPinEntry, ClientPinPolicy, Pin};
-    /// let policy = ClientPinPolicy::builder()
+    /// # use rustls_pinning::{ClientPinEntry, ClientPinSet, Pin};
+    /// let policy = ClientPinSet::builder()
     ///     .entry(ClientPinEntry::builder("worker.internal.example".parse()?)
     ///         .pin(Pin::spki_sha256([1; 32])).pin(Pin::spki_sha256([2; 32])))
     ///     .build()?;
@@ -697,9 +697,9 @@ impl ClientPinPolicyBuilder {
     /// Denies `pin` on the verified path of every client, whatever the entries' modes.
     ///
     /// ```
-    /// # use rustls_pinning::{ClientPinPolicy, Pin};
-    /// let policy = ClientPinPolicy::builder().deny_everywhere(Pin::spki_sha256([9; 32])).build()?;
-    /// # Ok::<(), rustls_pinning::ClientPolicyError>(())
+    /// # use rustls_pinning::{ClientPinSet, Pin};
+    /// let policy = ClientPinSet::builder().deny_everywhere(Pin::spki_sha256([9; 32])).build()?;
+    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
     /// ```
     pub fn deny_everywhere(self, pin: Pin) -> Self {
         self.deny_everywhere_at(pin, PinScope::Any)
@@ -708,9 +708,9 @@ impl ClientPinPolicyBuilder {
     /// Like [`deny_everywhere`](Self::deny_everywhere), at the positions `scope` names.
     ///
     /// ```
-    /// # use rustls_pinning::{ClientPinPolicy, Pin, PinScope};
-    /// let policy = ClientPinPolicy::builder().deny_everywhere_at(Pin::spki_sha256([9; 32]), PinScope::Leaf).build()?;
-    /// # Ok::<(), rustls_pinning::ClientPolicyError>(())
+    /// # use rustls_pinning::{ClientPinSet, Pin, PinScope};
+    /// let policy = ClientPinSet::builder().deny_everywhere_at(Pin::spki_sha256([9; 32]), PinScope::Leaf).build()?;
+    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
     /// ```
     pub fn deny_everywhere_at(mut self, pin: Pin, scope: PinScope) -> Self {
         self.global_deny.push(ScopedPin::new(pin, scope));
@@ -721,9 +721,9 @@ impl ClientPinPolicyBuilder {
     /// set).
     ///
     /// ```
-    /// # use rustls_pinning::{ClientPinPolicy, UnpinnedClientPolicy};
-    /// let policy = ClientPinPolicy::builder().unpinned_clients(UnpinnedClientPolicy::WebPkiOnly).build()?;
-    /// # Ok::<(), rustls_pinning::ClientPolicyError>(())
+    /// # use rustls_pinning::{ClientPinSet, UnpinnedClientPolicy};
+    /// let policy = ClientPinSet::builder().unpinned_clients(UnpinnedClientPolicy::WebPkiOnly).build()?;
+    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
     /// ```
     pub fn unpinned_clients(mut self, policy: UnpinnedClientPolicy) -> Self {
         self.unpinned_clients = policy;
@@ -733,17 +733,17 @@ impl ClientPinPolicyBuilder {
     /// Validates every entry and builds the lookup index.
     ///
     /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinPolicy, ClientPolicyError, Pin};
-    /// let lonely = ClientPinPolicy::builder()
+    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, ClientPinSet, ClientPinSetError, Pin};
+    /// let lonely = ClientPinSet::builder()
     ///     .entry(ClientPinEntry::builder(ClientIdentity::Any).pin(Pin::spki_sha256([1; 32])))
     ///     .build();
-    /// assert!(matches!(lonely, Err(ClientPolicyError::MissingBackupPin { .. })));
+    /// assert!(matches!(lonely, Err(ClientPinSetError::MissingBackupPin { .. })));
     /// ```
     ///
     /// # Errors
     /// The first problem found, naming the entry's identity and, where one is at fault, the pin.
-    pub fn build(self) -> Result<ClientPinPolicy, ClientPolicyError> {
-        let mut policy = ClientPinPolicy {
+    pub fn build(self) -> Result<ClientPinSet, ClientPinSetError> {
+        let mut policy = ClientPinSet {
             entries: Vec::with_capacity(self.entries.len()),
             dns: HashMap::new(),
             uris: Vec::new(),
@@ -755,7 +755,7 @@ impl ClientPinPolicyBuilder {
         for builder in self.entries {
             let entry = builder.build(&policy.global_deny)?;
             if !seen.insert(entry.identity.clone()) {
-                return Err(ClientPolicyError::DuplicateIdentity {
+                return Err(ClientPinSetError::DuplicateIdentity {
                     identity: entry.identity,
                 });
             }
@@ -773,10 +773,10 @@ impl ClientPinPolicyBuilder {
     }
 }
 
-/// Why a [`ClientPinPolicy`] could not be built.
+/// Why a [`ClientPinSet`] could not be built.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ClientPolicyError {
+pub enum ClientPinSetError {
     /// An enforced entry has a single distinct allowed pin and did not opt out with
     /// [`ClientPinEntryBuilder::allow_missing_backup_pin`].
     #[error(

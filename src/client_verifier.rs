@@ -1,4 +1,4 @@
-//! `PinningClientCertVerifier`: WebPKI client-certificate validation, then client pins keyed by
+//! `PinningClientVerifier`: WebPKI client-certificate validation, then client pins keyed by
 //! the client's identity, for servers doing mutual TLS.
 
 use core::fmt;
@@ -16,8 +16,7 @@ use webpki::{
 
 use crate::check::{Policy, Verdict};
 use crate::client_policy::{
-    invalid_presented_spiffe_id, ClientIdentity, ClientPinEntry, ClientPinPolicy,
-    UnpinnedClientPolicy,
+    invalid_presented_spiffe_id, ClientIdentity, ClientPinEntry, ClientPinSet, UnpinnedClientPolicy,
 };
 use crate::decision::judge::{Combination, HostRule, Judge, Layer, PathVerdict, Standing};
 use crate::decision::search::{Finding, Refusal, Search};
@@ -29,7 +28,7 @@ use crate::webpki_error::pki_error;
 
 /// A rustls client certificate verifier for servers: WebPKI validation of the client's chain
 /// against the client-CA roots (with optional CRLs), then the client pins of a
-/// [`ClientPinPolicy`], matched against the **verified** path only.
+/// [`ClientPinSet`], matched against the **verified** path only.
 ///
 /// Install it with rustls's own (safe) `with_client_cert_verifier`. The policy is keyed by
 /// who the client is, not by a host name: the DNS and URI subjectAltNames of its certificate
@@ -37,7 +36,7 @@ use crate::webpki_error::pki_error;
 /// certificate by the shared CA is still refused unless its key is the pinned one.
 ///
 /// Client authentication is mandatory unless
-/// [`allow_unauthenticated`](PinningClientCertVerifierBuilder::allow_unauthenticated) is called;
+/// [`allow_unauthenticated`](PinningClientVerifierBuilder::allow_unauthenticated) is called;
 /// without a certificate the handshake fails in rustls with
 /// `Error::NoCertificatesPresented`. A pin failure is `CertificateError::Other` carrying a
 /// [`ClientPinningError`]; chain failures are the errors rustls's `WebPkiClientVerifier`
@@ -45,40 +44,40 @@ use crate::webpki_error::pki_error;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use rustls_pinning::{ClientPinEntry, ClientPinPolicy, PinningClientCertVerifier};
+/// use rustls_pinning::{ClientPinEntry, ClientPinSet, PinningClientVerifier};
 /// # fn demo(client_ca_roots: Arc<rustls::RootCertStore>,
 /// #         chain: Vec<rustls::pki_types::CertificateDer<'static>>,
 /// #         key: rustls::pki_types::PrivateKeyDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
 /// let provider = rustls_pinning::default_crypto_provider();
-/// let policy = ClientPinPolicy::builder()
+/// let policy = ClientPinSet::builder()
 ///     .entry(ClientPinEntry::builder("spiffe://prod.example/ns/billing".parse()?)
 ///         .pin("sha256/r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=".parse()?)
 ///         .pin("sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=".parse()?))
 ///     .build()?;
-/// let verifier = PinningClientCertVerifier::builder(client_ca_roots, policy, provider.clone()).build()?;
+/// let verifier = PinningClientVerifier::builder(client_ca_roots, policy, provider.clone()).build()?;
 /// let config = rustls::ServerConfig::builder_with_provider(provider)
 ///     .with_safe_default_protocol_versions()?
 ///     .with_client_cert_verifier(verifier)
 ///     .with_single_cert(chain, key)?;
 /// # Ok(()) }
 /// ```
-pub struct PinningClientCertVerifier {
-    policy: ClientPinPolicy,
+pub struct PinningClientVerifier {
+    policy: ClientPinSet,
     trust: WebPkiTrust,
     root_hints: Vec<DistinguishedName>,
     mandatory: bool,
 }
 
-impl PinningClientCertVerifier {
+impl PinningClientVerifier {
     /// Starts a verifier that validates client certificates against `roots` (the client-CA
     /// roots), then enforces `policy`.
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier, VerifierBuilderError};
-    /// let result = PinningClientCertVerifier::builder(
+    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier, VerifierBuilderError};
+    /// let result = PinningClientVerifier::builder(
     ///     Arc::new(rustls::RootCertStore::empty()),
-    ///     ClientPinPolicy::builder().build()?,
+    ///     ClientPinSet::builder().build()?,
     ///     rustls_pinning::default_crypto_provider(),
     /// )
     /// .build();
@@ -87,10 +86,10 @@ impl PinningClientCertVerifier {
     /// ```
     pub fn builder(
         roots: Arc<RootCertStore>,
-        policy: ClientPinPolicy,
+        policy: ClientPinSet,
         provider: Arc<CryptoProvider>,
-    ) -> PinningClientCertVerifierBuilder {
-        PinningClientCertVerifierBuilder {
+    ) -> PinningClientVerifierBuilder {
+        PinningClientVerifierBuilder {
             roots,
             policy,
             provider,
@@ -104,12 +103,12 @@ impl PinningClientCertVerifier {
     /// The policy this verifier enforces.
     ///
     /// ```
-    /// # use rustls_pinning::PinningClientCertVerifier;
-    /// # fn demo(verifier: &PinningClientCertVerifier) {
+    /// # use rustls_pinning::PinningClientVerifier;
+    /// # fn demo(verifier: &PinningClientVerifier) {
     /// println!("{} client identities pinned", verifier.policy().len());
     /// # }
     /// ```
-    pub fn policy(&self) -> &ClientPinPolicy {
+    pub fn policy(&self) -> &ClientPinSet {
         &self.policy
     }
 
@@ -216,7 +215,7 @@ fn refusal_error(
     }
 }
 
-impl ClientCertVerifier for PinningClientCertVerifier {
+impl ClientCertVerifier for PinningClientVerifier {
     fn offer_client_auth(&self) -> bool {
         true
     }
@@ -321,9 +320,9 @@ impl ClientCertVerifier for PinningClientCertVerifier {
     }
 }
 
-impl fmt::Debug for PinningClientCertVerifier {
+impl fmt::Debug for PinningClientVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PinningClientCertVerifier")
+        f.debug_struct("PinningClientVerifier")
             .field("roots", &self.trust.roots.len())
             .field("entries", &self.policy.len())
             .field("mandatory", &self.mandatory)
@@ -331,12 +330,12 @@ impl fmt::Debug for PinningClientCertVerifier {
     }
 }
 
-/// Builds a [`PinningClientCertVerifier`]. Revocation options mirror rustls's
+/// Builds a [`PinningClientVerifier`]. Revocation options mirror rustls's
 /// `ClientCertVerifierBuilder` (of `WebPkiClientVerifier`) and default the same way.
 #[must_use]
-pub struct PinningClientCertVerifierBuilder {
+pub struct PinningClientVerifierBuilder {
     roots: Arc<RootCertStore>,
-    policy: ClientPinPolicy,
+    policy: ClientPinSet,
     provider: Arc<CryptoProvider>,
     root_certificates: Vec<CertificateDer<'static>>,
     crls: Vec<CertificateRevocationListDer<'static>>,
@@ -344,9 +343,9 @@ pub struct PinningClientCertVerifierBuilder {
     mandatory: bool,
 }
 
-impl fmt::Debug for PinningClientCertVerifierBuilder {
+impl fmt::Debug for PinningClientVerifierBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PinningClientCertVerifierBuilder")
+        f.debug_struct("PinningClientVerifierBuilder")
             .field("roots", &self.roots.len())
             .field("entries", &self.policy.len())
             .field("crls", &self.crls.len())
@@ -355,18 +354,18 @@ impl fmt::Debug for PinningClientCertVerifierBuilder {
     }
 }
 
-impl PinningClientCertVerifierBuilder {
+impl PinningClientVerifierBuilder {
     /// Gives the whole certificates of (some of) the client-CA roots, so that certificate
     /// pins can match a root. Every certificate must be an anchor of the root store.
     ///
     /// ```
     /// # use std::sync::Arc;
     /// # use rustls::pki_types::CertificateDer;
-    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
     /// # fn demo(root: CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
     /// let mut roots = rustls::RootCertStore::empty();
     /// roots.add(root.clone())?;
-    /// let verifier = PinningClientCertVerifier::builder(Arc::new(roots), ClientPinPolicy::builder().build()?,
+    /// let verifier = PinningClientVerifier::builder(Arc::new(roots), ClientPinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .with_root_certificates([root])
     ///     .build()?;
@@ -386,9 +385,9 @@ impl PinningClientCertVerifierBuilder {
     /// ```
     /// # use std::sync::Arc;
     /// # use rustls::pki_types::CertificateRevocationListDer;
-    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>, crl: CertificateRevocationListDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    /// let verifier = PinningClientVerifier::builder(roots, ClientPinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .with_crls([crl])
     ///     .build()?;
@@ -406,9 +405,9 @@ impl PinningClientCertVerifierBuilder {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    /// let builder = PinningClientVerifier::builder(roots, ClientPinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .only_check_end_entity_revocation();
     /// # Ok(()) }
@@ -422,9 +421,9 @@ impl PinningClientCertVerifierBuilder {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    /// let builder = PinningClientVerifier::builder(roots, ClientPinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .allow_unknown_revocation_status();
     /// # Ok(()) }
@@ -438,9 +437,9 @@ impl PinningClientCertVerifierBuilder {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    /// let builder = PinningClientVerifier::builder(roots, ClientPinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .enforce_revocation_expiration();
     /// # Ok(()) }
@@ -457,9 +456,9 @@ impl PinningClientCertVerifierBuilder {
     /// ```
     /// # use std::sync::Arc;
     /// # use rustls::server::danger::ClientCertVerifier;
-    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    /// let verifier = PinningClientVerifier::builder(roots, ClientPinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .allow_unauthenticated()
     ///     .build()?;
@@ -475,9 +474,9 @@ impl PinningClientCertVerifierBuilder {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{ClientPinPolicy, PinningClientCertVerifier};
+    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningClientCertVerifier::builder(roots, ClientPinPolicy::builder().build()?,
+    /// let verifier = PinningClientVerifier::builder(roots, ClientPinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .build()?;
     /// # Ok(()) }
@@ -487,7 +486,7 @@ impl PinningClientCertVerifierBuilder {
     /// An empty root store, a CRL or root certificate that does not parse, a root certificate
     /// missing from the store, or a certificate pin scoped to the root without root
     /// certificates.
-    pub fn build(self) -> Result<Arc<PinningClientCertVerifier>, VerifierBuilderError> {
+    pub fn build(self) -> Result<Arc<PinningClientVerifier>, VerifierBuilderError> {
         if self.root_certificates.is_empty() && !self.roots.is_empty() {
             if let Some((identity, scoped)) = self.policy.root_certificate_pin() {
                 return Err(
@@ -506,7 +505,7 @@ impl PinningClientCertVerifierBuilder {
             self.revocation,
             self.provider.signature_verification_algorithms,
         )?;
-        Ok(Arc::new(PinningClientCertVerifier {
+        Ok(Arc::new(PinningClientVerifier {
             policy: self.policy,
             trust,
             root_hints,

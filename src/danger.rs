@@ -15,10 +15,10 @@ use crate::decision::judge::HostRule;
 use crate::decision::search::Search;
 use crate::decision::{host_text, Resolution, ServerLayers};
 use crate::der;
-use crate::error::{PinningError, VerifierBuilderError};
+use crate::error::{ServerPinningError, VerifierBuilderError};
 use crate::pin_set::{EnforcementMode, PinScope, PinSet, Position};
 use crate::report::Reporting;
-use crate::verifier::{PinningVerifier, Trust};
+use crate::verifier::{PinningServerVerifier, Trust};
 use crate::webpki_error::pki_error;
 
 /// Starts a verifier for private or self-signed services where **a leaf pin is the only
@@ -79,7 +79,7 @@ pub struct PinsOnlyBuilder {
 }
 
 impl PinsOnlyBuilder {
-    /// Reports pin events (see [`PinningVerifierBuilder::with_reporting`](crate::PinningVerifierBuilder::with_reporting)).
+    /// Reports pin events (see [`PinningServerVerifierBuilder::with_reporting`](crate::PinningServerVerifierBuilder::with_reporting)).
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -149,7 +149,7 @@ impl PinsOnlyBuilder {
     /// [`VerifierBuilderError::UnsupportedInPinsOnlyMode`] for a report-only entry (it would
     /// accept any certificate), an entry with no pin that may match the leaf, or a pin scoped
     /// to an intermediate or root (there is no CA path to match it against).
-    pub fn build(self) -> Result<Arc<PinningVerifier>, VerifierBuilderError> {
+    pub fn build(self) -> Result<Arc<PinningServerVerifier>, VerifierBuilderError> {
         for entry in self.pins.entries() {
             let unsupported = |reason| VerifierBuilderError::UnsupportedInPinsOnlyMode {
                 pattern: entry.pattern().clone(),
@@ -175,7 +175,7 @@ impl PinsOnlyBuilder {
                 ));
             }
         }
-        Ok(PinningVerifier::from_parts(
+        Ok(PinningServerVerifier::from_parts(
             self.pins,
             Trust::PinsOnly(PinsOnly {
                 supported: self.supported,
@@ -198,7 +198,7 @@ impl PinsOnly {
         &self,
         layers: &ServerLayers<'a>,
         server_name: &ServerName<'_>,
-    ) -> Option<(usize, Resolution<'a>, PinningError)> {
+    ) -> Option<(usize, Resolution<'a>, ServerPinningError)> {
         if layers.judge().host_rule() == HostRule::Pinned {
             return None;
         }
@@ -212,7 +212,7 @@ impl PinsOnly {
             Some((layer, expired)) => (
                 layer,
                 Resolution::Pinned(expired),
-                PinningError::EntryExpiredWithoutFallback {
+                ServerPinningError::EntryExpiredWithoutFallback {
                     host: host_text(server_name),
                     pattern: expired.pattern().clone(),
                     expired_at: expired
@@ -223,7 +223,7 @@ impl PinsOnly {
             None => (
                 0,
                 Resolution::Rejected,
-                PinningError::HostNotPinned {
+                ServerPinningError::HostNotPinned {
                     host: host_text(server_name),
                 },
             ),

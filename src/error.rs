@@ -16,7 +16,7 @@ use crate::pin_set::{Position, ScopedPin};
 ///
 /// It reaches the caller as
 /// `rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(..)))` and can be
-/// downcast back with [`PinningError::from_rustls`]. Its message lists each verified path
+/// downcast back with [`ServerPinningError::from_rustls`]. Its message lists each verified path
 /// as `sha256/...: subject` lines next to the configured pins, so the right new pin can be
 /// copied from the error alone.
 ///
@@ -24,10 +24,10 @@ use crate::pin_set::{Position, ScopedPin};
 /// `{:?}`, and a pin failure should read the same wherever it is printed.
 ///
 /// ```
-/// use rustls_pinning::PinningError;
+/// use rustls_pinning::ServerPinningError;
 ///
 /// fn explain(error: &rustls::Error) -> String {
-///     match PinningError::from_rustls(error) {
+///     match ServerPinningError::from_rustls(error) {
 ///         Some(pinning) => format!("pinning refused {}: {pinning}", pinning.host()),
 ///         None => format!("TLS failed: {error}"),
 ///     }
@@ -35,7 +35,7 @@ use crate::pin_set::{Position, ScopedPin};
 /// ```
 #[non_exhaustive]
 #[derive(Clone, PartialEq, Eq)]
-pub enum PinningError {
+pub enum ServerPinningError {
     /// Every verified path lacked an allowed pin (and none matched a deny pin).
     NoPinMatched {
         /// The server name the client asked for.
@@ -92,13 +92,13 @@ pub enum PinningError {
     },
 }
 
-impl PinningError {
+impl ServerPinningError {
     /// The pinning error inside a `rustls::Error`, if that is what it carries.
     ///
     /// ```
-    /// use rustls_pinning::PinningError;
+    /// use rustls_pinning::ServerPinningError;
     /// let error = rustls::Error::General("unrelated".into());
-    /// assert!(PinningError::from_rustls(&error).is_none());
+    /// assert!(ServerPinningError::from_rustls(&error).is_none());
     /// ```
     pub fn from_rustls(error: &rustls::Error) -> Option<&Self> {
         match error {
@@ -112,8 +112,8 @@ impl PinningError {
     /// The server name the client asked for.
     ///
     /// ```
-    /// use rustls_pinning::PinningError;
-    /// # fn demo(error: &PinningError) {
+    /// use rustls_pinning::ServerPinningError;
+    /// # fn demo(error: &ServerPinningError) {
     /// println!("refused {}", error.host());
     /// # }
     /// ```
@@ -137,9 +137,9 @@ impl PinningError {
 /// One certificate of a verified path, as a pin failure reports it.
 ///
 /// ```
-/// use rustls_pinning::PinningError;
-/// # fn demo(error: &PinningError) {
-/// if let PinningError::NoPinMatched { verified_paths, .. } = error {
+/// use rustls_pinning::ServerPinningError;
+/// # fn demo(error: &ServerPinningError) {
+/// if let ServerPinningError::NoPinMatched { verified_paths, .. } = error {
 ///     for certificate in &verified_paths[0] {
 ///         println!("{}: {} {}", certificate.position(), certificate.spki_pin(), certificate.subject());
 ///     }
@@ -271,7 +271,7 @@ fn any_certificate_pin(pins: &[ScopedPin]) -> bool {
         .any(|scoped| scoped.pin().kind() == PinKind::Certificate)
 }
 
-impl fmt::Display for PinningError {
+impl fmt::Display for ServerPinningError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoPinMatched {
@@ -349,21 +349,21 @@ impl fmt::Display for PinningError {
     }
 }
 
-impl fmt::Debug for PinningError {
+impl fmt::Debug for ServerPinningError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
 }
 
-impl std::error::Error for PinningError {}
+impl std::error::Error for ServerPinningError {}
 
-/// Why a [`PinningClientCertVerifier`](crate::PinningClientCertVerifier) refused a client
+/// Why a [`PinningClientVerifier`](crate::PinningClientVerifier) refused a client
 /// whose certificate chain was otherwise valid.
 ///
 /// It reaches the server as
 /// `rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(..)))` (the client
 /// sees a `bad_certificate` alert) and can be downcast back with
-/// [`ClientPinningError::from_rustls`]. Like [`PinningError`], its message lists the verified
+/// [`ClientPinningError::from_rustls`]. Like [`ServerPinningError`], its message lists the verified
 /// path as `sha256/...: subject` lines next to the configured pins, and `Debug` prints the
 /// same text as `Display`.
 ///
@@ -516,7 +516,7 @@ impl fmt::Debug for ClientPinningError {
 
 impl std::error::Error for ClientPinningError {}
 
-/// Why a [`PinningVerifier`](crate::PinningVerifier) could not be built.
+/// Why a [`PinningServerVerifier`](crate::PinningServerVerifier) could not be built.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum VerifierBuilderError {

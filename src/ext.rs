@@ -1,11 +1,11 @@
-//! One call to put a [`PinningVerifier`] into a rustls client configuration.
+//! One call to put a [`PinningServerVerifier`] into a rustls client configuration.
 
 use std::sync::Arc;
 
 use rustls::client::WantsClientCert;
 use rustls::{ClientConfig, ConfigBuilder, WantsVerifier};
 
-use crate::verifier::PinningVerifier;
+use crate::verifier::PinningServerVerifier;
 
 mod sealed {
     pub trait Sealed {}
@@ -15,14 +15,14 @@ mod sealed {
 /// Adds [`with_pinning`](Self::with_pinning) to rustls's client configuration builder.
 ///
 /// rustls files every custom verifier under `.dangerous()`, because most custom verifiers
-/// weaken validation. A [`PinningVerifier`] built with [`PinningVerifier::builder`] only ever
+/// weaken validation. A [`PinningServerVerifier`] built with [`PinningServerVerifier::builder`] only ever
 /// adds checks to WebPKI, so this trait offers it without the detour.
 ///
 /// ```
-/// use rustls_pinning::{BuilderPinningExt, PinSet, PinningVerifier};
+/// use rustls_pinning::{BuilderPinningExt, PinSet, PinningServerVerifier};
 /// # fn demo(roots: std::sync::Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
 /// let provider = rustls_pinning::default_crypto_provider();
-/// let verifier = PinningVerifier::builder(roots, PinSet::builder().build()?, provider.clone()).build()?;
+/// let verifier = PinningServerVerifier::builder(roots, PinSet::builder().build()?, provider.clone()).build()?;
 /// let config = rustls::ClientConfig::builder_with_provider(provider)
 ///     .with_safe_default_protocol_versions()?
 ///     .with_pinning(verifier)
@@ -33,14 +33,14 @@ pub trait BuilderPinningExt: sealed::Sealed {
     /// Verifies servers with `verifier`.
     fn with_pinning(
         self,
-        verifier: Arc<PinningVerifier>,
+        verifier: Arc<PinningServerVerifier>,
     ) -> ConfigBuilder<ClientConfig, WantsClientCert>;
 }
 
 impl BuilderPinningExt for ConfigBuilder<ClientConfig, WantsVerifier> {
     fn with_pinning(
         self,
-        verifier: Arc<PinningVerifier>,
+        verifier: Arc<PinningServerVerifier>,
     ) -> ConfigBuilder<ClientConfig, WantsClientCert> {
         self.dangerous().with_custom_certificate_verifier(verifier)
     }

@@ -6,7 +6,7 @@ use pki_types::CertificateDer;
 use serde::{Deserialize, Serialize};
 
 use crate::date::format_rfc3339;
-use crate::error::PinningError;
+use crate::error::ServerPinningError;
 use crate::host_pattern::HostPatternKind;
 use crate::pin::PinKind;
 use crate::pin_set::EnforcementMode;
@@ -110,11 +110,11 @@ impl From<&PinEvent> for ViolationReport {
         };
         let validation_result = match &event.error {
             Some(
-                PinningError::NoPinMatched { .. }
-                | PinningError::DeniedPinMatched { .. }
-                | PinningError::HostNotPinned { .. }
-                | PinningError::ProofBudgetExhausted { .. }
-                | PinningError::EntryExpiredWithoutFallback { .. },
+                ServerPinningError::NoPinMatched { .. }
+                | ServerPinningError::DeniedPinMatched { .. }
+                | ServerPinningError::HostNotPinned { .. }
+                | ServerPinningError::ProofBudgetExhausted { .. }
+                | ServerPinningError::EntryExpiredWithoutFallback { .. },
             ) => VALIDATION_FAILED_NO_MATCHING_PIN,
             None => VALIDATION_SUCCESS,
         };

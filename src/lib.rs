@@ -48,15 +48,16 @@ use std::sync::Arc;
 use rustls::crypto::CryptoProvider;
 
 pub use client_policy::{
-    ClientIdentity, ClientIdentityError, ClientPinEntry, ClientPinEntryBuilder, ClientPinPolicy,
-    ClientPinPolicyBuilder, ClientPolicyError, UnpinnedClientPolicy,
+    ClientIdentity, ClientIdentityError, ClientPinEntry, ClientPinEntryBuilder, ClientPinSet,
+    ClientPinSetBuilder, ClientPinSetError, UnpinnedClientPolicy,
 };
-pub use client_verifier::{PinningClientCertVerifier, PinningClientCertVerifierBuilder};
+pub use client_verifier::{PinningClientVerifier, PinningClientVerifierBuilder};
 pub use date::{Date, DateError};
 pub use decision::explain::{
-    Decision, ExplainedPath, Explanation, PathOutcome, PinCheck, PinMatch, PolicyStanding, Standing,
+    Decision, ExplainedPath, Explanation, MatchingPin, PathOutcome, PinCheck, PinMatch, PinRole,
+    PolicyStanding, Standing,
 };
-pub use error::{ClientPinningError, PathCertificate, PinningError, VerifierBuilderError};
+pub use error::{ClientPinningError, PathCertificate, ServerPinningError, VerifierBuilderError};
 pub use ext::BuilderPinningExt;
 pub use host_pattern::{HostPattern, HostPatternError, HostPatternKind};
 pub use hpkp_header::{HpkpError, HpkpPolicy};
@@ -68,7 +69,7 @@ pub use pin_set::{
     PinSetError, Position, ScopedPin, UnpinnedHostPolicy,
 };
 pub use report::{Outcome, PinEvent, PinEventKind, PinReporter, Reporting, DEFAULT_EXPIRY_WARNING};
-pub use verifier::{PinningVerifier, PinningVerifierBuilder};
+pub use verifier::{PinningServerVerifier, PinningServerVerifierBuilder};
 pub use wrap::WrappingBuilder;
 
 /// The crypto provider to pass to the builders when the application has no preference: the

@@ -18,7 +18,7 @@ use crate::decision::ServerLayers;
 use crate::error::VerifierBuilderError;
 use crate::host_pattern::HostPattern;
 use crate::pin_set::{PinSet, ScopedPin};
-use crate::verifier::PinningVerifier;
+use crate::verifier::PinningServerVerifier;
 
 /// How the static and the dynamic policy combine while a bundle is in force.
 ///
@@ -149,7 +149,7 @@ pub enum ApplyOutcome {
 }
 
 type VerifierFactory =
-    dyn Fn(PinSet) -> Result<Arc<PinningVerifier>, VerifierBuilderError> + Send + Sync;
+    dyn Fn(PinSet) -> Result<Arc<PinningServerVerifier>, VerifierBuilderError> + Send + Sync;
 type ConfigFactory =
     dyn Fn(Arc<dyn ServerCertVerifier>) -> Result<ClientConfig, Error> + Send + Sync;
 
@@ -183,7 +183,7 @@ struct Snapshot {
 /// use std::sync::Arc;
 /// use rustls_pinning::bundle::{BundleKey, BundleVerifier};
 /// use rustls_pinning::pin_store::PinStore;
-/// use rustls_pinning::{PinSet, PinningVerifier};
+/// use rustls_pinning::{PinSet, PinningServerVerifier};
 ///
 /// # fn demo(static_pins: PinSet, roots: Arc<rustls::RootCertStore>, key: BundleKey,
 /// #         body: &[u8], signature: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
@@ -191,7 +191,7 @@ struct Snapshot {
 /// let (factory_roots, factory_provider) = (roots.clone(), provider.clone());
 /// let store = PinStore::builder(
 ///         static_pins,
-///         move |pins| PinningVerifier::builder(factory_roots.clone(), pins, factory_provider.clone()).build(),
+///         move |pins| PinningServerVerifier::builder(factory_roots.clone(), pins, factory_provider.clone()).build(),
 ///         BundleVerifier::new(vec![key], &provider)?,
 ///     )
 ///     .with_client_config({
@@ -211,7 +211,7 @@ pub struct PinStore {
     state: ArcSwap<Snapshot>,
     /// Serialises writers; readers never take it.
     writer: Mutex<()>,
-    static_verifier: Arc<PinningVerifier>,
+    static_verifier: Arc<PinningServerVerifier>,
     make_verifier: Box<VerifierFactory>,
     make_config: Option<Box<ConfigFactory>>,
     bundles: BundleVerifier,
@@ -247,17 +247,17 @@ impl PinStore {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{bundle::BundleVerifier, pin_store::PinStore, PinSet, PinningVerifier};
+    /// # use rustls_pinning::{bundle::BundleVerifier, pin_store::PinStore, PinSet, PinningServerVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>, bundles: BundleVerifier) -> Result<(), Box<dyn std::error::Error>> {
     /// let provider = rustls_pinning::default_crypto_provider();
     /// let store = PinStore::builder(PinSet::builder().build()?,
-    ///     move |pins| PinningVerifier::builder(roots.clone(), pins, provider.clone()).build(),
+    ///     move |pins| PinningServerVerifier::builder(roots.clone(), pins, provider.clone()).build(),
     ///     bundles).build()?;
     /// # Ok(()) }
     /// ```
     pub fn builder(
         static_pins: PinSet,
-        make_verifier: impl Fn(PinSet) -> Result<Arc<PinningVerifier>, VerifierBuilderError>
+        make_verifier: impl Fn(PinSet) -> Result<Arc<PinningServerVerifier>, VerifierBuilderError>
             + Send
             + Sync
             + 'static,
@@ -316,7 +316,7 @@ impl PinStore {
     /// Explains what the store's current verifier decides for this chain, name and time, and
     /// why: the same verification as a handshake, with both policies while a bundle is valid
     /// at `now` ([`Explanation::policies`] lists the static policy, then the bundle's), raising
-    /// no events. See [`PinningVerifier::explain`].
+    /// no events. See [`PinningServerVerifier::explain`].
     ///
     /// ```
     /// # use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -664,7 +664,7 @@ impl PinStoreBuilder {
 
 /// The dynamic half of a store's verifier.
 struct DynamicPart {
-    verifier: Arc<PinningVerifier>,
+    verifier: Arc<PinningServerVerifier>,
     version: u64,
     expires_at: UnixTime,
     expiry_reported: AtomicBool,
@@ -673,7 +673,7 @@ struct DynamicPart {
 
 /// The verifier a store hands out: the static policy, plus the bundle's while it is valid.
 struct StoreVerifier {
-    static_verifier: Arc<PinningVerifier>,
+    static_verifier: Arc<PinningServerVerifier>,
     dynamic: Option<DynamicPart>,
     mode: HybridMode,
 }
@@ -692,7 +692,7 @@ impl fmt::Debug for StoreVerifier {
 
 impl StoreVerifier {
     /// The bundle's verifier while the bundle is valid at `now`.
-    fn dynamic_at(&self, now: UnixTime) -> Option<&PinningVerifier> {
+    fn dynamic_at(&self, now: UnixTime) -> Option<&PinningServerVerifier> {
         let verifier = self.valid_dynamic(now);
         if verifier.is_none() {
             self.report_expiry(now);
@@ -701,7 +701,7 @@ impl StoreVerifier {
     }
 
     /// The bundle's verifier while the bundle is valid at `now`, without reporting an expiry.
-    fn valid_dynamic(&self, now: UnixTime) -> Option<&PinningVerifier> {
+    fn valid_dynamic(&self, now: UnixTime) -> Option<&PinningServerVerifier> {
         let part = self.dynamic.as_ref()?;
         (now.as_secs() < part.expires_at.as_secs()).then_some(&*part.verifier)
     }
@@ -709,7 +709,7 @@ impl StoreVerifier {
     /// The layers a handshake at `now` is judged by.
     fn layers<'a>(
         &'a self,
-        dynamic: Option<&'a PinningVerifier>,
+        dynamic: Option<&'a PinningServerVerifier>,
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> ServerLayers<'a> {
@@ -778,7 +778,7 @@ impl ServerCertVerifier for StoreVerifier {
         let layers = self.layers(dynamic, server_name, now);
         let reporters = [
             self.static_verifier.reporter(),
-            dynamic.and_then(PinningVerifier::reporter),
+            dynamic.and_then(PinningServerVerifier::reporter),
         ];
         self.static_verifier
             .verify_layers(

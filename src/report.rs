@@ -10,7 +10,7 @@ use std::time::Duration;
 use pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::decision::{host_text, Resolution};
-use crate::error::PinningError;
+use crate::error::ServerPinningError;
 use crate::host_pattern::HostPattern;
 use crate::pin_set::{EnforcementMode, PinEntry, PinSet, ScopedPin};
 
@@ -146,7 +146,7 @@ pub struct PinEvent {
     pub outcome: Outcome,
     /// The pin failure: the error returned for a violation, or the one that enforcement
     /// would have returned for a report-only violation.
-    pub error: Option<PinningError>,
+    pub error: Option<ServerPinningError>,
     /// The verification time rustls passed to the verifier.
     pub time: UnixTime,
 }
@@ -236,7 +236,7 @@ pub(crate) struct Observation<'a> {
     /// The backup pin an accepted path matched through, if only a backup matched.
     pub(crate) backup: Option<ScopedPin>,
     /// The pin failure, enforced or tolerated.
-    pub(crate) error: Option<PinningError>,
+    pub(crate) error: Option<ServerPinningError>,
     pub(crate) outcome: Outcome,
 }
 

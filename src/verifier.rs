@@ -1,4 +1,4 @@
-//! `PinningVerifier`: WebPKI validation with pins matched against the verified path.
+//! `PinningServerVerifier`: WebPKI validation with pins matched against the verified path.
 
 use core::fmt;
 use std::borrow::Cow;
@@ -20,7 +20,7 @@ use crate::decision::judge::{HostRule, PathVerdict};
 use crate::decision::search::{Finding, RecordedPath, Refusal, Search};
 use crate::decision::{host_text, Resolution, ServerLayers};
 use crate::der;
-use crate::error::{PinningError, VerifierBuilderError};
+use crate::error::{ServerPinningError, VerifierBuilderError};
 use crate::pin_set::{PinSet, Position};
 use crate::report::{Connection, Observation, Outcome, Reporter, Reporting};
 use crate::webpki_error::pki_error;
@@ -36,16 +36,16 @@ use crate::wrap::{Exhausted, Wrapped};
 /// valid path exists.
 ///
 /// Chain and name failures are reported exactly as rustls's `WebPkiServerVerifier` reports
-/// them; a pin failure is `CertificateError::Other` carrying a [`PinningError`].
+/// them; a pin failure is `CertificateError::Other` carrying a [`ServerPinningError`].
 ///
 /// Three ways to build one:
-/// - [`PinningVerifier::builder`]: WebPKI with your roots (the normal case);
-/// - [`PinningVerifier::wrap`]: pins on top of another verifier, such as the platform's;
+/// - [`PinningServerVerifier::builder`]: WebPKI with your roots (the normal case);
+/// - [`PinningServerVerifier::wrap`]: pins on top of another verifier, such as the platform's;
 /// - [`crate::danger::pins_only`]: a pin as the only trust, for private services.
 ///
 /// ```
 /// use std::sync::Arc;
-/// use rustls_pinning::{BuilderPinningExt, Pin, PinEntry, PinSet, PinningVerifier};
+/// use rustls_pinning::{BuilderPinningExt, Pin, PinEntry, PinSet, PinningServerVerifier};
 /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
 /// let provider = rustls_pinning::default_crypto_provider();
 /// let pins = PinSet::builder()
@@ -53,14 +53,14 @@ use crate::wrap::{Exhausted, Wrapped};
 ///         .pin("sha256/r/mIkG3eEpVdm+u/ko/cwxzOMo1bk4TyHIlByibiA5E=".parse()?)
 ///         .pin("sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=".parse()?))
 ///     .build()?;
-/// let verifier = PinningVerifier::builder(roots, pins, provider.clone()).build()?;
+/// let verifier = PinningServerVerifier::builder(roots, pins, provider.clone()).build()?;
 /// let config = rustls::ClientConfig::builder_with_provider(provider)
 ///     .with_safe_default_protocol_versions()?
 ///     .with_pinning(verifier)
 ///     .with_no_client_auth();
 /// # Ok(()) }
 /// ```
-pub struct PinningVerifier {
+pub struct PinningServerVerifier {
     pins: PinSet,
     trust: Trust,
     reporter: Option<Reporter>,
@@ -99,14 +99,14 @@ impl Default for RevocationSettings {
     }
 }
 
-impl PinningVerifier {
+impl PinningServerVerifier {
     /// Starts a verifier that validates with WebPKI against `roots`, then enforces `pins`.
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningVerifier, VerifierBuilderError};
+    /// # use rustls_pinning::{PinSet, PinningServerVerifier, VerifierBuilderError};
     /// let empty_roots = Arc::new(rustls::RootCertStore::empty());
-    /// let result = PinningVerifier::builder(
+    /// let result = PinningServerVerifier::builder(
     ///     empty_roots,
     ///     PinSet::builder().build()?,
     ///     rustls_pinning::default_crypto_provider(),
@@ -119,8 +119,8 @@ impl PinningVerifier {
         roots: Arc<RootCertStore>,
         pins: PinSet,
         provider: Arc<CryptoProvider>,
-    ) -> PinningVerifierBuilder {
-        PinningVerifierBuilder {
+    ) -> PinningServerVerifierBuilder {
+        PinningServerVerifierBuilder {
             roots,
             pins,
             supported: provider.signature_verification_algorithms,
@@ -137,9 +137,9 @@ impl PinningVerifier {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
     /// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningVerifier::wrap(inner, PinSet::builder().build()?, rustls_pinning::default_crypto_provider())
+    /// let verifier = PinningServerVerifier::wrap(inner, PinSet::builder().build()?, rustls_pinning::default_crypto_provider())
     ///     .build()?;
     /// # Ok(()) }
     /// ```
@@ -256,8 +256,8 @@ impl PinningVerifier {
     ///
     /// ```
     /// # use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    /// # use rustls_pinning::{Decision, PinningVerifier};
-    /// # fn demo(verifier: &PinningVerifier, chain: &[CertificateDer<'static>]) -> Result<(), Box<dyn std::error::Error>> {
+    /// # use rustls_pinning::{Decision, PinningServerVerifier};
+    /// # fn demo(verifier: &PinningServerVerifier, chain: &[CertificateDer<'static>]) -> Result<(), Box<dyn std::error::Error>> {
     /// let name = ServerName::try_from("api.example.com")?;
     /// let explanation = verifier.explain(&chain[0], &chain[1..], &name, UnixTime::now());
     /// if explanation.decision == Decision::Rejected {
@@ -319,8 +319,8 @@ impl PinningVerifier {
     /// The pin set this verifier enforces.
     ///
     /// ```
-    /// # use rustls_pinning::PinningVerifier;
-    /// # fn demo(verifier: &PinningVerifier) {
+    /// # use rustls_pinning::PinningServerVerifier;
+    /// # fn demo(verifier: &PinningServerVerifier) {
     /// println!("{} pinned patterns", verifier.pins().len());
     /// # }
     /// ```
@@ -620,7 +620,7 @@ pub(crate) fn conclude(
         (Some(exhausted), _) => (
             unpinned_layer(),
             Outcome::Rejected,
-            Some(PinningError::ProofBudgetExhausted {
+            Some(ServerPinningError::ProofBudgetExhausted {
                 host: host(),
                 candidates: exhausted.candidates,
                 denied: exhausted.denied,
@@ -632,7 +632,7 @@ pub(crate) fn conclude(
         (None, Some(accepted)) if rule == HostRule::Refused => (
             unpinned_layer(),
             Outcome::Rejected,
-            Some(PinningError::HostNotPinned { host: host() }),
+            Some(ServerPinningError::HostNotPinned { host: host() }),
             accepted.der,
             None,
         ),
@@ -682,7 +682,7 @@ pub(crate) fn conclude(
                 None => (
                     0,
                     Outcome::Rejected,
-                    Some(PinningError::HostNotPinned { host: host() }),
+                    Some(ServerPinningError::HostNotPinned { host: host() }),
                     Vec::new(),
                     None,
                 ),
@@ -733,7 +733,7 @@ fn refusal_error(
     finding: &Finding,
     refusal: Refusal,
     host: String,
-) -> PinningError {
+) -> ServerPinningError {
     let described = finding.described.get(refusal.path);
     let verified_paths = || {
         finding
@@ -746,7 +746,7 @@ fn refusal_error(
         PathVerdict::Rejected { layer, verdict } | PathVerdict::Tolerated { layer, verdict } => {
             (layer, verdict)
         }
-        PathVerdict::Accepted { .. } => return PinningError::HostNotPinned { host },
+        PathVerdict::Accepted { .. } => return ServerPinningError::HostNotPinned { host },
     };
     let entry = layers.resolution(layer).entry();
     if let Verdict::Denied {
@@ -756,7 +756,7 @@ fn refusal_error(
     } = verdict
     {
         if let Some(certificate) = described.and_then(|path| path.certificates.get(index)) {
-            return PinningError::DeniedPinMatched {
+            return ServerPinningError::DeniedPinMatched {
                 host,
                 pattern: match everywhere {
                     true => None,
@@ -769,18 +769,18 @@ fn refusal_error(
         }
     }
     match entry {
-        Some(entry) => PinningError::NoPinMatched {
+        Some(entry) => ServerPinningError::NoPinMatched {
             host,
             pattern: entry.pattern().clone(),
             allowed: entry.allowed_pins().to_vec(),
             verified_paths: verified_paths(),
         },
         // A refusal always has a deny verdict or an entry; keep a sound answer anyway.
-        None => PinningError::HostNotPinned { host },
+        None => ServerPinningError::HostNotPinned { host },
     }
 }
 
-impl ServerCertVerifier for PinningVerifier {
+impl ServerCertVerifier for PinningServerVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -849,25 +849,25 @@ impl ServerCertVerifier for PinningVerifier {
     }
 }
 
-impl fmt::Debug for PinningVerifier {
+impl fmt::Debug for PinningServerVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mode = match &self.trust {
             Trust::WebPki(trust) => format!("WebPki({} roots)", trust.roots.len()),
             Trust::Wrapped(wrapped) => format!("Wrapped({:?})", wrapped.inner()),
             Trust::PinsOnly(_) => String::from("PinsOnly"),
         };
-        f.debug_struct("PinningVerifier")
+        f.debug_struct("PinningServerVerifier")
             .field("trust", &mode)
             .field("entries", &self.pins.len())
             .finish()
     }
 }
 
-/// Builds a WebPKI [`PinningVerifier`]. Revocation options mirror rustls's
+/// Builds a WebPKI [`PinningServerVerifier`]. Revocation options mirror rustls's
 /// `ServerCertVerifierBuilder` and default the same way.
 #[derive(Debug)]
 #[must_use]
-pub struct PinningVerifierBuilder {
+pub struct PinningServerVerifierBuilder {
     roots: Arc<RootCertStore>,
     pins: PinSet,
     supported: WebPkiSupportedAlgorithms,
@@ -877,16 +877,16 @@ pub struct PinningVerifierBuilder {
     reporting: Option<Reporting>,
 }
 
-impl PinningVerifierBuilder {
+impl PinningServerVerifierBuilder {
     /// Reports violations, report-only mismatches, skipped expired entries, backup-pin use
     /// and coming expiries (see [`PinEventKind`](crate::PinEventKind)).
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{reporters::MemoryReporter, PinSet, PinningVerifier, Reporting};
+    /// # use rustls_pinning::{reporters::MemoryReporter, PinSet, PinningServerVerifier, Reporting};
     /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
     /// let events = Arc::new(MemoryReporter::new(100));
-    /// let verifier = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    /// let verifier = PinningServerVerifier::builder(roots, PinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .with_reporting(Reporting::new(events.clone()))
     ///     .build()?;
@@ -904,11 +904,11 @@ impl PinningVerifierBuilder {
     /// ```
     /// # use std::sync::Arc;
     /// # use rustls::pki_types::CertificateDer;
-    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
     /// # fn demo(root: CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
     /// let mut roots = rustls::RootCertStore::empty();
     /// roots.add(root.clone())?;
-    /// let verifier = PinningVerifier::builder(Arc::new(roots), PinSet::builder().build()?,
+    /// let verifier = PinningServerVerifier::builder(Arc::new(roots), PinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .with_root_certificates([root])
     ///     .build()?;
@@ -928,9 +928,9 @@ impl PinningVerifierBuilder {
     /// ```
     /// # use std::sync::Arc;
     /// # use rustls::pki_types::CertificateRevocationListDer;
-    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>, crl: CertificateRevocationListDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    /// let verifier = PinningServerVerifier::builder(roots, PinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .with_crls([crl])
     ///     .build()?;
@@ -948,9 +948,9 @@ impl PinningVerifierBuilder {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    /// let builder = PinningServerVerifier::builder(roots, PinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .only_check_end_entity_revocation();
     /// # Ok(()) }
@@ -964,9 +964,9 @@ impl PinningVerifierBuilder {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    /// let builder = PinningServerVerifier::builder(roots, PinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .allow_unknown_revocation_status();
     /// # Ok(()) }
@@ -980,9 +980,9 @@ impl PinningVerifierBuilder {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    /// let builder = PinningServerVerifier::builder(roots, PinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .enforce_revocation_expiration();
     /// # Ok(()) }
@@ -996,9 +996,9 @@ impl PinningVerifierBuilder {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
     /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningVerifier::builder(roots, PinSet::builder().build()?,
+    /// let verifier = PinningServerVerifier::builder(roots, PinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .build()?;
     /// # Ok(()) }
@@ -1008,7 +1008,7 @@ impl PinningVerifierBuilder {
     /// An empty root store, a CRL or root certificate that does not parse, a root certificate
     /// missing from the store, or a certificate pin scoped to the root without root
     /// certificates.
-    pub fn build(self) -> Result<Arc<PinningVerifier>, VerifierBuilderError> {
+    pub fn build(self) -> Result<Arc<PinningServerVerifier>, VerifierBuilderError> {
         if self.root_certificates.is_empty() && !self.roots.is_empty() {
             if let Some((pattern, scoped)) = self.pins.root_certificate_pin() {
                 return Err(
@@ -1026,7 +1026,7 @@ impl PinningVerifierBuilder {
             self.revocation,
             self.supported,
         )?;
-        Ok(PinningVerifier::from_parts(
+        Ok(PinningServerVerifier::from_parts(
             self.pins,
             Trust::WebPki(trust),
             self.reporting,

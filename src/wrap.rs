@@ -16,10 +16,10 @@ use crate::der;
 use crate::error::VerifierBuilderError;
 use crate::pin_set::{PinSet, Position};
 use crate::report::Reporting;
-use crate::verifier::{PinningVerifier, Trust};
+use crate::verifier::{PinningServerVerifier, Trust};
 use crate::webpki_error::pki_error;
 
-/// Builds a [`PinningVerifier`] that wraps another verifier.
+/// Builds a [`PinningServerVerifier`] that wraps another verifier.
 ///
 /// The inner verifier decides whether the chain is trusted (the operating system's store,
 /// enterprise roots, revocation, certificate transparency: whatever it does). The pins are
@@ -32,7 +32,7 @@ use crate::webpki_error::pki_error;
 ///   pinned CA certificate that the server merely appends to an impostor's chain fails that
 ///   proof.
 ///
-/// Limits, compared with [`PinningVerifier::builder`]:
+/// Limits, compared with [`PinningServerVerifier::builder`]:
 /// - candidates are the certificates the server presented plus those given to
 ///   [`with_ca_certificates`](Self::with_ca_certificates); a root the server does not send
 ///   can only match if it is given there;
@@ -48,10 +48,10 @@ use crate::webpki_error::pki_error;
 ///
 /// ```
 /// # use std::sync::Arc;
-/// # use rustls_pinning::{PinSet, PinningVerifier};
+/// # use rustls_pinning::{PinSet, PinningServerVerifier};
 /// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>,
 /// #         private_root: rustls::pki_types::CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
-/// let verifier = PinningVerifier::wrap(inner, PinSet::builder().build()?,
+/// let verifier = PinningServerVerifier::wrap(inner, PinSet::builder().build()?,
 ///         rustls_pinning::default_crypto_provider())
 ///     .with_ca_certificates([private_root])
 ///     .build()?;
@@ -91,13 +91,13 @@ impl WrappingBuilder {
         }
     }
 
-    /// Reports pin events (see [`PinningVerifierBuilder::with_reporting`](crate::PinningVerifierBuilder::with_reporting)).
+    /// Reports pin events (see [`PinningServerVerifierBuilder::with_reporting`](crate::PinningServerVerifierBuilder::with_reporting)).
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{reporters::MemoryReporter, PinSet, PinningVerifier, Reporting};
+    /// # use rustls_pinning::{reporters::MemoryReporter, PinSet, PinningServerVerifier, Reporting};
     /// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningVerifier::wrap(inner, PinSet::builder().build()?,
+    /// let verifier = PinningServerVerifier::wrap(inner, PinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .with_reporting(Reporting::new(Arc::new(MemoryReporter::new(100))))
     ///     .build()?;
@@ -113,10 +113,10 @@ impl WrappingBuilder {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
     /// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>,
     /// #         root: rustls::pki_types::CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningVerifier::wrap(inner, PinSet::builder().build()?,
+    /// let builder = PinningServerVerifier::wrap(inner, PinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .with_ca_certificates([root]);
     /// # Ok(()) }
@@ -133,9 +133,9 @@ impl WrappingBuilder {
     ///
     /// ```
     /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningVerifier};
+    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
     /// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningVerifier::wrap(inner, PinSet::builder().build()?,
+    /// let verifier = PinningServerVerifier::wrap(inner, PinSet::builder().build()?,
     ///         rustls_pinning::default_crypto_provider())
     ///     .build()?;
     /// # Ok(()) }
@@ -143,7 +143,7 @@ impl WrappingBuilder {
     ///
     /// # Errors
     /// [`VerifierBuilderError::InvalidRootCertificate`] if a CA certificate does not parse.
-    pub fn build(self) -> Result<Arc<PinningVerifier>, VerifierBuilderError> {
+    pub fn build(self) -> Result<Arc<PinningServerVerifier>, VerifierBuilderError> {
         for (index, certificate) in self.extra_cas.iter().enumerate() {
             webpki::anchor_from_trusted_cert(certificate).map_err(|error| {
                 VerifierBuilderError::InvalidRootCertificate {
@@ -152,7 +152,7 @@ impl WrappingBuilder {
                 }
             })?;
         }
-        Ok(PinningVerifier::from_parts(
+        Ok(PinningServerVerifier::from_parts(
             self.pins,
             Trust::Wrapped(Wrapped {
                 inner: self.inner,
@@ -166,7 +166,7 @@ impl WrappingBuilder {
 
 /// The most proofs (each a webpki validation of the leaf's chain) one verification makes.
 /// Real chains need one or two. Candidates that may carry a denied key are proven first; when
-/// they alone need more, the chain is refused ([`PinningError::ProofBudgetExhausted`]).
+/// they alone need more, the chain is refused ([`ServerPinningError::ProofBudgetExhausted`]).
 pub(crate) const MAX_PROOFS: usize = 8;
 
 pub(crate) struct Wrapped {

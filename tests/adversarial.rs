@@ -1,10 +1,10 @@
 //! Adversarial chains: what an attacker (or a broken CA) can put in front of the verifier, in
-//! WebPKI mode (`PinningVerifier::builder`) and wrap mode (`PinningVerifier::wrap` around
+//! WebPKI mode (`PinningServerVerifier::builder`) and wrap mode (`PinningServerVerifier::wrap` around
 //! rustls's own `WebPkiServerVerifier`).
 //!
 //! Every case states the expected outcome and why, and asserts the exact result: acceptance,
 //! the exact `rustls::Error`, the exact webpki error carried in `CertificateError::Other`, or
-//! `PinningError::NoPinMatched` with the exact verified paths. Where the chain itself is
+//! `ServerPinningError::NoPinMatched` with the exact verified paths. Where the chain itself is
 //! broken, rustls's own verifier must say the same; where pins are the only reason to refuse,
 //! rustls's own verifier must accept (so the refusal is the pin's doing, nothing else).
 //!
@@ -27,7 +27,9 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureScheme};
-use rustls_pinning::{Pin, PinEntry, PinScope, PinSet, PinningError, PinningVerifier, Position};
+use rustls_pinning::{
+    Pin, PinEntry, PinScope, PinSet, PinningServerVerifier, Position, ServerPinningError,
+};
 
 const HOST: &str = "pinned.test";
 
@@ -63,8 +65,8 @@ fn pinning(host: &str, pin: Pin, scope: PinScope) -> PinSet {
 
 /// The two pinning verifiers under test, and rustls's own for comparison, over the same roots.
 struct Verifiers {
-    webpki: Arc<PinningVerifier>,
-    wrap: Arc<PinningVerifier>,
+    webpki: Arc<PinningServerVerifier>,
+    wrap: Arc<PinningServerVerifier>,
     rustls: Arc<WebPkiServerVerifier>,
 }
 
@@ -80,11 +82,11 @@ impl Verifiers {
         let rustls = WebPkiServerVerifier::builder_with_provider(store.clone(), provider.clone())
             .build()
             .unwrap();
-        let webpki = PinningVerifier::builder(store, pins.clone(), provider.clone())
+        let webpki = PinningServerVerifier::builder(store, pins.clone(), provider.clone())
             .with_root_certificates(certificates.clone())
             .build()
             .unwrap();
-        let wrap = PinningVerifier::wrap(rustls.clone(), pins, provider.clone())
+        let wrap = PinningServerVerifier::wrap(rustls.clone(), pins, provider.clone())
             .with_ca_certificates(certificates)
             .build()
             .unwrap();
@@ -147,8 +149,9 @@ fn assert_outcome(label: &str, host: &str, actual: &Result<(), Error>, expected:
             Expected::Webpki(error),
             Err(Error::InvalidCertificate(CertificateError::Other(other))),
         ) if other.0.downcast_ref::<webpki::Error>() == Some(error) => {}
-        (Expected::NoPinMatched(paths), Err(error)) => match PinningError::from_rustls(error) {
-            Some(PinningError::NoPinMatched {
+        (Expected::NoPinMatched(paths), Err(error)) => match ServerPinningError::from_rustls(error)
+        {
+            Some(ServerPinningError::NoPinMatched {
                 host: actual_host,
                 verified_paths,
                 ..
@@ -791,7 +794,7 @@ fn a_path_longer_than_webpki_allows_is_refused_despite_a_pinned_key() {
                 ]]),
             ),
         ] {
-            let wrap = PinningVerifier::wrap(
+            let wrap = PinningServerVerifier::wrap(
                 Arc::new(AcceptsAnyChain(provider.clone())),
                 pinning(HOST, pin, PinScope::Any),
                 provider.clone(),

@@ -16,7 +16,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::Error;
 use rustls_pinning::{
-    Pin, PinEntry, PinEntryBuilder, PinScope, PinSet, PinningError, PinningVerifier,
+    Pin, PinEntry, PinEntryBuilder, PinScope, PinSet, PinningServerVerifier, ServerPinningError,
 };
 
 thread_local! {
@@ -99,9 +99,9 @@ fn verifier(
     chain: &Chain,
     entry: PinEntryBuilder,
     provider: &Arc<rustls::crypto::CryptoProvider>,
-) -> Arc<PinningVerifier> {
+) -> Arc<PinningServerVerifier> {
     let pins = PinSet::builder().entry(entry).build().unwrap();
-    PinningVerifier::builder(chain.root.root_store(), pins, provider.clone())
+    PinningServerVerifier::builder(chain.root.root_store(), pins, provider.clone())
         .build()
         .unwrap()
 }
@@ -243,8 +243,8 @@ fn rejected_pin_is_reported_and_allocates() {
         let error = result.expect_err("impostor must be rejected");
         assert!(
             matches!(
-                PinningError::from_rustls(&error),
-                Some(PinningError::NoPinMatched { .. })
+                ServerPinningError::from_rustls(&error),
+                Some(ServerPinningError::NoPinMatched { .. })
             ),
             "[{name}] got {error:?}"
         );
@@ -271,10 +271,11 @@ fn a_reporter_adds_no_allocation_when_there_is_nothing_to_report() {
             .entry(entry(Pin::spki_of(&chain.leaf.cert).unwrap(), PinScope::Leaf).expires_at(far))
             .build()
             .unwrap();
-        let verifier = PinningVerifier::builder(chain.root.root_store(), pins, provider.clone())
-            .with_reporting(rustls_pinning::Reporting::new(events.clone()))
-            .build()
-            .unwrap();
+        let verifier =
+            PinningServerVerifier::builder(chain.root.root_store(), pins, provider.clone())
+                .with_reporting(rustls_pinning::Reporting::new(events.clone()))
+                .build()
+                .unwrap();
         let (warm_up, _) = verify_once(
             &*verifier,
             &chain.leaf.cert,

@@ -19,7 +19,9 @@ use rustls::RootCertStore;
 use rustls_pinning::bundle::{self, BundleAlgorithm, BundleError, BundleKey, BundleVerifier};
 use rustls_pinning::pin_store::{ApplyOutcome, BundleEvent, BundleEventKind, HybridMode, PinStore};
 use rustls_pinning::refresh::{self, FetchError, FetchedBundle, PinSource, RefreshOutcome};
-use rustls_pinning::{Pin, PinEntry, PinSet, PinningError, PinningVerifier, UnpinnedHostPolicy};
+use rustls_pinning::{
+    Pin, PinEntry, PinSet, PinningServerVerifier, ServerPinningError, UnpinnedHostPolicy,
+};
 
 const HOST: &str = "dynamic.test";
 const OTHER: &str = "other.test";
@@ -171,7 +173,9 @@ fn store(
     let config_provider = provider.clone();
     let store = PinStore::builder(
         static_pins,
-        move |pins| PinningVerifier::builder(roots.clone(), pins, factory_provider.clone()).build(),
+        move |pins| {
+            PinningServerVerifier::builder(roots.clone(), pins, factory_provider.clone()).build()
+        },
         BundleVerifier::new(vec![signer.public.clone()], provider).unwrap(),
     )
     .hybrid_mode(mode)
@@ -192,9 +196,9 @@ fn store(
     (store, events)
 }
 
-fn pinning_error(result: Result<(), rustls::Error>) -> PinningError {
+fn pinning_error(result: Result<(), rustls::Error>) -> ServerPinningError {
     let error = result.expect_err("expected a pinning rejection");
-    PinningError::from_rustls(&error)
+    ServerPinningError::from_rustls(&error)
         .unwrap_or_else(|| panic!("not a pinning error: {error:?}"))
         .clone()
 }
@@ -253,7 +257,7 @@ fn a_valid_bundle_is_applied_with_either_signature_algorithm() {
             // After: the bundle pins OTHER to a key its server does not have.
             assert!(matches!(
                 pinning_error(pki.verify(&*store.verifier(), &pki.other, OTHER, time)),
-                PinningError::NoPinMatched { .. }
+                ServerPinningError::NoPinMatched { .. }
             ));
             // HOST keeps its static pins.
             assert_eq!(pki.verify(&*store.verifier(), &pki.old, HOST, time), Ok(()));
@@ -678,7 +682,7 @@ fn both_mode_lets_a_bundle_revoke_a_static_pin() {
         assert!(
             matches!(
                 pinning_error(pki.verify(&*store.verifier(), &pki.old, HOST, time)),
-                PinningError::NoPinMatched { .. }
+                ServerPinningError::NoPinMatched { .. }
             ),
             "{name}"
         );
@@ -712,7 +716,7 @@ fn a_bundle_deny_everywhere_rejects_even_in_either_mode() {
         assert!(
             matches!(
                 pinning_error(pki.verify(&*store.verifier(), &pki.old, HOST, time)),
-                PinningError::DeniedPinMatched { pattern: None, .. }
+                ServerPinningError::DeniedPinMatched { pattern: None, .. }
             ),
             "{name}"
         );
@@ -790,7 +794,8 @@ fn a_session_resumed_after_an_update_cannot_skip_the_new_policy() {
         let store = PinStore::builder(
             static_pins,
             move |pins| {
-                PinningVerifier::builder(roots.clone(), pins, factory_provider.clone()).build()
+                PinningServerVerifier::builder(roots.clone(), pins, factory_provider.clone())
+                    .build()
             },
             BundleVerifier::new(vec![signer.public.clone()], &provider).unwrap(),
         )
@@ -843,8 +848,8 @@ fn a_session_resumed_after_an_update_cannot_skip_the_new_policy() {
         let error = common::connect(server.addr, HOST, after).unwrap_err();
         assert!(
             matches!(
-                PinningError::from_rustls(&error),
-                Some(PinningError::NoPinMatched { .. })
+                ServerPinningError::from_rustls(&error),
+                Some(ServerPinningError::NoPinMatched { .. })
             ),
             "{name}: {error:?}"
         );

@@ -16,8 +16,9 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;
 use rustls_pinning::reporters::MemoryReporter;
 use rustls_pinning::{
-    AfterExpiry, Decision, PathOutcome, Pin, PinCheck, PinEntry, PinScope, PinSet, PinningError,
-    PinningVerifier, Position, Reporting, Standing, UnpinnedHostPolicy,
+    AfterExpiry, Decision, PathOutcome, Pin, PinCheck, PinEntry, PinRole, PinScope, PinSet,
+    PinningServerVerifier, PolicyStanding, Position, Reporting, ServerPinningError, Standing,
+    UnpinnedHostPolicy,
 };
 
 const HOST: &str = "explain.test";
@@ -161,7 +162,7 @@ fn webpki_inner(
 }
 
 /// The same result: both accepted, or the same rustls error (a pin failure compared by the
-/// `PinningError` it carries, since rustls's `OtherError` never compares equal).
+/// `ServerPinningError` it carries, since rustls's `OtherError` never compares equal).
 fn assert_same(
     explained: &Result<(), rustls::Error>,
     verified: &Result<(), rustls::Error>,
@@ -170,8 +171,8 @@ fn assert_same(
     match (explained, verified) {
         (Ok(()), Ok(())) => {}
         (Err(explained), Err(verified)) => match (
-            PinningError::from_rustls(explained),
-            PinningError::from_rustls(verified),
+            ServerPinningError::from_rustls(explained),
+            ServerPinningError::from_rustls(verified),
         ) {
             (Some(explained), Some(verified)) => assert_eq!(explained, verified, "[{label}]"),
             _ => assert_eq!(explained, verified, "[{label}]"),
@@ -194,18 +195,22 @@ fn explain_gives_the_verifiers_result_decision_and_matched_pin() {
             };
             let (webpki_events, webpki_reporting) = reporting();
             let (wrap_events, wrap_reporting) = reporting();
-            let verifiers: [(&str, Arc<PinningVerifier>, Arc<MemoryReporter>); 2] = [
+            let verifiers: [(&str, Arc<PinningServerVerifier>, Arc<MemoryReporter>); 2] = [
                 (
                     "WebPKI",
-                    PinningVerifier::builder(pki.roots(), case.pins.clone(), provider.clone())
-                        .with_reporting(webpki_reporting)
-                        .build()
-                        .unwrap(),
+                    PinningServerVerifier::builder(
+                        pki.roots(),
+                        case.pins.clone(),
+                        provider.clone(),
+                    )
+                    .with_reporting(webpki_reporting)
+                    .build()
+                    .unwrap(),
                     webpki_events,
                 ),
                 (
                     "wrap",
-                    PinningVerifier::wrap(
+                    PinningServerVerifier::wrap(
                         webpki_inner(pki.roots(), &provider),
                         case.pins.clone(),
                         provider.clone(),
@@ -261,6 +266,80 @@ fn explain_gives_the_verifiers_result_decision_and_matched_pin() {
                         "[{label}] the search stops at the accepted path"
                     );
                 }
+                // Every pin that matches a certificate is listed, with its role, and the
+                // standing-level helper finds the same ones on the same certificate.
+                let standing = PolicyStanding::for_host(&case.pins, &name, now);
+                assert_eq!(standing, explanation.policies[0], "[{label}] standing");
+                for path in &explanation.paths {
+                    for (index, certificate) in path.certificates.iter().enumerate() {
+                        let listed: Vec<(Pin, PinRole)> = path
+                            .matching
+                            .iter()
+                            .filter(|found| found.certificate == index)
+                            .map(|found| (found.pin.pin(), found.role))
+                            .collect();
+                        let der = [&pki.leaf.cert, pki.int.cert_der(), pki.root.cert_der()]
+                            .into_iter()
+                            .find(|der| spki(der) == certificate.spki_pin());
+                        if let Some(der) = der {
+                            let direct: Vec<(Pin, PinRole)> = standing
+                                .matching_pins(der, certificate.position())
+                                .into_iter()
+                                .map(|found| (found.pin.pin(), found.role))
+                                .collect();
+                            assert_eq!(listed, direct, "[{label}] certificate {index}");
+                        }
+                    }
+                }
+                if case.name == "backup pin on the intermediate" {
+                    let listed = explanation.paths[0]
+                        .matching
+                        .iter()
+                        .map(|found| (found.certificate, found.pin.pin(), found.role))
+                        .collect::<Vec<_>>();
+                    assert_eq!(
+                        listed,
+                        vec![(1, spki(pki.int.cert_der()), PinRole::Backup)],
+                        "[{label}]"
+                    );
+                }
+                // Every pin that matches a certificate is listed, with its role, and the
+                // standing-level helper finds the same ones on the same certificate.
+                let standing = PolicyStanding::for_host(&case.pins, &name, now);
+                assert_eq!(standing, explanation.policies[0], "[{label}] standing");
+                for path in &explanation.paths {
+                    for (index, certificate) in path.certificates.iter().enumerate() {
+                        let listed: Vec<(Pin, PinRole)> = path
+                            .matching
+                            .iter()
+                            .filter(|found| found.certificate == index)
+                            .map(|found| (found.pin.pin(), found.role))
+                            .collect();
+                        let der = [&pki.leaf.cert, pki.int.cert_der(), pki.root.cert_der()]
+                            .into_iter()
+                            .find(|der| spki(der) == certificate.spki_pin());
+                        if let Some(der) = der {
+                            let direct: Vec<(Pin, PinRole)> = standing
+                                .matching_pins(der, certificate.position())
+                                .into_iter()
+                                .map(|found| (found.pin.pin(), found.role))
+                                .collect();
+                            assert_eq!(listed, direct, "[{label}] certificate {index}");
+                        }
+                    }
+                }
+                if case.name == "backup pin on the intermediate" {
+                    let listed = explanation.paths[0]
+                        .matching
+                        .iter()
+                        .map(|found| (found.certificate, found.pin.pin(), found.role))
+                        .collect::<Vec<_>>();
+                    assert_eq!(
+                        listed,
+                        vec![(1, spki(pki.int.cert_der()), PinRole::Backup)],
+                        "[{label}]"
+                    );
+                }
                 if case.name == "the intermediate denied" {
                     let denied = explanation.paths.iter().flat_map(|path| &path.checks).any(
                         |check| matches!(check, PinCheck::Denied { pin, everywhere: false, .. } if pin.pin() == spki(pki.int.cert_der())),
@@ -286,9 +365,10 @@ fn explain_reports_chain_errors_exactly_as_the_verifier() {
             )
             .build()
             .unwrap();
-        let verifier = PinningVerifier::builder(root_store(&[&stranger]), pins, provider.clone())
-            .build()
-            .unwrap();
+        let verifier =
+            PinningServerVerifier::builder(root_store(&[&stranger]), pins, provider.clone())
+                .build()
+                .unwrap();
         let name = ServerName::try_from(HOST).unwrap();
         let now = UnixTime::now();
         let chain = [pki.int.cert_der().clone()];
@@ -303,7 +383,7 @@ fn explain_reports_chain_errors_exactly_as_the_verifier() {
         assert_eq!(explanation.decision, Decision::Rejected);
         assert!(explanation.paths.is_empty());
         let wrong_name = ServerName::try_from("other.test").unwrap();
-        let trusted = PinningVerifier::builder(
+        let trusted = PinningServerVerifier::builder(
             pki.roots(),
             PinSet::builder().build().unwrap(),
             provider.clone(),

@@ -1,4 +1,4 @@
-//! Real TLS handshakes over loopback with a WebPKI `PinningVerifier` installed through
+//! Real TLS handshakes over loopback with a WebPKI `PinningServerVerifier` installed through
 //! `BuilderPinningExt::with_pinning`.
 
 mod common;
@@ -12,7 +12,7 @@ use common::{
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::SubjectPublicKeyInfoDer;
 use rustls::{ClientConfig, RootCertStore, SupportedProtocolVersion};
-use rustls_pinning::{Pin, PinEntry, PinSet, PinningError, PinningVerifier};
+use rustls_pinning::{Pin, PinEntry, PinSet, PinningServerVerifier, ServerPinningError};
 
 const HOST: &str = "api.pinned.test";
 
@@ -27,7 +27,7 @@ fn client(
     provider: &Arc<CryptoProvider>,
     version: &'static SupportedProtocolVersion,
 ) -> Arc<ClientConfig> {
-    let verifier = PinningVerifier::builder(roots, pins, provider.clone())
+    let verifier = PinningServerVerifier::builder(roots, pins, provider.clone())
         .build()
         .unwrap();
     pinned_client_config(verifier, provider, version)
@@ -74,10 +74,11 @@ fn pinned_server_accepted_and_impostor_from_the_same_ca_rejected() {
             assert_eq!(reply, GREETING, "[{label}]");
 
             let error = connect(impostor_server.addr, HOST, config).unwrap_err();
-            let pinning = PinningError::from_rustls(&error)
-                .unwrap_or_else(|| panic!("[{label}] expected a PinningError, got {error:?}"));
+            let pinning = ServerPinningError::from_rustls(&error).unwrap_or_else(|| {
+                panic!("[{label}] expected a ServerPinningError, got {error:?}")
+            });
             match pinning {
-                PinningError::NoPinMatched {
+                ServerPinningError::NoPinMatched {
                     host,
                     verified_paths,
                     ..
@@ -166,8 +167,8 @@ fn rotation_to_the_backup_pin() {
             let error = connect(server.addr, HOST, config).unwrap_err();
             assert!(
                 matches!(
-                    PinningError::from_rustls(&error),
-                    Some(PinningError::NoPinMatched { host, .. }) if host == HOST
+                    ServerPinningError::from_rustls(&error),
+                    Some(ServerPinningError::NoPinMatched { host, .. }) if host == HOST
                 ),
                 "[{label}] third key: {error:?}"
             );

@@ -25,8 +25,8 @@ use rustls::{RootCertStore, SignatureScheme};
 use rustls_pinning::bundle::{self, BundleError, BundleKey, BundleVerifier};
 use rustls_pinning::pin_store::{ApplyOutcome, HybridMode, PinStore};
 use rustls_pinning::{
-    ClientPinEntry, ClientPinPolicy, ClientPinningError, Pin, PinEntry, PinScope, PinSet,
-    PinningClientCertVerifier, PinningError, PinningVerifier, Position, UnpinnedHostPolicy,
+    ClientPinEntry, ClientPinSet, ClientPinningError, Pin, PinEntry, PinScope, PinSet,
+    PinningClientVerifier, PinningServerVerifier, Position, ServerPinningError, UnpinnedHostPolicy,
 };
 
 const HOST: &str = "hostile.test";
@@ -72,12 +72,12 @@ fn verify(
     verify_at(verifier, leaf, chain, host, UnixTime::now())
 }
 
-/// The `PinningError` of a rejection; panics with `label` on acceptance or another error.
-fn pinning_error(result: Result<(), rustls::Error>, label: &str) -> PinningError {
+/// The `ServerPinningError` of a rejection; panics with `label` on acceptance or another error.
+fn pinning_error(result: Result<(), rustls::Error>, label: &str) -> ServerPinningError {
     match result {
         Ok(()) => panic!("[{label}] accepted, expected a pinning rejection"),
-        Err(error) => PinningError::from_rustls(&error)
-            .unwrap_or_else(|| panic!("[{label}] expected a PinningError, got {error:?}"))
+        Err(error) => ServerPinningError::from_rustls(&error)
+            .unwrap_or_else(|| panic!("[{label}] expected a ServerPinningError, got {error:?}"))
             .clone(),
     }
 }
@@ -91,7 +91,7 @@ fn assert_denied(
     pattern: Option<&str>,
 ) {
     match pinning_error(result, label) {
-        PinningError::DeniedPinMatched {
+        ServerPinningError::DeniedPinMatched {
             denied: pin,
             certificate,
             pattern: list,
@@ -115,7 +115,7 @@ fn assert_denied(
 
 fn assert_no_pin_matched(result: Result<(), rustls::Error>, label: &str, pattern: &str) {
     match pinning_error(result, label) {
-        PinningError::NoPinMatched { pattern: found, .. } => {
+        ServerPinningError::NoPinMatched { pattern: found, .. } => {
             assert_eq!(found.to_string(), pattern, "[{label}]")
         }
         other => panic!("[{label}] expected NoPinMatched, got {other}"),
@@ -124,7 +124,7 @@ fn assert_no_pin_matched(result: Result<(), rustls::Error>, label: &str, pattern
 
 fn assert_host_not_pinned(result: Result<(), rustls::Error>, label: &str, host: &str) {
     match pinning_error(result, label) {
-        PinningError::HostNotPinned { host: found } => assert_eq!(found, host, "[{label}]"),
+        ServerPinningError::HostNotPinned { host: found } => assert_eq!(found, host, "[{label}]"),
         other => panic!("[{label}] expected HostNotPinned, got {other}"),
     }
 }
@@ -147,8 +147,8 @@ fn wrapped(
     pins: PinSet,
     extra: Vec<CertificateDer<'static>>,
     provider: &Arc<CryptoProvider>,
-) -> Arc<PinningVerifier> {
-    PinningVerifier::wrap(webpki_inner(roots, provider), pins, provider.clone())
+) -> Arc<PinningServerVerifier> {
+    PinningServerVerifier::wrap(webpki_inner(roots, provider), pins, provider.clone())
         .with_ca_certificates(extra)
         .build()
         .unwrap()
@@ -158,8 +158,8 @@ fn webpki(
     roots: Arc<RootCertStore>,
     pins: PinSet,
     provider: &Arc<CryptoProvider>,
-) -> Arc<PinningVerifier> {
-    PinningVerifier::builder(roots, pins, provider.clone())
+) -> Arc<PinningServerVerifier> {
+    PinningServerVerifier::builder(roots, pins, provider.clone())
         .build()
         .unwrap()
 }
@@ -429,7 +429,7 @@ fn wrap_mode_refuses_when_deny_candidates_exceed_the_proof_budget() {
                 ),
                 &label,
             ) {
-                PinningError::ProofBudgetExhausted {
+                ServerPinningError::ProofBudgetExhausted {
                     host,
                     candidates,
                     denied,
@@ -479,7 +479,7 @@ fn wrap_mode_allowed_candidates_past_the_budget_fail_closed() {
             ),
             &label,
         ) {
-            PinningError::ProofBudgetExhausted {
+            ServerPinningError::ProofBudgetExhausted {
                 candidates, denied, ..
             } => assert_eq!((candidates, denied), (1, false), "[{label}]"),
             other => panic!("[{label}] expected ProofBudgetExhausted, got {other}"),
@@ -520,13 +520,17 @@ fn a_pins_position_does_not_depend_on_whether_the_root_is_sent() {
         };
         for (what, pin) in [("SPKI", spki(&root)), ("certificate", cert_pin(&root))] {
             for (scope, accepted) in [(PinScope::Root, true), (PinScope::Intermediate, false)] {
-                let verifiers: [(&str, Arc<PinningVerifier>); 2] = [
+                let verifiers: [(&str, Arc<PinningServerVerifier>); 2] = [
                     (
                         "WebPKI",
-                        PinningVerifier::builder(pki.roots(), pins(pin, scope), provider.clone())
-                            .with_root_certificates([root.clone()])
-                            .build()
-                            .unwrap(),
+                        PinningServerVerifier::builder(
+                            pki.roots(),
+                            pins(pin, scope),
+                            provider.clone(),
+                        )
+                        .with_root_certificates([root.clone()])
+                        .build()
+                        .unwrap(),
                     ),
                     (
                         "wrap",
@@ -550,7 +554,8 @@ fn a_pins_position_does_not_depend_on_whether_the_root_is_sent() {
                             true => assert_eq!(result, Ok(()), "[{label}]"),
                             false => {
                                 let error = pinning_error(result, &label);
-                                let PinningError::NoPinMatched { verified_paths, .. } = &error
+                                let ServerPinningError::NoPinMatched { verified_paths, .. } =
+                                    &error
                                 else {
                                     panic!("[{label}] expected NoPinMatched, got {error}");
                                 };
@@ -600,7 +605,7 @@ fn a_deny_on_the_last_of_many_paths_is_still_the_reported_refusal() {
         let verifier = webpki(pki.roots(), pins, &provider);
         let label = format!("{provider_name}: ten paths, the deny on the last");
         match pinning_error(verify(&*verifier, &pki.leaf.cert, &copies, HOST), &label) {
-            PinningError::DeniedPinMatched {
+            ServerPinningError::DeniedPinMatched {
                 denied,
                 certificate,
                 pattern,
@@ -671,7 +676,9 @@ fn store_with_bundle(
     let factory_provider = provider.clone();
     let store = PinStore::builder(
         static_pins,
-        move |pins| PinningVerifier::builder(roots.clone(), pins, factory_provider.clone()).build(),
+        move |pins| {
+            PinningServerVerifier::builder(roots.clone(), pins, factory_provider.clone()).build()
+        },
         BundleVerifier::new(vec![signer.public.clone()], provider).unwrap(),
     )
     .hybrid_mode(mode)
@@ -969,7 +976,8 @@ fn replays_of_the_bundle_in_force_are_checked_like_any_bundle() {
                 .build()
                 .unwrap(),
             move |pins| {
-                PinningVerifier::builder(roots.clone(), pins, factory_provider.clone()).build()
+                PinningServerVerifier::builder(roots.clone(), pins, factory_provider.clone())
+                    .build()
             },
             BundleVerifier::new(vec![signer.public.clone()], &provider).unwrap(),
         )
@@ -1098,7 +1106,7 @@ fn counting(provider: &Arc<CryptoProvider>) -> (Arc<CryptoProvider>, &'static At
 
 /// A store with a bundle in force validates the chain once, judging both policies inside
 /// that one path search: it makes exactly as many signature verifications as a plain
-/// `PinningVerifier` on the same chain (and not twice as many).
+/// `PinningServerVerifier` on the same chain (and not twice as many).
 #[test]
 fn a_store_with_a_bundle_in_force_validates_each_chain_once() {
     for (provider_name, provider) in providers() {
@@ -1170,7 +1178,7 @@ fn uris_claiming_to_be_spiffe_ids_must_be_valid_ones() {
             .cert,
         )
         .unwrap();
-        let policy = ClientPinPolicy::builder()
+        let policy = ClientPinSet::builder()
             .entry(
                 ClientPinEntry::builder(BILLING.parse().unwrap())
                     .pin(spki(&billing.cert))
@@ -1183,10 +1191,9 @@ fn uris_claiming_to_be_spiffe_ids_must_be_valid_ones() {
             )
             .build()
             .unwrap();
-        let verifier =
-            PinningClientCertVerifier::builder(root_store(&[&ca]), policy, provider.clone())
-                .build()
-                .unwrap();
+        let verifier = PinningClientVerifier::builder(root_store(&[&ca]), policy, provider.clone())
+            .build()
+            .unwrap();
         let check = |uri: &str| {
             let leaf = ca.leaf_with(
                 LeafOptions::new(&[])

@@ -1,4 +1,4 @@
-//! Mutual TLS over loopback with `PinningClientCertVerifier` on the server: client pins keyed
+//! Mutual TLS over loopback with `PinningClientVerifier` on the server: client pins keyed
 //! by the workload's identity (SPIFFE IDs and DNS names), checked on the verified path.
 
 mod common;
@@ -16,8 +16,8 @@ use rustls::{
     SupportedProtocolVersion,
 };
 use rustls_pinning::{
-    ClientIdentity, ClientPinEntry, ClientPinPolicy, ClientPinningError, Pin, PinScope,
-    PinningClientCertVerifier, Position, UnpinnedClientPolicy,
+    ClientIdentity, ClientPinEntry, ClientPinSet, ClientPinningError, Pin, PinScope,
+    PinningClientVerifier, Position, UnpinnedClientPolicy,
 };
 
 const SERVER_NAME: &str = "api.mtls.test";
@@ -64,13 +64,13 @@ impl Pki {
 
     fn server_config(
         &self,
-        policy: ClientPinPolicy,
+        policy: ClientPinSet,
         provider: &Arc<CryptoProvider>,
         configure: impl FnOnce(
-            rustls_pinning::PinningClientCertVerifierBuilder,
-        ) -> rustls_pinning::PinningClientCertVerifierBuilder,
+            rustls_pinning::PinningClientVerifierBuilder,
+        ) -> rustls_pinning::PinningClientVerifierBuilder,
     ) -> Arc<ServerConfig> {
-        let verifier = configure(PinningClientCertVerifier::builder(
+        let verifier = configure(PinningClientVerifier::builder(
             self.root.root_store(),
             policy,
             provider.clone(),
@@ -117,8 +117,8 @@ fn backup() -> Pin {
     Pin::spki_sha256([0xB0; 32])
 }
 
-fn pinned(identity: &str, pin: Pin) -> ClientPinPolicy {
-    ClientPinPolicy::builder()
+fn pinned(identity: &str, pin: Pin) -> ClientPinSet {
+    ClientPinSet::builder()
         .entry(
             ClientPinEntry::builder(identity.parse().unwrap())
                 .pin(pin)
@@ -294,7 +294,7 @@ fn every_pinned_identity_a_certificate_names_must_be_satisfied() {
         let pki = Pki::new();
         // The batch workload's key, in a certificate that also claims the billing identity.
         let borrowing = workload(&pki.intermediate, &[BATCH, BILLING], &[]);
-        let policy = ClientPinPolicy::builder()
+        let policy = ClientPinSet::builder()
             .entry(
                 ClientPinEntry::builder(BILLING.parse().unwrap())
                     .pin(spki_pin(&pki.billing))
@@ -372,7 +372,7 @@ fn deny_pins_reject_even_when_an_allowed_pin_matches() {
         let ca_pin = Pin::spki_of(pki.intermediate.cert_der()).unwrap();
 
         // The entry trusts every billing key issued by the workload CA, except a retired one.
-        let policy = ClientPinPolicy::builder()
+        let policy = ClientPinSet::builder()
             .entry(
                 ClientPinEntry::builder(BILLING.parse().unwrap())
                     .pin_at(ca_pin, PinScope::Intermediate)
@@ -404,7 +404,7 @@ fn deny_pins_reject_even_when_an_allowed_pin_matches() {
 
         // A fresh billing key from the same CA gets in.
         let fresh = workload(&pki.intermediate, &[BILLING], &[]);
-        let policy = ClientPinPolicy::builder()
+        let policy = ClientPinSet::builder()
             .entry(
                 ClientPinEntry::builder(BILLING.parse().unwrap())
                     .pin_at(ca_pin, PinScope::Intermediate)
@@ -422,7 +422,7 @@ fn deny_pins_reject_even_when_an_allowed_pin_matches() {
         server.unwrap();
 
         // A CA denied everywhere refuses every client it issued, pinned or not.
-        let policy = ClientPinPolicy::builder()
+        let policy = ClientPinSet::builder()
             .entry(
                 ClientPinEntry::builder(BILLING.parse().unwrap())
                     .pin(spki_pin(&pki.billing))
@@ -454,7 +454,7 @@ fn deny_pins_reject_even_when_an_allowed_pin_matches() {
 fn report_only_entries_let_a_mismatching_client_through() {
     for (name, provider) in providers() {
         let pki = Pki::new();
-        let policy = ClientPinPolicy::builder()
+        let policy = ClientPinSet::builder()
             .entry(
                 ClientPinEntry::builder(BILLING.parse().unwrap())
                     .pin(backup())
@@ -478,7 +478,7 @@ fn any_client_entry_and_dns_identities() {
         let pki = Pki::new();
         let worker = workload(&pki.intermediate, &[], &["worker-1.jobs.test"]);
         let policy = || {
-            ClientPinPolicy::builder()
+            ClientPinSet::builder()
                 .entry(
                     ClientPinEntry::builder("Worker-1.Jobs.Test".parse().unwrap())
                         .pin(spki_pin(&worker))
@@ -515,7 +515,7 @@ fn any_client_entry_and_dns_identities() {
         }
 
         // With no entry applying and WebPKI-only unpinned clients, the CA alone decides.
-        let policy = ClientPinPolicy::builder()
+        let policy = ClientPinSet::builder()
             .entry(
                 ClientPinEntry::builder(BILLING.parse().unwrap())
                     .pin(spki_pin(&pki.billing))
@@ -541,7 +541,7 @@ fn chain_failures_are_rustls_errors_not_pin_errors() {
         let other_ca = Ca::root("Unrelated Root");
         let stranger = other_ca.leaf_with(LeafOptions::new(&[]).uri(BILLING).client_auth());
         let server = pki.server_config(pinned(BILLING, spki_pin(&stranger)), &provider, |b| b);
-        let verifier = PinningClientCertVerifier::builder(
+        let verifier = PinningClientVerifier::builder(
             pki.root.root_store(),
             pinned(BILLING, spki_pin(&stranger)),
             provider.clone(),

@@ -11,8 +11,8 @@ use common::{connect, Ca, TestServer, GREETING};
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, ServerConfig};
 use rustls_pinning::{
-    danger, BuilderPinningExt, ClientIdentity, ClientPinEntry, ClientPinPolicy, Pin, PinEntry,
-    PinSet, PinningClientCertVerifier, PinningVerifier,
+    danger, BuilderPinningExt, ClientIdentity, ClientPinEntry, ClientPinSet, Pin, PinEntry, PinSet,
+    PinningClientVerifier, PinningServerVerifier,
 };
 
 #[test]
@@ -40,7 +40,7 @@ fn our_builders_never_need_a_process_default_provider() {
             .unwrap()
     };
 
-    let webpki = PinningVerifier::builder(root.root_store(), pins(), provider.clone())
+    let webpki = PinningServerVerifier::builder(root.root_store(), pins(), provider.clone())
         .build()
         .unwrap();
     let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
@@ -49,13 +49,13 @@ fn our_builders_never_need_a_process_default_provider() {
     )
     .build()
     .unwrap();
-    let wrapped = PinningVerifier::wrap(inner, pins(), provider.clone())
+    let wrapped = PinningServerVerifier::wrap(inner, pins(), provider.clone())
         .build()
         .unwrap();
     let pins_only = danger::pins_only(pins(), provider.clone()).build().unwrap();
-    let client_verifier = PinningClientCertVerifier::builder(
+    let client_verifier = PinningClientVerifier::builder(
         root.root_store(),
-        ClientPinPolicy::builder()
+        ClientPinSet::builder()
             .entry(
                 ClientPinEntry::builder(ClientIdentity::Any)
                     .pin(Pin::spki_sha256([1; 32]))

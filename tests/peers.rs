@@ -2,7 +2,7 @@
 //! made at test time, agree with this crate.
 //!
 //! - `curl --pinnedpubkey 'sha256//...'` pins the leaf's SPKI. For the same server and the same
-//!   pin text, curl and a `PinningVerifier` with the pin scoped to the leaf reach the same
+//!   pin text, curl and a `PinningServerVerifier` with the pin scoped to the leaf reach the same
 //!   verdict: both accept the right pin (alone or in a `;` list), both refuse a wrong one (curl
 //!   with exit code 90, `CURLE_SSL_PINNEDPUBKEYNOTMATCH`; the verifier with `NoPinMatched`).
 //! - openssl's SPKI pin (`openssl x509 -pubkey -noout | openssl pkey -pubin -outform der |
@@ -32,7 +32,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
-use rustls_pinning::{Pin, PinEntry, PinScope, PinSet, PinningError, PinningVerifier};
+use rustls_pinning::{Pin, PinEntry, PinScope, PinSet, PinningServerVerifier, ServerPinningError};
 
 const HOST: &str = "peers.test";
 
@@ -294,9 +294,10 @@ impl Service {
             })
             .allow_missing_backup_pin();
         let set = PinSet::builder().entry(entry).build().unwrap();
-        let verifier = PinningVerifier::builder(self.root.root_store(), set, provider.clone())
-            .build()
-            .unwrap();
+        let verifier =
+            PinningServerVerifier::builder(self.root.root_store(), set, provider.clone())
+                .build()
+                .unwrap();
         let config = common::pinned_client_config(verifier, provider, &rustls::version::TLS13);
         common::connect(self.server.addr, HOST, config).map(|reply| {
             assert_eq!(reply, common::GREETING);
@@ -309,8 +310,12 @@ fn curl_spelling(pin: &Pin) -> String {
 }
 
 fn assert_pin_refused(result: &Result<(), rustls::Error>, label: &str) {
-    match result.as_ref().err().and_then(PinningError::from_rustls) {
-        Some(PinningError::NoPinMatched { host, .. }) => assert_eq!(host, HOST, "[{label}]"),
+    match result
+        .as_ref()
+        .err()
+        .and_then(ServerPinningError::from_rustls)
+    {
+        Some(ServerPinningError::NoPinMatched { host, .. }) => assert_eq!(host, HOST, "[{label}]"),
         _ => panic!("[{label}] expected NoPinMatched, got {result:?}"),
     }
 }

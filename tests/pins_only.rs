@@ -15,7 +15,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{CertificateError, Error, InconsistentKeys, ServerConfig, SupportedProtocolVersion};
 use rustls_pinning::danger::{self, PinsOnlyBuilder};
 use rustls_pinning::{
-    AfterExpiry, Pin, PinEntry, PinEntryBuilder, PinScope, PinSet, PinningError,
+    AfterExpiry, Pin, PinEntry, PinEntryBuilder, PinScope, PinSet, ServerPinningError,
     VerifierBuilderError,
 };
 
@@ -79,11 +79,11 @@ fn verify(
     verify_at(verifier, end_entity, host, UnixTime::now())
 }
 
-fn pinning_error(result: Result<ServerCertVerified, Error>, label: &str) -> PinningError {
+fn pinning_error(result: Result<ServerCertVerified, Error>, label: &str) -> ServerPinningError {
     match result {
         Ok(_) => panic!("[{label}] accepted, expected a pinning rejection"),
-        Err(error) => PinningError::from_rustls(&error)
-            .unwrap_or_else(|| panic!("[{label}] expected a PinningError, got {error:?}"))
+        Err(error) => ServerPinningError::from_rustls(&error)
+            .unwrap_or_else(|| panic!("[{label}] expected a ServerPinningError, got {error:?}"))
             .clone(),
     }
 }
@@ -154,7 +154,7 @@ fn unpinned_leaf_is_rejected_in_verify_and_handshake() {
             .build()
             .unwrap();
         match pinning_error(verify(&*verifier, &other.cert, HOST), name) {
-            PinningError::NoPinMatched {
+            ServerPinningError::NoPinMatched {
                 host,
                 pattern,
                 verified_paths,
@@ -181,8 +181,8 @@ fn unpinned_leaf_is_rejected_in_verify_and_handshake() {
         .unwrap_err();
         assert!(
             matches!(
-                PinningError::from_rustls(&error),
-                Some(PinningError::NoPinMatched { .. })
+                ServerPinningError::from_rustls(&error),
+                Some(ServerPinningError::NoPinMatched { .. })
             ),
             "[{name}] handshake: {error:?}"
         );
@@ -198,7 +198,9 @@ fn host_without_an_entry_is_rejected() {
             .build()
             .unwrap();
         match pinning_error(verify(&*verifier, &server_cert.cert, "stranger.test"), name) {
-            PinningError::HostNotPinned { host } => assert_eq!(host, "stranger.test", "[{name}]"),
+            ServerPinningError::HostNotPinned { host } => {
+                assert_eq!(host, "stranger.test", "[{name}]")
+            }
             error => panic!("[{name}] expected HostNotPinned, got {error}"),
         }
     }
@@ -293,7 +295,7 @@ fn expired_entry_has_no_fallback() {
 
         let skip = pins_only(set(entry()), &provider).build().unwrap();
         match pinning_error(verify(&*skip, &server_cert.cert, HOST), name) {
-            PinningError::EntryExpiredWithoutFallback {
+            ServerPinningError::EntryExpiredWithoutFallback {
                 host,
                 pattern,
                 expired_at,
@@ -482,7 +484,7 @@ fn deny_pins_apply_to_the_pinned_leaf() {
             .unwrap();
         let verifier = pins_only(pins, &provider).build().unwrap();
         match pinning_error(verify(&*verifier, &device.cert, HOST), name) {
-            PinningError::DeniedPinMatched {
+            ServerPinningError::DeniedPinMatched {
                 pattern, denied, ..
             } => {
                 assert_eq!(pattern, None, "[{name}]");

@@ -18,7 +18,7 @@ use rustls_pinning::pin_store::PinStore;
 use rustls_pinning::refresh::{
     FetchError, FetchedBundle, PinSource, RefreshOutcome, RefreshSchedule, Refresher,
 };
-use rustls_pinning::{Pin, PinEntry, PinSet, PinningVerifier};
+use rustls_pinning::{Pin, PinEntry, PinSet, PinningServerVerifier};
 
 /// Long enough for a loaded machine; the tests wait for a state, never for a time.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -61,7 +61,9 @@ fn store(signer: &Signer, provider: &Arc<CryptoProvider>) -> Arc<PinStore> {
     let factory_provider = provider.clone();
     let store = PinStore::builder(
         PinSet::builder().build().unwrap(),
-        move |pins| PinningVerifier::builder(roots.clone(), pins, factory_provider.clone()).build(),
+        move |pins| {
+            PinningServerVerifier::builder(roots.clone(), pins, factory_provider.clone()).build()
+        },
         BundleVerifier::new(vec![signer.public.clone()], provider).unwrap(),
     )
     .build()

@@ -19,8 +19,8 @@ use rustls::{CertificateError, Error};
 use rustls_pinning::reporters::{BackgroundReporter, DeduplicatingReporter, MemoryReporter};
 use rustls_pinning::{
     danger, AfterExpiry, EnforcementMode, Outcome, Pin, PinEntry, PinEntryBuilder, PinEvent,
-    PinEventKind, PinReporter, PinSet, PinningError, PinningVerifier, Reporting, ScopedPin,
-    UnpinnedHostPolicy,
+    PinEventKind, PinReporter, PinSet, PinningServerVerifier, Reporting, ScopedPin,
+    ServerPinningError, UnpinnedHostPolicy,
 };
 
 const HOST: &str = "pinned.test";
@@ -76,15 +76,15 @@ impl Pki {
         pins: PinSet,
         reporting: Reporting,
         provider: &Arc<CryptoProvider>,
-    ) -> Arc<PinningVerifier> {
-        PinningVerifier::builder(root_store(&[&self.root]), pins, provider.clone())
+    ) -> Arc<PinningServerVerifier> {
+        PinningServerVerifier::builder(root_store(&[&self.root]), pins, provider.clone())
             .with_root_certificates([self.root.cert_der().clone()])
             .with_reporting(reporting)
             .build()
             .unwrap()
     }
 
-    fn verify(&self, verifier: &PinningVerifier, now: UnixTime) -> Result<(), Error> {
+    fn verify(&self, verifier: &PinningServerVerifier, now: UnixTime) -> Result<(), Error> {
         verifier
             .verify_server_cert(
                 &self.leaf,
@@ -128,8 +128,9 @@ fn kinds(events: &[PinEvent]) -> Vec<PinEventKind> {
     events.iter().map(|event| event.kind).collect()
 }
 
-fn pinning_error(error: &Error) -> &PinningError {
-    PinningError::from_rustls(error).unwrap_or_else(|| panic!("not a pinning error: {error:?}"))
+fn pinning_error(error: &Error) -> &ServerPinningError {
+    ServerPinningError::from_rustls(error)
+        .unwrap_or_else(|| panic!("not a pinning error: {error:?}"))
 }
 
 fn any(pin: Pin) -> ScopedPin {
@@ -163,7 +164,7 @@ fn an_enforced_mismatch_is_a_violation_with_the_whole_context() {
         let error = pki.verify(&verifier, time).unwrap_err();
         let returned = pinning_error(&error).clone();
         assert!(
-            matches!(returned, PinningError::NoPinMatched { .. }),
+            matches!(returned, ServerPinningError::NoPinMatched { .. }),
             "{name}: {returned}"
         );
 
@@ -200,7 +201,7 @@ fn a_deny_pin_is_a_violation_naming_the_deny_pin() {
         let error = pki.verify(&verifier, now()).unwrap_err();
         assert!(matches!(
             pinning_error(&error),
-            PinningError::DeniedPinMatched { denied, .. } if denied.pin() == pki.intermediate_pin()
+            ServerPinningError::DeniedPinMatched { denied, .. } if denied.pin() == pki.intermediate_pin()
         ));
         let events = events.take();
         assert_eq!(kinds(&events), [PinEventKind::Violation], "{name}");
@@ -229,7 +230,7 @@ fn report_only_accepts_a_mismatch_and_reports_what_enforcement_would_have_said()
         assert_eq!(event.mode, Some(EnforcementMode::ReportOnly));
         assert_eq!(event.verified_chain, pki.verified_chain());
         match &event.error {
-            Some(PinningError::NoPinMatched { host, allowed, .. }) => {
+            Some(ServerPinningError::NoPinMatched { host, allowed, .. }) => {
                 assert_eq!(host, HOST);
                 assert_eq!(allowed, &[any(stranger(1))]);
             }
@@ -277,7 +278,7 @@ fn report_only_never_waives_a_pin_denied_everywhere() {
         let error = pki.verify(&verifier, now()).unwrap_err();
         assert!(matches!(
             pinning_error(&error),
-            PinningError::DeniedPinMatched { pattern: None, .. }
+            ServerPinningError::DeniedPinMatched { pattern: None, .. }
         ));
         assert_eq!(kinds(&events.take()), [PinEventKind::Violation], "{name}");
     }
@@ -450,7 +451,7 @@ fn a_host_that_must_be_pinned_but_is_not_is_a_violation() {
         let error = pki.verify(&verifier, now()).unwrap_err();
         assert!(matches!(
             pinning_error(&error),
-            PinningError::HostNotPinned { .. }
+            ServerPinningError::HostNotPinned { .. }
         ));
         let events = events.take();
         assert_eq!(kinds(&events), [PinEventKind::Violation], "{name}");
@@ -482,12 +483,12 @@ fn wrapped(
     pins: PinSet,
     reporting: Reporting,
     provider: &Arc<CryptoProvider>,
-) -> Arc<PinningVerifier> {
+) -> Arc<PinningServerVerifier> {
     let inner =
         WebPkiServerVerifier::builder_with_provider(root_store(&[&pki.root]), provider.clone())
             .build()
             .unwrap();
-    PinningVerifier::wrap(inner, pins, provider.clone())
+    PinningServerVerifier::wrap(inner, pins, provider.clone())
         .with_reporting(reporting)
         .build()
         .unwrap()
@@ -608,7 +609,7 @@ fn pins_only_mode_reports_violations_and_rotations() {
         let error = pki.verify(&verifier, time).unwrap_err();
         assert!(matches!(
             pinning_error(&error),
-            PinningError::EntryExpiredWithoutFallback { .. }
+            ServerPinningError::EntryExpiredWithoutFallback { .. }
         ));
         // Nothing is skipped in pins-only mode: the expired entry is a violation.
         assert_eq!(kinds(&events.take()), [PinEventKind::Violation], "{name}");
@@ -656,7 +657,7 @@ fn a_panicking_reporter_changes_no_verdict() {
         let error = pki.verify(&rejecting, now()).unwrap_err();
         assert!(matches!(
             pinning_error(&error),
-            PinningError::NoPinMatched { .. }
+            ServerPinningError::NoPinMatched { .. }
         ));
     }
 }
@@ -923,7 +924,7 @@ fn the_json_report_matches_the_fixture_field_by_field() {
             )
             .build()
             .unwrap();
-        let verifier = PinningVerifier::builder(Arc::new(roots), pins, provider.clone())
+        let verifier = PinningServerVerifier::builder(Arc::new(roots), pins, provider.clone())
             .with_root_certificates([root.clone()])
             .with_reporting(Reporting::new(events.clone()).port(443))
             .build()

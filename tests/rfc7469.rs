@@ -5,7 +5,7 @@
 //! The crate is not a browser: it never receives `Public-Key-Pins` headers from responses
 //! and keeps no store of Known Pinned Hosts. It reads header values an operator gives it
 //! ([`HpkpPolicy`], `pinctl convert --from hpkp`), writes them back, enforces pins during the
-//! TLS handshake ([`rustls_pinning::PinningVerifier`]) and writes section 3 reports
+//! TLS handshake ([`rustls_pinning::PinningServerVerifier`]) and writes section 3 reports
 //! ([`rustls_pinning::ViolationReport`]). Requirements on those four parts are checked here
 //! or by the named test of another file; the rest are README lines.
 //!
@@ -146,7 +146,7 @@ const CONFORMANCE: &[Row] = &[
     row("3", "(definition)", "port is the port to which the UA made the original request ... provided as an integer",
         Readme("Reports: `port` is left out unless the verifier is told it (`Reporting::port`): rustls does not pass the port to certificate verifiers.")),
     row("3", "SHOULD", "UAs that build certificate chains in more than one way during the validation process SHOULD send the last chain built",
-        Readme("Reports: `validated-certificate-chain` is the first path webpki verified and the pins refused, not the last; the `PinningError` of the event lists every verified path.")),
+        Readme("Reports: `validated-certificate-chain` is the first path webpki verified and the pins refused, not the last; the `ServerPinningError` of the event lists every verified path.")),
     row("3", "(definition)", "served-certificate-chain is the certificate chain, as served; validated-certificate-chain as constructed by the UA (PEM)",
         Test("reports::the_json_report_matches_the_fixture_field_by_field")),
     // 4 Security Considerations

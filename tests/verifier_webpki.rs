@@ -1,4 +1,4 @@
-//! `PinningVerifier` in WebPKI mode, called directly as a `ServerCertVerifier`: which
+//! `PinningServerVerifier` in WebPKI mode, called directly as a `ServerCertVerifier`: which
 //! certificates a pin can match, what it refuses, and that chain errors are exactly the ones
 //! rustls's own `WebPkiServerVerifier` reports.
 
@@ -16,7 +16,7 @@ use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName
 use rustls::{CertificateError, Error, RootCertStore};
 use rustls_pinning::{
     AfterExpiry, Date, HostPattern, PathCertificate, Pin, PinEntry, PinEntryBuilder, PinScope,
-    PinSet, PinningError, PinningVerifier, Position, ScopedPin, UnpinnedHostPolicy,
+    PinSet, PinningServerVerifier, Position, ScopedPin, ServerPinningError, UnpinnedHostPolicy,
     VerifierBuilderError,
 };
 
@@ -74,8 +74,8 @@ fn verifier(
     roots: Arc<RootCertStore>,
     pins: PinSet,
     provider: &Arc<CryptoProvider>,
-) -> Arc<PinningVerifier> {
-    PinningVerifier::builder(roots, pins, provider.clone())
+) -> Arc<PinningServerVerifier> {
+    PinningServerVerifier::builder(roots, pins, provider.clone())
         .build()
         .unwrap()
 }
@@ -102,8 +102,8 @@ fn verify(
     verify_at(verifier, leaf, intermediates, &name, UnixTime::now())
 }
 
-fn pinning_error(err: &Error, label: &str) -> PinningError {
-    PinningError::from_rustls(err)
+fn pinning_error(err: &Error, label: &str) -> ServerPinningError {
+    ServerPinningError::from_rustls(err)
         .unwrap_or_else(|| panic!("[{label}] expected a pinning error, got {err:?}"))
         .clone()
 }
@@ -178,7 +178,7 @@ fn assert_no_pin_matched(
     expected_paths: &[Vec<Node>],
 ) {
     match pinning_error(err, label) {
-        PinningError::NoPinMatched {
+        ServerPinningError::NoPinMatched {
             host: actual_host,
             pattern: actual_pattern,
             allowed,
@@ -388,7 +388,7 @@ fn root_certificate_pin_matches_when_root_certificates_are_given() {
             ScopedPin::new(cert_pin(pki.root.cert_der()), PinScope::Root),
             any(backup(5)),
         ];
-        let v = PinningVerifier::builder(
+        let v = PinningServerVerifier::builder(
             pki.roots(),
             pin_set([PinEntry::builder(pattern(HOST))
                 .pin_at(allowed[0].pin(), PinScope::Root)
@@ -427,7 +427,7 @@ fn scoped_verifier(
     pin: Pin,
     scope: PinScope,
     provider: &Arc<CryptoProvider>,
-) -> Arc<PinningVerifier> {
+) -> Arc<PinningServerVerifier> {
     verifier(
         pki.roots(),
         pin_set([PinEntry::builder(pattern(HOST))
@@ -609,7 +609,7 @@ fn assert_stuffing_rejected(
     let expected_paths = [pki.other_path(&pki.stranger)];
     assert_no_pin_matched(&err, name, HOST, HOST, &allowed, &expected_paths);
 
-    let PinningError::NoPinMatched { verified_paths, .. } = pinning_error(&err, name) else {
+    let ServerPinningError::NoPinMatched { verified_paths, .. } = pinning_error(&err, name) else {
         unreachable!()
     };
     for certificate in verified_paths.iter().flatten() {
@@ -725,7 +725,7 @@ impl CrossSigned {
         &self,
         pin: Pin,
         provider: &Arc<CryptoProvider>,
-    ) -> Arc<PinningVerifier> {
+    ) -> Arc<PinningServerVerifier> {
         verifier(
             self.roots(),
             pin_set([PinEntry::builder(pattern(HOST))
@@ -769,7 +769,7 @@ fn cross_signed_without_a_matching_pin_reports_every_verified_path() {
         let pki = CrossSigned::new();
         let v = pki.verifier_pinning_root(backup(10), &provider);
         let err = verify(&*v, &pki.leaf.cert, &pki.presented(), HOST).unwrap_err();
-        let PinningError::NoPinMatched {
+        let ServerPinningError::NoPinMatched {
             host,
             pattern: actual_pattern,
             verified_paths,
@@ -1096,7 +1096,7 @@ fn report_only_entry_tolerates_its_own_deny_pins_but_not_global_ones() {
         );
         let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
         match pinning_error(&err, name) {
-            PinningError::DeniedPinMatched {
+            ServerPinningError::DeniedPinMatched {
                 host,
                 pattern,
                 denied,
@@ -1137,7 +1137,7 @@ fn deny_pin_beats_an_allowed_pin() {
         );
         let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
         match pinning_error(&err, name) {
-            PinningError::DeniedPinMatched {
+            ServerPinningError::DeniedPinMatched {
                 host,
                 pattern: actual_pattern,
                 denied,
@@ -1190,7 +1190,7 @@ fn global_deny_pin_applies_to_unpinned_hosts() {
         );
         let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
         match pinning_error(&err, name) {
-            PinningError::DeniedPinMatched {
+            ServerPinningError::DeniedPinMatched {
                 host,
                 pattern,
                 denied,
@@ -1272,7 +1272,7 @@ fn unpinned_host_is_rejected_when_the_policy_says_so() {
         let err = verify(&*v, &leaf.cert, &[], UNLISTED).unwrap_err();
         assert_eq!(
             pinning_error(&err, name),
-            PinningError::HostNotPinned {
+            ServerPinningError::HostNotPinned {
                 host: UNLISTED.to_owned()
             },
             "[{name}]"
@@ -1367,7 +1367,7 @@ fn revoked_leaf_with_a_matching_pin_is_revoked() {
     for (name, provider) in providers() {
         let pki = Pki::new();
         let crls = vec![pki.root.crl(&[]), pki.int.crl(&[pki.leaf.serial])];
-        let v = PinningVerifier::builder(
+        let v = PinningServerVerifier::builder(
             pki.roots(),
             pin_set([PinEntry::builder(pattern(HOST))
                 .pin(spki(&pki.leaf.cert))
@@ -1567,8 +1567,9 @@ fn broken_inputs_give_exactly_the_errors_of_webpki_server_verifier() {
                 end_entity_only,
                 allow_unknown,
             } = case.revocation;
-            let mut pinning = PinningVerifier::builder(root.root_store(), pins, provider.clone())
-                .with_crls(crls.clone());
+            let mut pinning =
+                PinningServerVerifier::builder(root.root_store(), pins, provider.clone())
+                    .with_crls(crls.clone());
             let mut webpki =
                 WebPkiServerVerifier::builder_with_provider(root.root_store(), provider.clone())
                     .with_crls(crls);
@@ -1668,7 +1669,7 @@ fn simple_pins(first: Pin) -> PinSet {
 #[test]
 fn builder_rejects_an_empty_root_store() {
     for (name, provider) in providers() {
-        let err = PinningVerifier::builder(
+        let err = PinningServerVerifier::builder(
             Arc::new(RootCertStore::empty()),
             simple_pins(backup(29)),
             provider,
@@ -1687,7 +1688,7 @@ fn builder_rejects_a_root_certificate_pin_without_root_certificates() {
         let pins = pin_set([PinEntry::builder(pattern(HOST))
             .pin_at(root_cert_pin, PinScope::Root)
             .pin(backup(30))]);
-        let err = PinningVerifier::builder(root.root_store(), pins.clone(), provider.clone())
+        let err = PinningServerVerifier::builder(root.root_store(), pins.clone(), provider.clone())
             .build()
             .unwrap_err();
         assert_eq!(
@@ -1704,7 +1705,7 @@ fn builder_rejects_a_root_certificate_pin_without_root_certificates() {
             .deny_everywhere_at(root_cert_pin, PinScope::Root)
             .build()
             .unwrap();
-        let err = PinningVerifier::builder(root.root_store(), global, provider.clone())
+        let err = PinningServerVerifier::builder(root.root_store(), global, provider.clone())
             .build()
             .unwrap_err();
         assert_eq!(
@@ -1717,7 +1718,7 @@ fn builder_rejects_a_root_certificate_pin_without_root_certificates() {
         );
 
         // Given the root certificate, it builds.
-        PinningVerifier::builder(root.root_store(), pins, provider.clone())
+        PinningServerVerifier::builder(root.root_store(), pins, provider.clone())
             .with_root_certificates([root.cert_der().clone()])
             .build()
             .unwrap_or_else(|e| panic!("[{name}] {e}"));
@@ -1733,7 +1734,7 @@ fn builder_rejects_a_root_certificate_not_in_the_store() {
             (0, vec![stray.cert_der().clone()]),
             (1, vec![root.cert_der().clone(), stray.cert_der().clone()]),
         ] {
-            let err = PinningVerifier::builder(
+            let err = PinningServerVerifier::builder(
                 root.root_store(),
                 simple_pins(backup(31)),
                 provider.clone(),
@@ -1757,23 +1758,27 @@ fn builder_rejects_a_root_certificate_not_in_the_store() {
 fn builder_rejects_an_invalid_crl() {
     for (name, provider) in providers() {
         let root = Ca::root("Builder CRL Root");
-        let err =
-            PinningVerifier::builder(root.root_store(), simple_pins(backup(32)), provider.clone())
-                .with_crls([CertificateRevocationListDer::from(vec![1, 2, 3])])
-                .build()
-                .unwrap_err();
+        let err = PinningServerVerifier::builder(
+            root.root_store(),
+            simple_pins(backup(32)),
+            provider.clone(),
+        )
+        .with_crls([CertificateRevocationListDer::from(vec![1, 2, 3])])
+        .build()
+        .unwrap_err();
         assert!(
             matches!(err, VerifierBuilderError::InvalidCrl { index: 0, .. }),
             "[{name}] got {err:?}"
         );
 
-        let err = PinningVerifier::builder(root.root_store(), simple_pins(backup(32)), provider)
-            .with_crls([
-                root.crl(&[]),
-                CertificateRevocationListDer::from(vec![0x30, 0x00]),
-            ])
-            .build()
-            .unwrap_err();
+        let err =
+            PinningServerVerifier::builder(root.root_store(), simple_pins(backup(32)), provider)
+                .with_crls([
+                    root.crl(&[]),
+                    CertificateRevocationListDer::from(vec![0x30, 0x00]),
+                ])
+                .build()
+                .unwrap_err();
         assert!(
             matches!(err, VerifierBuilderError::InvalidCrl { index: 1, .. }),
             "[{name}] got {err:?}"
@@ -1805,7 +1810,7 @@ fn no_pin_matched_message_lists_the_verified_path_and_the_pins() {
         let err = verify(&*v, &pki.sibling.cert, &pki.ints(), HOST).unwrap_err();
         let pinning = pinning_error(&err, name);
         assert!(
-            matches!(&pinning, PinningError::NoPinMatched { .. }),
+            matches!(&pinning, ServerPinningError::NoPinMatched { .. }),
             "[{name}] got {pinning:?}"
         );
 
@@ -1920,7 +1925,7 @@ fn report_only_entry_deny_does_not_hide_a_global_deny_further_up() {
         let v = verifier(pki.roots(), pins, &provider);
         let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
         match pinning_error(&err, name) {
-            PinningError::DeniedPinMatched {
+            ServerPinningError::DeniedPinMatched {
                 pattern,
                 certificate,
                 ..
@@ -1978,7 +1983,7 @@ fn certificate_pins_match_every_given_issue_of_a_root() {
                 let pins = pin_set([PinEntry::builder(pattern(HOST))
                     .pin_at(cert_pin(pinned), PinScope::Root)
                     .pin(backup(1))]);
-                let v = PinningVerifier::builder(pki.roots(), pins, provider.clone())
+                let v = PinningServerVerifier::builder(pki.roots(), pins, provider.clone())
                     .with_root_certificates(certificates.clone())
                     .build()
                     .unwrap();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use common::{connect, providers, Ca, TestServer, GREETING};
 use rustls::{CertificateError, ClientConfig};
-use rustls_pinning::{BuilderPinningExt, PinningVerifier};
+use rustls_pinning::{BuilderPinningExt, PinningServerVerifier};
 use rustls_platform_verifier::Verifier;
 use support::{Scenario, HOST};
 
@@ -22,9 +22,10 @@ fn platform_verifier_decides_trust_and_pins_decide_the_key() {
         let platform =
             Verifier::new_with_extra_roots([scenario.root.cert_der().clone()], provider.clone())
                 .unwrap();
-        let verifier = PinningVerifier::wrap(Arc::new(platform), scenario.pins(), provider.clone())
-            .build()
-            .unwrap();
+        let verifier =
+            PinningServerVerifier::wrap(Arc::new(platform), scenario.pins(), provider.clone())
+                .build()
+                .unwrap();
         let config = Arc::new(
             ClientConfig::builder_with_provider(provider.clone())
                 .with_safe_default_protocol_versions()

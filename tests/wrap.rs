@@ -13,7 +13,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, Error, RootCertStore};
 use rustls_pinning::{
-    Pin, PinEntry, PinScope, PinSet, PinningError, PinningVerifier, Position, UnpinnedHostPolicy,
+    Pin, PinEntry, PinScope, PinSet, PinningServerVerifier, Position, ServerPinningError,
+    UnpinnedHostPolicy,
 };
 
 const HOST: &str = "wrap.test";
@@ -70,8 +71,8 @@ fn wrapped(
     roots: Arc<RootCertStore>,
     pins: PinSet,
     provider: &Arc<CryptoProvider>,
-) -> Arc<PinningVerifier> {
-    PinningVerifier::wrap(inner(roots, provider), pins, provider.clone())
+) -> Arc<PinningServerVerifier> {
+    PinningServerVerifier::wrap(inner(roots, provider), pins, provider.clone())
         .build()
         .unwrap()
 }
@@ -94,19 +95,19 @@ fn verify(
     verifier.verify_server_cert(end_entity, intermediates, &name, &[], UnixTime::now())
 }
 
-/// The `PinningError` inside a rejection; panics (with `label`) on acceptance or another error.
-fn pinning_error(result: Result<ServerCertVerified, Error>, label: &str) -> PinningError {
+/// The `ServerPinningError` inside a rejection; panics (with `label`) on acceptance or another error.
+fn pinning_error(result: Result<ServerCertVerified, Error>, label: &str) -> ServerPinningError {
     match result {
         Ok(_) => panic!("[{label}] accepted, expected a pinning rejection"),
-        Err(error) => PinningError::from_rustls(&error)
-            .unwrap_or_else(|| panic!("[{label}] expected a PinningError, got {error:?}"))
+        Err(error) => ServerPinningError::from_rustls(&error)
+            .unwrap_or_else(|| panic!("[{label}] expected a ServerPinningError, got {error:?}"))
             .clone(),
     }
 }
 
 fn assert_no_pin_matched(result: Result<ServerCertVerified, Error>, label: &str) {
     match pinning_error(result, label) {
-        PinningError::NoPinMatched { host, pattern, .. } => {
+        ServerPinningError::NoPinMatched { host, pattern, .. } => {
             assert_eq!(host, HOST, "[{label}]");
             assert_eq!(pattern.to_string(), HOST, "[{label}]");
         }
@@ -202,7 +203,7 @@ fn stuffed_pinned_intermediate_does_not_vouch_for_an_impostor() {
             &format!("{name}: stuffed intermediate"),
         );
         match &error {
-            PinningError::NoPinMatched { verified_paths, .. } => {
+            ServerPinningError::NoPinMatched { verified_paths, .. } => {
                 // The pinned intermediate was not proven, so it is not on the reported path.
                 let pinned = spki(pki.int.cert_der());
                 assert!(
@@ -237,7 +238,7 @@ fn stuffed_pinned_root_does_not_vouch_for_an_impostor() {
         // Also when the root is configured as a CA certificate: it still does not sign the
         // impostor's chain.
         let verifier =
-            PinningVerifier::wrap(inner(pki.roots(), &provider), pins(), provider.clone())
+            PinningServerVerifier::wrap(inner(pki.roots(), &provider), pins(), provider.clone())
                 .with_ca_certificates([pki.root.cert_der().clone()])
                 .build()
                 .unwrap();
@@ -270,10 +271,11 @@ fn root_pin_for_an_unsent_root_needs_the_root_certificate() {
             &format!("{name}: root not given"),
         );
 
-        let with = PinningVerifier::wrap(inner(pki.roots(), &provider), pins(), provider.clone())
-            .with_ca_certificates([pki.root.cert_der().clone()])
-            .build()
-            .unwrap();
+        let with =
+            PinningServerVerifier::wrap(inner(pki.roots(), &provider), pins(), provider.clone())
+                .with_ca_certificates([pki.root.cert_der().clone()])
+                .build()
+                .unwrap();
         verify(&*with, &pki.leaf.cert, &chain, HOST)
             .unwrap_or_else(|e| panic!("[{name}] root given via with_ca_certificates: {e}"));
     }
@@ -294,7 +296,7 @@ fn scopes_follow_self_issuance_of_the_proven_certificate() {
                 )
                 .build()
                 .unwrap();
-            PinningVerifier::wrap(inner(pki.roots(), &provider), pins, provider.clone())
+            PinningServerVerifier::wrap(inner(pki.roots(), &provider), pins, provider.clone())
                 .with_ca_certificates([pki.root.cert_der().clone()])
                 .build()
                 .unwrap()
@@ -355,7 +357,7 @@ fn deny_pin_on_a_proven_intermediate_rejects() {
             name,
         );
         match &error {
-            PinningError::DeniedPinMatched {
+            ServerPinningError::DeniedPinMatched {
                 host,
                 pattern,
                 denied: matched,
@@ -506,7 +508,7 @@ fn unpinned_host_is_rejected_when_the_policy_says_so() {
 
         let strict = wrapped(pki.roots(), build(UnpinnedHostPolicy::Reject), &provider);
         match pinning_error(verify(&*strict, &pki.leaf.cert, &chain, HOST), name) {
-            PinningError::HostNotPinned { host } => assert_eq!(host, HOST, "[{name}]"),
+            ServerPinningError::HostNotPinned { host } => assert_eq!(host, HOST, "[{name}]"),
             other => panic!("[{name}] expected HostNotPinned, got {other}"),
         }
 
@@ -542,7 +544,7 @@ fn deny_pins_on_the_leaf_reject() {
         ] {
             let verifier = wrapped(pki.roots(), pins, &provider);
             match pinning_error(verify(&*verifier, &pki.leaf.cert, &chain, HOST), label) {
-                PinningError::DeniedPinMatched {
+                ServerPinningError::DeniedPinMatched {
                     pattern,
                     denied,
                     certificate,
@@ -579,7 +581,7 @@ fn report_only_never_waives_a_global_deny() {
             let verifier = wrapped(pki.roots(), pins, &provider);
             let label = format!("{name}: own deny {own_deny}");
             match pinning_error(verify(&*verifier, &pki.leaf.cert, &chain, HOST), &label) {
-                PinningError::DeniedPinMatched { pattern, .. } => {
+                ServerPinningError::DeniedPinMatched { pattern, .. } => {
                     assert_eq!(pattern, None, "[{label}]");
                 }
                 other => panic!("[{label}] expected DeniedPinMatched, got {other}"),
@@ -655,7 +657,7 @@ fn ca_proof_is_made_at_the_handshake_time() {
         let leaf = expired_int.leaf(&[HOST]);
         let pins = entry_pins(&[spki(root.cert_der()), BACKUP]);
         let inner: Arc<dyn ServerCertVerifier> = Arc::new(TrustsEverything(provider.clone()));
-        let verifier = PinningVerifier::wrap(inner, pins, provider.clone())
+        let verifier = PinningServerVerifier::wrap(inner, pins, provider.clone())
             .with_ca_certificates([root.cert_der().clone()])
             .build()
             .unwrap();

@@ -125,7 +125,7 @@ pub fn webpki_client(chain: &Chain, provider: &Arc<CryptoProvider>) -> Arc<Clien
     })
 }
 
-/// A client verifying with a `PinningVerifier` whose pin matches at `position`.
+/// A client verifying with a `PinningServerVerifier` whose pin matches at `position`.
 pub fn pinned_client(
     chain: &Chain,
     position: Match,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;
-use rustls_pinning::{Pin, PinEntry, PinEntryBuilder, PinSet, PinningVerifier};
+use rustls_pinning::{Pin, PinEntry, PinEntryBuilder, PinSet, PinningServerVerifier};
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
 use common::{Ca, CaOptions, KeyKind, Leaf, LeafOptions};
@@ -134,8 +134,12 @@ impl Chain {
     }
 
     /// A WebPKI-mode verifier trusting [`Chain::roots`] and enforcing `pins`.
-    pub fn verifier(&self, pins: PinSet, provider: &Arc<CryptoProvider>) -> Arc<PinningVerifier> {
-        PinningVerifier::builder(self.roots.clone(), pins, provider.clone())
+    pub fn verifier(
+        &self,
+        pins: PinSet,
+        provider: &Arc<CryptoProvider>,
+    ) -> Arc<PinningServerVerifier> {
+        PinningServerVerifier::builder(self.roots.clone(), pins, provider.clone())
             .build()
             .expect("pinning verifier")
     }
@@ -145,7 +149,7 @@ impl Chain {
         &self,
         position: Match,
         provider: &Arc<CryptoProvider>,
-    ) -> Arc<PinningVerifier> {
+    ) -> Arc<PinningServerVerifier> {
         let pins = PinSet::builder()
             .entry(self.entry(position))
             .build()
@@ -154,7 +158,7 @@ impl Chain {
     }
 
     /// Runs `f` with the path webpki verifies for the leaf, built from [`Chain::roots`] as
-    /// a `PinningVerifier` does, so the anchor's precomputed digests are found.
+    /// a `PinningServerVerifier` does, so the anchor's precomputed digests are found.
     pub fn with_verified_path<R>(
         &self,
         provider: &CryptoProvider,
@@ -207,7 +211,9 @@ pub fn store_with_bundle(
     let factory_provider = provider.clone();
     let store = PinStore::builder(
         static_pins,
-        move |pins| PinningVerifier::builder(roots.clone(), pins, factory_provider.clone()).build(),
+        move |pins| {
+            PinningServerVerifier::builder(roots.clone(), pins, factory_provider.clone()).build()
+        },
         BundleVerifier::new(vec![public], provider).expect("bundle verifier"),
     )
     .hybrid_mode(mode)

@@ -201,7 +201,7 @@ pub fn find_rustls_error<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a rus
 
 /// Prints the outcome for the impostor, or fails if it was not a pin failure.
 pub fn expect_pin_failure(error: Option<&rustls::Error>) -> DemoResult<()> {
-    match error.and_then(rustls_pinning::PinningError::from_rustls) {
+    match error.and_then(rustls_pinning::ServerPinningError::from_rustls) {
         Some(pinning) => {
             println!("impostor refused:\n{pinning}");
             Ok(())

@@ -1,4 +1,4 @@
-//! `PinningVerifier` (WebPKI mode, one fixed test root) fed arbitrary certificate chains and
+//! `PinningServerVerifier` (WebPKI mode, one fixed test root) fed arbitrary certificate chains and
 //! server names, compared with rustls's own `WebPkiServerVerifier` over the same root.
 //!
 //! Input: one byte picking `now` (see `TIMES`), one byte of server-name length, the server
@@ -26,7 +26,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;
 use rustls_pinning::{
-    AfterExpiry, EnforcementMode, Pin, PinEntry, PinSet, PinningVerifier, UnpinnedHostPolicy,
+    AfterExpiry, EnforcementMode, Pin, PinEntry, PinSet, PinningServerVerifier, UnpinnedHostPolicy,
 };
 
 const ROOT: &[u8] = include_bytes!("../fixtures/root.der");
@@ -40,7 +40,7 @@ const TIMES: [u64; 4] = [1_798_761_600, 1_577_836_800, 2_524_608_000, 2_208_988_
 const ENTRY_EXPIRY: u64 = 1_893_456_000;
 
 struct Verifiers {
-    pinning: Arc<PinningVerifier>,
+    pinning: Arc<PinningServerVerifier>,
     webpki: Arc<WebPkiServerVerifier>,
     intermediate_key: Pin,
     denied_leaf_key: Pin,
@@ -108,7 +108,7 @@ fn verifiers() -> &'static Verifiers {
             .unpinned_hosts(UnpinnedHostPolicy::WebPkiOnly)
             .build()
             .expect("fixed pin set");
-        let pinning = PinningVerifier::builder(roots.clone(), pins, provider.clone())
+        let pinning = PinningServerVerifier::builder(roots.clone(), pins, provider.clone())
             .build()
             .expect("pinning verifier");
         let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)

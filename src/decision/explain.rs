@@ -3,19 +3,19 @@
 //! An explanation is made by the very verification `verify_server_cert` runs, told to record
 //! what it looked at (and to raise no events), so the two cannot disagree.
 
-use pki_types::UnixTime;
+use pki_types::{CertificateDer, ServerName, UnixTime};
 
-use crate::check::Verdict;
+use crate::check::{matching_pins, PathEntry, Policy, Role, Verdict};
 use crate::decision::judge::PathVerdict;
 use crate::decision::search::RecordedPath;
-use crate::decision::Resolution;
+use crate::decision::{resolve, Resolution};
 use crate::error::PathCertificate;
-use crate::pin_set::{EnforcementMode, PinEntry, PinSet, ScopedPin};
+use crate::pin_set::{EnforcementMode, PinEntry, PinSet, Position, ScopedPin};
 
 /// What a verifier decided about a chain, and why: the same verification as
 /// `verify_server_cert`, with what it looked at recorded.
 ///
-/// Returned by [`PinningVerifier::explain`](crate::PinningVerifier::explain) and
+/// Returned by [`PinningServerVerifier::explain`](crate::PinningServerVerifier::explain) and
 /// [`PinStore::explain`](crate::pin_store::PinStore::explain) (feature `dynamic`).
 ///
 /// ```
@@ -44,7 +44,7 @@ pub struct Explanation {
     pub decision: Decision,
     /// Exactly what `verify_server_cert` returns for the same input: `Ok`, a chain or name
     /// error as rustls reports it, or a pin failure carrying a
-    /// [`PinningError`](crate::PinningError).
+    /// [`ServerPinningError`](crate::ServerPinningError).
     pub result: Result<(), rustls::Error>,
     /// Each policy the verifier applies, in order (one; or a store's static policy, then its
     /// bundle's while one is in force), and where it stands on the host.
@@ -185,6 +185,9 @@ pub struct ExplainedPath {
     pub outcome: PathOutcome,
     /// Each policy's pin check on this path, in the order of [`Explanation::policies`].
     pub checks: Vec<PinCheck>,
+    /// Every pin of every policy that matches a certificate of the path, allowed or denied,
+    /// in path order.
+    pub matching: Vec<MatchingPin>,
 }
 
 /// What the checks of every policy add up to for one path.
@@ -256,6 +259,73 @@ pub struct PinMatch {
     pub backup: bool,
 }
 
+/// What a pin is to the policy it belongs to.
+///
+/// ```
+/// use rustls_pinning::PinRole;
+/// assert!(PinRole::Backup.is_allowed());
+/// assert!(!PinRole::DeniedEverywhere.is_allowed());
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PinRole {
+    /// An allowed pin of the entry, not marked as backup.
+    Primary,
+    /// An allowed pin of the entry marked as backup.
+    Backup,
+    /// A deny pin of the entry.
+    Denied,
+    /// A pin the policy denies for every host.
+    DeniedEverywhere,
+}
+
+impl PinRole {
+    /// Whether the pin is allowed (primary or backup).
+    ///
+    /// ```
+    /// # use rustls_pinning::PinRole;
+    /// assert!(PinRole::Primary.is_allowed());
+    /// ```
+    pub fn is_allowed(self) -> bool {
+        matches!(self, Self::Primary | Self::Backup)
+    }
+}
+
+impl From<Role> for PinRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Primary => Self::Primary,
+            Role::Backup => Self::Backup,
+            Role::Denied => Self::Denied,
+            Role::DeniedEverywhere => Self::DeniedEverywhere,
+        }
+    }
+}
+
+/// A pin of a policy that matches a certificate: by the match rule of the pin check (the pin's
+/// scope admits the certificate's position, and it is the digest of the certificate's key or
+/// of the certificate itself).
+///
+/// ```
+/// use rustls_pinning::{MatchingPin, PinRole};
+///
+/// fn denied(matching: &[MatchingPin]) -> bool {
+///     matching.iter().any(|found| !found.role.is_allowed())
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatchingPin {
+    /// The index of the certificate on its path (or chain), leaf first.
+    pub certificate: usize,
+    /// The index of the policy in [`Explanation::policies`] (0 outside an explanation).
+    pub policy: usize,
+    /// The pin.
+    pub pin: ScopedPin,
+    /// What it is to its policy.
+    pub role: PinRole,
+}
+
 impl From<crate::check::PinMatch> for PinMatch {
     fn from(matched: crate::check::PinMatch) -> Self {
         Self {
@@ -267,6 +337,69 @@ impl From<crate::check::PinMatch> for PinMatch {
 }
 
 impl PolicyStanding {
+    /// Where `pins` stands on `server_name` at `now`: the entry governing it by precedence and
+    /// whether it is enforced, report-only or expired, exactly as a verifier resolves a host.
+    ///
+    /// ```
+    /// use rustls::pki_types::{ServerName, UnixTime};
+    /// use rustls_pinning::{Pin, PinEntry, PinSet, PolicyStanding, Standing};
+    ///
+    /// let pins = PinSet::builder()
+    ///     .entry(PinEntry::builder("**.example.com".parse()?)
+    ///         .pin(Pin::spki_sha256([1; 32])).backup_pin(Pin::spki_sha256([2; 32])))
+    ///     .build()?;
+    /// let name = ServerName::try_from("api.example.com")?;
+    /// let standing = PolicyStanding::for_host(&pins, &name, UnixTime::now());
+    /// assert_eq!(standing.standing, Standing::Enforced);
+    /// assert_eq!(standing.entry.unwrap().pattern().to_string(), "**.example.com");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn for_host(pins: &PinSet, server_name: &ServerName<'_>, now: UnixTime) -> Self {
+        Self::of(pins, &resolve(pins, server_name, now))
+    }
+
+    /// The pins of this policy (its entry's, then those denied everywhere) that match
+    /// `certificate` at `position`, by the pin check's own match rule. The entry's pins are
+    /// listed whatever its standing (an expired entry's too); whether they apply is the
+    /// standing.
+    ///
+    /// ```
+    /// use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    /// use rustls_pinning::{PinRole, PinSet, PolicyStanding, Position};
+    ///
+    /// # fn demo(pins: &PinSet, leaf: &CertificateDer<'_>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let name = ServerName::try_from("api.example.com")?;
+    /// let standing = PolicyStanding::for_host(pins, &name, UnixTime::now());
+    /// for found in standing.matching_pins(leaf, Position::Leaf) {
+    ///     println!("{} is a {:?} pin of the leaf", found.pin, found.role);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn matching_pins(
+        &self,
+        certificate: &CertificateDer<'_>,
+        position: Position,
+    ) -> Vec<MatchingPin> {
+        let policy = Policy {
+            allowed: self.entry.as_ref().map_or(&[], PinEntry::allowed_pins),
+            primary_count: self
+                .entry
+                .as_ref()
+                .map_or(0, |entry| entry.primary_pins().len()),
+            denied: self.entry.as_ref().map_or(&[], PinEntry::denied_pins),
+            denied_everywhere: &self.denied_everywhere,
+        };
+        matching_pins(&policy, PathEntry::Der(certificate.clone()), position)
+            .into_iter()
+            .map(|(pin, role)| MatchingPin {
+                certificate: 0,
+                policy: 0,
+                pin,
+                role: role.into(),
+            })
+            .collect()
+    }
+
     pub(crate) fn of(pins: &PinSet, resolution: &Resolution<'_>) -> Self {
         let (entry, standing) = match resolution {
             Resolution::Pinned(entry) => (
@@ -298,6 +431,16 @@ impl ExplainedPath {
                 PathVerdict::Rejected { .. } => PathOutcome::Rejected,
             },
             checks: recorded.layers.iter().map(PinCheck::of).collect(),
+            matching: recorded
+                .matching
+                .into_iter()
+                .map(|(certificate, policy, pin, role)| MatchingPin {
+                    certificate,
+                    policy,
+                    pin,
+                    role: role.into(),
+                })
+                .collect(),
         }
     }
 }

@@ -10,10 +10,10 @@ use core::cell::{Cell, RefCell};
 
 use pki_types::CertificateDer;
 
-use crate::check::{PathEntry, PinMatch, Verdict};
+use crate::check::{matching_pins, PathEntry, PinMatch, Role, Verdict};
 use crate::decision::judge::{Judge, PathVerdict};
 use crate::error::PathCertificate;
-use crate::pin_set::Position;
+use crate::pin_set::{Position, ScopedPin};
 
 /// The most refused paths a message describes besides the most severe one; more only happen
 /// with unusual cross-signing or a hostile server.
@@ -33,6 +33,8 @@ pub(crate) struct RecordedPath {
     pub(crate) certificates: Vec<PathCertificate>,
     pub(crate) layers: Vec<Verdict>,
     pub(crate) verdict: PathVerdict,
+    /// Every pin of every layer that matches a certificate: (certificate, layer, pin, role).
+    pub(crate) matching: Vec<(usize, usize, ScopedPin, Role)>,
 }
 
 /// What a search found, once every candidate path was seen.
@@ -145,12 +147,23 @@ impl<'a> Search<'a> {
             Some(recorded) => {
                 let layers = self.judge.verdicts(&path);
                 let verdict = self.judge.combine(&layers);
+                let mut matching = Vec::new();
+                for (certificate, (position, entry)) in path().enumerate() {
+                    for (layer, policy) in self.judge.policies().enumerate() {
+                        matching.extend(
+                            matching_pins(policy, entry.clone(), position)
+                                .into_iter()
+                                .map(|(pin, role)| (certificate, layer, pin, role)),
+                        );
+                    }
+                }
                 recorded.borrow_mut().push(RecordedPath {
                     certificates: path()
                         .map(|(position, entry)| PathCertificate::describe(position, entry))
                         .collect(),
                     layers,
                     verdict,
+                    matching,
                 });
                 verdict
             }

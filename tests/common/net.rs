@@ -65,7 +65,7 @@ pub fn client_config(
 /// A client config that verifies servers with `verifier`, installed the way users do
 /// (`with_pinning`), restricted to one protocol version.
 pub fn pinned_client_config(
-    verifier: Arc<rustls_pinning::PinningVerifier>,
+    verifier: Arc<rustls_pinning::PinningServerVerifier>,
     provider: &Arc<CryptoProvider>,
     version: &'static rustls::SupportedProtocolVersion,
 ) -> Arc<ClientConfig> {

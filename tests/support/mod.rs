@@ -18,7 +18,9 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
-use rustls_pinning::{BuilderPinningExt, Pin, PinEntry, PinSet, PinningError, PinningVerifier};
+use rustls_pinning::{
+    BuilderPinningExt, Pin, PinEntry, PinSet, PinningServerVerifier, ServerPinningError,
+};
 use tokio::sync::oneshot;
 
 use crate::common::{Ca, Leaf, LeafOptions};
@@ -72,8 +74,8 @@ impl Scenario {
             .unwrap()
     }
 
-    pub fn verifier(&self, provider: &Arc<CryptoProvider>) -> Arc<PinningVerifier> {
-        PinningVerifier::builder(self.roots(), self.pins(), provider.clone())
+    pub fn verifier(&self, provider: &Arc<CryptoProvider>) -> Arc<PinningServerVerifier> {
+        PinningServerVerifier::builder(self.roots(), self.pins(), provider.clone())
             .build()
             .unwrap()
     }
@@ -111,10 +113,10 @@ impl Scenario {
 
     /// Asserts that `error` is the pin failure the impostor causes.
     pub fn assert_impostor_refused(&self, error: &rustls::Error, label: &str) {
-        let pinning = PinningError::from_rustls(error)
-            .unwrap_or_else(|| panic!("[{label}] expected a PinningError, got {error:?}"));
+        let pinning = ServerPinningError::from_rustls(error)
+            .unwrap_or_else(|| panic!("[{label}] expected a ServerPinningError, got {error:?}"));
         match pinning {
-            PinningError::NoPinMatched {
+            ServerPinningError::NoPinMatched {
                 host,
                 verified_paths,
                 ..

@@ -1,6 +1,6 @@
 //! `pinctl check`: would a policy accept this chain for this host, and through which pin?
 //!
-//! The decision is the library's: the chain goes through a [`PinningVerifier`] built from the
+//! The decision is the library's: the chain goes through a [`PinningServerVerifier`] built from the
 //! policy file, exactly as a client would run it (with `--at` as the verification time).
 //! The explanation is computed beside it: webpki's path search is run again with a callback
 //! that accepts the first path the policy's pins accept, as the verifier's own search does,
@@ -17,8 +17,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;
 use rustls_pinning::reporters::MemoryReporter;
 use rustls_pinning::{
-    EnforcementMode, HostPattern, PinEntry, PinEventKind, PinSet, PinningError, PinningVerifier,
-    Position, Reporting, UnpinnedHostPolicy,
+    EnforcementMode, HostPattern, PinEntry, PinEventKind, PinSet, PinningServerVerifier, Position,
+    Reporting, ServerPinningError, UnpinnedHostPolicy,
 };
 use serde::Serialize;
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
@@ -109,11 +109,12 @@ pub(crate) fn run(args: &CheckArgs, output: &Output) -> Result<u8, CliError> {
     let trust = Trust::new(args.cafile.as_deref(), &chain)?;
 
     let events = Arc::new(MemoryReporter::new(16));
-    let verifier = PinningVerifier::builder(trust.store.clone(), pins.clone(), provider.clone())
-        .with_root_certificates(trust.certificates.iter().map(|c| c.der.clone()))
-        .with_reporting(Reporting::new(events.clone()))
-        .build()
-        .map_err(|e| CliError::invalid(&config_name, e.to_string()))?;
+    let verifier =
+        PinningServerVerifier::builder(trust.store.clone(), pins.clone(), provider.clone())
+            .with_root_certificates(trust.certificates.iter().map(|c| c.der.clone()))
+            .with_reporting(Reporting::new(events.clone()))
+            .build()
+            .map_err(|e| CliError::invalid(&config_name, e.to_string()))?;
     let Some((leaf, intermediates)) = chain.certificates.split_first() else {
         return Err(InputError::new(&chain.source, None, Problem::Empty).into());
     };
@@ -187,7 +188,7 @@ pub(crate) fn run(args: &CheckArgs, output: &Output) -> Result<u8, CliError> {
             (verdict, error, explained)
         }
         Err(error) => {
-            let error = match PinningError::from_rustls(&error) {
+            let error = match ServerPinningError::from_rustls(&error) {
                 Some(pinning) => ErrorReport {
                     kind: ErrorKind::Pin,
                     message: pinning.to_string(),
@@ -531,7 +532,7 @@ struct ErrorReport {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "kebab-case")]
 enum ErrorKind {
-    /// A pin failure ([`PinningError`]).
+    /// A pin failure ([`ServerPinningError`]).
     Pin,
     /// The chain or the name did not validate.
     Chain,
