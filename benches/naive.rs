@@ -70,13 +70,15 @@ fn naive(c: &mut Criterion) {
                 let matches = position != Match::None;
                 assert_eq!(naive_check(&presented, &pins), matches);
                 assert_eq!(
-                    rustls_pinning::__bench::check_verified_path(&verifier, &name, path, now),
+                    rustls_pinning::unstable_bench::check_verified_path(
+                        &verifier, &name, path, now
+                    ),
                     Some(matches)
                 );
                 let label = format!("{kind_label}/{}", position.label());
                 group.bench_function(format!("{label}/ours"), |b| {
                     b.iter(|| {
-                        rustls_pinning::__bench::check_verified_path(
+                        rustls_pinning::unstable_bench::check_verified_path(
                             black_box(&verifier),
                             black_box(&name),
                             black_box(path),

@@ -37,12 +37,12 @@ fn pin_check(c: &mut Criterion) {
                 let verifier = chain.verifier_matching(position, &provider);
                 let entry = verifier.pins().lookup(support::HOST);
                 assert!(entry.is_some());
-                let accepted = rustls_pinning::__bench::check_entry(&verifier, entry, path);
+                let accepted = rustls_pinning::unstable_bench::check_entry(&verifier, entry, path);
                 assert_eq!(accepted, Some(position != Match::None));
                 let label = format!("{kind_label}/{}", position.label());
                 group.bench_function(format!("{label}/ours"), |b| {
                     b.iter(|| {
-                        rustls_pinning::__bench::check_entry(
+                        rustls_pinning::unstable_bench::check_entry(
                             black_box(&verifier),
                             black_box(entry),
                             black_box(path),

@@ -46,12 +46,13 @@ fn pinset_size(c: &mut Criterion) {
                 let verifier = chain.verifier(fleet::pin_set(size, entry), &provider);
                 let found = verifier.pins().lookup(support::HOST).map(|e| e.pattern());
                 assert_eq!(found.map(ToString::to_string).as_deref(), Some(pattern));
-                let accepted =
-                    rustls_pinning::__bench::check_verified_path(&verifier, &name, path, now);
+                let accepted = rustls_pinning::unstable_bench::check_verified_path(
+                    &verifier, &name, path, now,
+                );
                 assert_eq!(accepted, Some(true));
                 group.bench_function(format!("{label}/{size}"), |b| {
                     b.iter(|| {
-                        rustls_pinning::__bench::check_verified_path(
+                        rustls_pinning::unstable_bench::check_verified_path(
                             black_box(&verifier),
                             black_box(&name),
                             black_box(path),

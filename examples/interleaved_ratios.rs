@@ -3,8 +3,9 @@
 //! machine shared with other work, where criterion's back-to-back runs drift, these ratios
 //! move far less from run to run.
 //!
-//! Run with `cargo run --release --example interleaved_ratios --features dynamic` (about ten
-//! seconds; without `dynamic`, the hybrid store is left out).
+//! Run with `cargo run --release --example interleaved_ratios --features
+//! dynamic,unstable-bench` (about ten seconds; without `dynamic`, the hybrid store is left
+//! out). `unstable-bench` gives the pin check alone, apart from chain validation.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -97,7 +98,7 @@ fn pin_check() {
                     &SUB_MICROSECOND,
                     &mut [
                         &mut || {
-                            black_box(rustls_pinning::__bench::check_entry(
+                            black_box(rustls_pinning::unstable_bench::check_entry(
                                 black_box(&verifier),
                                 black_box(entry),
                                 black_box(path),
@@ -148,7 +149,7 @@ fn pinset_size() {
                 .iter()
                 .map(|verifier| {
                     move || {
-                        black_box(rustls_pinning::__bench::check_verified_path(
+                        black_box(rustls_pinning::unstable_bench::check_verified_path(
                             black_box(verifier),
                             black_box(name),
                             black_box(path),

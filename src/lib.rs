@@ -11,10 +11,6 @@
 
 #[cfg(feature = "dynamic")]
 pub mod bundle;
-// Hidden: for the benches only, see the module's documentation for why it is not public API.
-#[doc(hidden)]
-#[path = "bench_support.rs"]
-pub mod __bench;
 mod check;
 mod client_policy;
 mod client_verifier;
@@ -39,6 +35,8 @@ pub mod pin_store;
 pub mod refresh;
 mod report;
 pub mod reporters;
+#[cfg(feature = "unstable-bench")]
+pub mod unstable_bench;
 mod verifier;
 mod webpki_error;
 mod wrap;

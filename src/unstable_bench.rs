@@ -1,5 +1,6 @@
-//! Entry points for this crate's own benchmarks (`benches/`). Hidden, and not part of the API:
-//! no semver promise covers them.
+//! Entry points for this crate's own benchmarks (`benches/`), compiled only with the
+//! `unstable-bench` feature. **Unstable**: not part of the API, no semver promise covers them,
+//! and no application should enable the feature.
 //!
 //! The benches need to time the pin check apart from webpki's chain validation. That is not
 //! offered as a public API on purpose: a function that checks pins against "a path" is only
