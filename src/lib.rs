@@ -9,66 +9,54 @@
 )]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-#[cfg(feature = "dynamic")]
-pub mod bundle;
-mod check;
-mod client_policy;
-mod client_verifier;
-#[cfg(feature = "serde")]
+// The layers, in the order data flows through them: configuration becomes a policy, the
+// decision engine judges candidate paths against it, verifiers feed it those paths, and
+// reports tell what was decided. No module imports from a layer after its own.
 pub mod config;
-pub mod danger;
-mod date;
 mod decision;
-mod der;
-mod error;
-mod ext;
-mod host_pattern;
-mod hpkp_header;
-#[cfg(feature = "serde")]
-mod hpkp_report;
-mod name_index;
-mod pin;
-mod pin_set;
 #[cfg(feature = "dynamic")]
-pub mod pin_store;
-#[cfg(feature = "dynamic")]
-pub mod refresh;
+mod dynamic;
+mod policy;
 mod report;
-pub mod reporters;
+mod verifier;
+
+// Foundations used by every layer.
+mod date;
+mod der;
+
+// Public facades.
+pub mod danger;
 #[cfg(feature = "unstable-bench")]
 pub mod unstable_bench;
-mod verifier;
-mod webpki_error;
-mod wrap;
 
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 
-pub use client_policy::{
-    ClientIdentity, ClientIdentityError, ClientPinEntry, ClientPinEntryBuilder, ClientPinSet,
-    ClientPinSetBuilder, ClientPinSetError, UnpinnedClientPolicy,
-};
-pub use client_verifier::{PinningClientVerifier, PinningClientVerifierBuilder};
+pub use config::{HpkpError, HpkpPolicy};
 pub use date::{Date, DateError};
+pub use decision::error::{ClientPinningError, PathCertificate, ServerPinningError};
 pub use decision::explain::{
     Decision, ExplainedPath, Explanation, MatchingPin, PathOutcome, PinCheck, PinMatch, PinRole,
     PolicyStanding, Standing,
 };
-pub use error::{ClientPinningError, PathCertificate, ServerPinningError, VerifierBuilderError};
-pub use ext::BuilderPinningExt;
-pub use host_pattern::{HostPattern, HostPatternError, HostPatternKind};
-pub use hpkp_header::{HpkpError, HpkpPolicy};
-#[cfg(feature = "serde")]
-pub use hpkp_report::ViolationReport;
-pub use pin::{Pin, PinError, PinKind};
-pub use pin_set::{
-    AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder, PinScope, PinSet, PinSetBuilder,
-    PinSetError, Position, ScopedPin, UnpinnedHostPolicy,
+#[cfg(feature = "dynamic")]
+pub use dynamic::{bundle, pin_store, refresh};
+pub use policy::{
+    AfterExpiry, ClientIdentity, ClientIdentityError, ClientPinEntry, ClientPinEntryBuilder,
+    ClientPinSet, ClientPinSetBuilder, ClientPinSetError, EnforcementMode, HostPattern,
+    HostPatternError, HostPatternKind, Pin, PinEntry, PinEntryBuilder, PinError, PinKind, PinScope,
+    PinSet, PinSetBuilder, PinSetError, Position, ScopedPin, UnpinnedClientPolicy,
+    UnpinnedHostPolicy,
 };
+pub use report::reporters;
+#[cfg(feature = "serde")]
+pub use report::ViolationReport;
 pub use report::{Outcome, PinEvent, PinEventKind, PinReporter, Reporting, DEFAULT_EXPIRY_WARNING};
-pub use verifier::{PinningServerVerifier, PinningServerVerifierBuilder};
-pub use wrap::WrappingBuilder;
+pub use verifier::{
+    BuilderPinningExt, PinningClientVerifier, PinningClientVerifierBuilder, PinningServerVerifier,
+    PinningServerVerifierBuilder, VerifierBuilderError, WrappingBuilder,
+};
 
 /// The crypto provider to pass to the builders when the application has no preference: the
 /// process default if one is installed, otherwise the provider this crate's features select

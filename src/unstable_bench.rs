@@ -11,10 +11,11 @@
 use pki_types::{ServerName, UnixTime};
 use webpki::VerifiedPath;
 
-use crate::check::Verdict;
+use crate::decision::pin_check::Verdict;
 use crate::decision::{policy_for, resolve};
-use crate::pin_set::PinEntry;
-use crate::verifier::{PinningServerVerifier, Trust};
+use crate::policy::PinEntry;
+use crate::verifier::verification::Trust;
+use crate::verifier::PinningServerVerifier;
 
 /// What a WebPKI-mode [`PinningServerVerifier`] adds to chain validation for one verified path:
 /// the pin set lookup for `server_name` and the pin check of `path`, exactly as
@@ -30,7 +31,7 @@ pub fn check_verified_path(
     path: &VerifiedPath<'_>,
     now: UnixTime,
 ) -> Option<bool> {
-    let Trust::WebPki(trust) = verifier.trust() else {
+    let Trust::WebPki(trust) = verifier.core().trust() else {
         return None;
     };
     let pins = verifier.pins();
@@ -53,7 +54,7 @@ pub fn check_entry(
     entry: Option<&PinEntry>,
     path: &VerifiedPath<'_>,
 ) -> Option<bool> {
-    let Trust::WebPki(trust) = verifier.trust() else {
+    let Trust::WebPki(trust) = verifier.core().trust() else {
         return None;
     };
     let policy = policy_for(verifier.pins(), entry);

@@ -79,12 +79,21 @@ fn our_builders_never_need_a_process_default_provider() {
         leaf.private_key(),
         provider.clone(),
     );
-    for verifier in [webpki, wrapped, pins_only] {
-        let config = ClientConfig::builder_with_provider(provider.clone())
+    let builder = || {
+        ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .unwrap()
-            .with_pinning(verifier)
-            .with_no_client_auth();
+    };
+    let configs = [
+        builder().with_pinning(webpki).with_no_client_auth(),
+        builder().with_pinning(wrapped).with_no_client_auth(),
+        // A pins-only verifier replaces the CA: only rustls's dangerous path takes it.
+        builder()
+            .dangerous()
+            .with_custom_certificate_verifier(pins_only)
+            .with_no_client_auth(),
+    ];
+    for config in configs {
         let reply = connect(server.addr, "api.nodefault.test", Arc::new(config)).unwrap();
         assert_eq!(reply, GREETING);
     }

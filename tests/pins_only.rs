@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{connect, pinned_client_config, providers, Ca, LeafOptions, TestServer, GREETING};
+use common::{connect, providers, Ca, LeafOptions, TestServer, GREETING};
 use rcgen::{CertificateParams, IsCa, KeyPair};
 use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -13,11 +13,27 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{CertificateError, Error, InconsistentKeys, ServerConfig, SupportedProtocolVersion};
-use rustls_pinning::danger::{self, PinsOnlyBuilder};
+use rustls_pinning::danger::{self, PinsOnlyBuilder, PinsOnlyVerifier};
 use rustls_pinning::{
     AfterExpiry, Pin, PinEntry, PinEntryBuilder, PinScope, PinSet, ServerPinningError,
     VerifierBuilderError,
 };
+
+/// A client config that verifies servers with a pins-only verifier, installed the only way
+/// it can be: rustls's dangerous path (it replaces the certificate authority).
+fn pins_only_client_config(
+    verifier: Arc<PinsOnlyVerifier>,
+    provider: &Arc<CryptoProvider>,
+    version: &'static SupportedProtocolVersion,
+) -> Arc<rustls::ClientConfig> {
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[version])
+        .expect("provider supports the protocol version")
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Arc::new(config)
+}
 
 const HOST: &str = "device.test";
 
@@ -112,7 +128,7 @@ fn pinned_self_signed_leaf_is_accepted_directly_and_in_a_handshake() {
             let reply = connect(
                 server.addr,
                 HOST,
-                pinned_client_config(verifier.clone(), &provider, version),
+                pins_only_client_config(verifier.clone(), &provider, version),
             )
             .unwrap_or_else(|e| panic!("[{name} {version_name}] handshake: {e}"));
             assert_eq!(reply, GREETING, "[{name} {version_name}]");
@@ -138,7 +154,7 @@ fn pinned_leaf_from_an_untrusted_private_ca_is_accepted() {
         let reply = connect(
             server.addr,
             HOST,
-            pinned_client_config(verifier, &provider, &rustls::version::TLS13),
+            pins_only_client_config(verifier, &provider, &rustls::version::TLS13),
         )
         .unwrap_or_else(|e| panic!("[{name}] handshake: {e}"));
         assert_eq!(reply, GREETING, "[{name}]");
@@ -176,7 +192,7 @@ fn unpinned_leaf_is_rejected_in_verify_and_handshake() {
         let error = connect(
             server.addr,
             HOST,
-            pinned_client_config(verifier, &provider, &rustls::version::TLS13),
+            pins_only_client_config(verifier, &provider, &rustls::version::TLS13),
         )
         .unwrap_err();
         assert!(
@@ -409,7 +425,7 @@ fn handshake_signature_by_another_key_is_rejected() {
             let error = connect(
                 server.addr,
                 HOST,
-                pinned_client_config(verifier.clone(), &provider, version),
+                pins_only_client_config(verifier.clone(), &provider, version),
             )
             .unwrap_err();
             assert_eq!(
@@ -426,7 +442,7 @@ fn handshake_signature_by_another_key_is_rejected() {
             let reply = connect(
                 honest.addr,
                 HOST,
-                pinned_client_config(verifier.clone(), &provider, version),
+                pins_only_client_config(verifier.clone(), &provider, version),
             )
             .unwrap_or_else(|e| panic!("[{name} {version_name}] matching key: {e}"));
             assert_eq!(reply, GREETING, "[{name} {version_name}]");
@@ -448,7 +464,7 @@ fn handshake_signature_by_another_key_passes_when_checking_is_skipped() {
             let reply = connect(
                 server.addr,
                 HOST,
-                pinned_client_config(verifier.clone(), &provider, version),
+                pins_only_client_config(verifier.clone(), &provider, version),
             )
             .unwrap_or_else(|e| panic!("[{name} {version_name}] signature check skipped: {e}"));
             assert_eq!(reply, GREETING, "[{name} {version_name}]");

@@ -84,7 +84,7 @@ impl Pki {
             .unwrap()
     }
 
-    fn verify(&self, verifier: &PinningServerVerifier, now: UnixTime) -> Result<(), Error> {
+    fn verify(&self, verifier: &dyn ServerCertVerifier, now: UnixTime) -> Result<(), Error> {
         verifier
             .verify_server_cert(
                 &self.leaf,
@@ -148,7 +148,7 @@ fn a_primary_pin_match_raises_no_event() {
         let (events, reporting) = memory();
         let pins = set(entry().pin(pki.leaf_pin()).backup_pin(stranger(1)));
         let verifier = pki.webpki(pins, reporting, &provider);
-        assert_eq!(pki.verify(&verifier, now()), Ok(()), "{name}");
+        assert_eq!(pki.verify(&*verifier, now()), Ok(()), "{name}");
         assert_eq!(events.events(), Vec::new(), "{name}");
     }
 }
@@ -161,7 +161,7 @@ fn an_enforced_mismatch_is_a_violation_with_the_whole_context() {
         let pins = set(entry().pin(stranger(1)).pin(stranger(2)));
         let verifier = pki.webpki(pins, reporting, &provider);
         let time = now();
-        let error = pki.verify(&verifier, time).unwrap_err();
+        let error = pki.verify(&*verifier, time).unwrap_err();
         let returned = pinning_error(&error).clone();
         assert!(
             matches!(returned, ServerPinningError::NoPinMatched { .. }),
@@ -198,7 +198,7 @@ fn a_deny_pin_is_a_violation_naming_the_deny_pin() {
             .pin(stranger(1))
             .deny(pki.intermediate_pin()));
         let verifier = pki.webpki(pins, reporting, &provider);
-        let error = pki.verify(&verifier, now()).unwrap_err();
+        let error = pki.verify(&*verifier, now()).unwrap_err();
         assert!(matches!(
             pinning_error(&error),
             ServerPinningError::DeniedPinMatched { denied, .. } if denied.pin() == pki.intermediate_pin()
@@ -217,7 +217,7 @@ fn report_only_accepts_a_mismatch_and_reports_what_enforcement_would_have_said()
         let (events, reporting) = memory();
         let pins = set(entry().pin(stranger(1)).report_only());
         let verifier = pki.webpki(pins, reporting, &provider);
-        assert_eq!(pki.verify(&verifier, now()), Ok(()), "{name}");
+        assert_eq!(pki.verify(&*verifier, now()), Ok(()), "{name}");
 
         let events = events.take();
         assert_eq!(
@@ -275,7 +275,7 @@ fn report_only_never_waives_a_pin_denied_everywhere() {
             .build()
             .unwrap();
         let verifier = pki.webpki(pins, reporting, &provider);
-        let error = pki.verify(&verifier, now()).unwrap_err();
+        let error = pki.verify(&*verifier, now()).unwrap_err();
         assert!(matches!(
             pinning_error(&error),
             ServerPinningError::DeniedPinMatched { pattern: None, .. }
@@ -296,7 +296,7 @@ fn an_expired_entry_that_is_skipped_says_so() {
             .pin(stranger(2))
             .expires_at(expired_at));
         let verifier = pki.webpki(pins, reporting, &provider);
-        assert_eq!(pki.verify(&verifier, time), Ok(()), "{name}");
+        assert_eq!(pki.verify(&*verifier, time), Ok(()), "{name}");
 
         let events = events.take();
         assert_eq!(
@@ -327,7 +327,7 @@ fn an_expired_entry_kept_in_force_is_a_violation_not_a_skip() {
             )))
             .after_expiry(AfterExpiry::KeepEnforcing));
         let verifier = pki.webpki(pins, reporting, &provider);
-        assert!(pki.verify(&verifier, time).is_err());
+        assert!(pki.verify(&*verifier, time).is_err());
         assert_eq!(kinds(&events.take()), [PinEventKind::Violation], "{name}");
     }
 }
@@ -339,7 +339,7 @@ fn matching_only_a_backup_pin_signals_a_rotation() {
         let (events, reporting) = memory();
         let pins = set(entry().pin(stranger(1)).backup_pin(pki.leaf_pin()));
         let verifier = pki.webpki(pins, reporting, &provider);
-        assert_eq!(pki.verify(&verifier, now()), Ok(()), "{name}");
+        assert_eq!(pki.verify(&*verifier, now()), Ok(()), "{name}");
 
         let events = events.take();
         assert_eq!(kinds(&events), [PinEventKind::BackupPinInUse], "{name}");
@@ -363,7 +363,7 @@ fn a_backup_pin_beside_a_primary_pin_on_the_same_path_is_no_rotation() {
             .pin(pki.intermediate_pin())
             .backup_pin(pki.leaf_pin()));
         let verifier = pki.webpki(pins, reporting, &provider);
-        assert_eq!(pki.verify(&verifier, now()), Ok(()), "{name}");
+        assert_eq!(pki.verify(&*verifier, now()), Ok(()), "{name}");
         assert_eq!(events.events(), Vec::new(), "{name}");
     }
 }
@@ -386,9 +386,9 @@ fn expiry_warning_is_raised_once_per_entry_inside_the_window_only() {
             reporting.warn_before_expiry(Duration::from_secs(30 * DAY)),
             &provider,
         );
-        assert_eq!(pki.verify(&verifier, time), Ok(()));
-        assert_eq!(pki.verify(&verifier, time), Ok(()));
-        assert_eq!(pki.verify(&verifier, after(time, DAY)), Ok(()));
+        assert_eq!(pki.verify(&*verifier, time), Ok(()));
+        assert_eq!(pki.verify(&*verifier, time), Ok(()));
+        assert_eq!(pki.verify(&*verifier, after(time, DAY)), Ok(()));
         let raised = events.take();
         assert_eq!(kinds(&raised), [PinEventKind::ExpiresSoon], "{name}");
         assert_eq!(raised[0].expires_at, Some(after(time, 10 * DAY)));
@@ -401,10 +401,10 @@ fn expiry_warning_is_raised_once_per_entry_inside_the_window_only() {
             reporting.warn_before_expiry(Duration::from_secs(30 * DAY)),
             &provider,
         );
-        assert_eq!(pki.verify(&verifier, time), Ok(()));
+        assert_eq!(pki.verify(&*verifier, time), Ok(()));
         assert_eq!(events.events(), Vec::new(), "{name}: outside the window");
         // Entering the window later raises it then.
-        assert_eq!(pki.verify(&verifier, after(time, 11 * DAY)), Ok(()));
+        assert_eq!(pki.verify(&*verifier, after(time, 11 * DAY)), Ok(()));
         assert_eq!(kinds(&events.take()), [PinEventKind::ExpiresSoon], "{name}");
 
         let (events, reporting) = memory();
@@ -413,7 +413,7 @@ fn expiry_warning_is_raised_once_per_entry_inside_the_window_only() {
             reporting.warn_before_expiry(Duration::ZERO),
             &provider,
         );
-        assert_eq!(pki.verify(&verifier, time), Ok(()));
+        assert_eq!(pki.verify(&*verifier, time), Ok(()));
         assert_eq!(events.events(), Vec::new(), "{name}: warning off");
     }
 }
@@ -433,7 +433,7 @@ fn the_default_expiry_window_is_thirty_days() {
             .pin(stranger(1))
             .expires_at(after(time, 29 * DAY)));
         let verifier = pki.webpki(pins, reporting, &provider);
-        assert_eq!(pki.verify(&verifier, time), Ok(()));
+        assert_eq!(pki.verify(&*verifier, time), Ok(()));
         assert_eq!(kinds(&events.take()), [PinEventKind::ExpiresSoon], "{name}");
     }
 }
@@ -448,7 +448,7 @@ fn a_host_that_must_be_pinned_but_is_not_is_a_violation() {
             .build()
             .unwrap();
         let verifier = pki.webpki(pins, reporting, &provider);
-        let error = pki.verify(&verifier, now()).unwrap_err();
+        let error = pki.verify(&*verifier, now()).unwrap_err();
         assert!(matches!(
             pinning_error(&error),
             ServerPinningError::HostNotPinned { .. }
@@ -469,7 +469,7 @@ fn an_unpinned_host_raises_nothing() {
             .pin(stranger(1))
             .pin(stranger(2)));
         let verifier = pki.webpki(pins, reporting, &provider);
-        assert_eq!(pki.verify(&verifier, now()), Ok(()), "{name}");
+        assert_eq!(pki.verify(&*verifier, now()), Ok(()), "{name}");
         assert_eq!(events.events(), Vec::new(), "{name}");
     }
 }
@@ -506,7 +506,7 @@ fn wrap_mode_raises_the_same_events() {
             reporting,
             &provider,
         );
-        let error = pki.verify(&verifier, now()).unwrap_err();
+        let error = pki.verify(&*verifier, now()).unwrap_err();
         let events = events.take();
         assert_eq!(kinds(&events), [PinEventKind::Violation], "{name}");
         assert_eq!(events[0].error.as_ref(), Some(pinning_error(&error)));
@@ -520,7 +520,7 @@ fn wrap_mode_raises_the_same_events() {
             reporting,
             &provider,
         );
-        assert_eq!(pki.verify(&verifier, now()), Ok(()));
+        assert_eq!(pki.verify(&*verifier, now()), Ok(()));
         assert_eq!(
             kinds(&events.take()),
             [PinEventKind::ReportOnlyViolation],
@@ -534,7 +534,7 @@ fn wrap_mode_raises_the_same_events() {
             reporting,
             &provider,
         );
-        assert_eq!(pki.verify(&verifier, now()), Ok(()));
+        assert_eq!(pki.verify(&*verifier, now()), Ok(()));
         let events = events.take();
         assert_eq!(kinds(&events), [PinEventKind::BackupPinInUse], "{name}");
         assert_eq!(events[0].matched_pin, Some(any(pki.intermediate_pin())));
@@ -550,7 +550,7 @@ fn wrap_mode_raises_the_same_events() {
                 reporting,
                 &provider,
             );
-        assert_eq!(pki.verify(&verifier, time), Ok(()));
+        assert_eq!(pki.verify(&*verifier, time), Ok(()));
         let events = events.take();
         assert_eq!(
             kinds(&events),
@@ -574,7 +574,7 @@ fn pins_only_mode_reports_violations_and_rotations() {
         .with_reporting(reporting)
         .build()
         .unwrap();
-        let error = pki.verify(&verifier, now()).unwrap_err();
+        let error = pki.verify(&*verifier, now()).unwrap_err();
         let events = events.take();
         assert_eq!(kinds(&events), [PinEventKind::Violation], "{name}");
         assert_eq!(events[0].error.as_ref(), Some(pinning_error(&error)));
@@ -588,7 +588,7 @@ fn pins_only_mode_reports_violations_and_rotations() {
         .with_reporting(reporting)
         .build()
         .unwrap();
-        assert_eq!(pki.verify(&verifier, now()), Ok(()));
+        assert_eq!(pki.verify(&*verifier, now()), Ok(()));
         assert_eq!(
             kinds(&events.take()),
             [PinEventKind::BackupPinInUse],
@@ -606,7 +606,7 @@ fn pins_only_mode_reports_violations_and_rotations() {
         .with_reporting(reporting)
         .build()
         .unwrap();
-        let error = pki.verify(&verifier, time).unwrap_err();
+        let error = pki.verify(&*verifier, time).unwrap_err();
         assert!(matches!(
             pinning_error(&error),
             ServerPinningError::EntryExpiredWithoutFallback { .. }
@@ -640,21 +640,21 @@ fn a_panicking_reporter_changes_no_verdict() {
             reporting(),
             &provider,
         );
-        assert_eq!(pki.verify(&accepting, now()), Ok(()), "{name}");
+        assert_eq!(pki.verify(&*accepting, now()), Ok(()), "{name}");
 
         let report_only = pki.webpki(
             set(entry().pin(stranger(1)).report_only()),
             reporting(),
             &provider,
         );
-        assert_eq!(pki.verify(&report_only, now()), Ok(()), "{name}");
+        assert_eq!(pki.verify(&*report_only, now()), Ok(()), "{name}");
 
         let rejecting = pki.webpki(
             set(entry().pin(stranger(1)).pin(stranger(2))),
             reporting(),
             &provider,
         );
-        let error = pki.verify(&rejecting, now()).unwrap_err();
+        let error = pki.verify(&*rejecting, now()).unwrap_err();
         assert!(matches!(
             pinning_error(&error),
             ServerPinningError::NoPinMatched { .. }
@@ -783,15 +783,15 @@ fn deduplication_suppresses_identical_reports_until_the_window_passes() {
         );
         let time = now();
 
-        assert_eq!(pki.verify(&verifier, time), Ok(()));
-        assert_eq!(pki.verify(&verifier, time), Ok(()));
+        assert_eq!(pki.verify(&*verifier, time), Ok(()));
+        assert_eq!(pki.verify(&*verifier, time), Ok(()));
         clock.advance(DAY - 1);
-        assert_eq!(pki.verify(&verifier, after(time, 5)), Ok(()));
+        assert_eq!(pki.verify(&*verifier, after(time, 5)), Ok(()));
         assert_eq!(sink.len(), 1, "{name}: identical within 24 h");
         assert_eq!(deduplicated.suppressed(), 2, "{name}");
 
         clock.advance(1);
-        assert_eq!(pki.verify(&verifier, time), Ok(()));
+        assert_eq!(pki.verify(&*verifier, time), Ok(()));
         assert_eq!(sink.len(), 2, "{name}: sent again once the window passed");
 
         // A different chain is a different report.
@@ -829,12 +829,12 @@ fn deduplication_window_is_configurable_and_defaults_to_a_day() {
         Reporting::new(deduplicated),
         &provider,
     );
-    assert_eq!(pki.verify(&verifier, now()), Ok(()));
+    assert_eq!(pki.verify(&*verifier, now()), Ok(()));
     clock.advance(59);
-    assert_eq!(pki.verify(&verifier, now()), Ok(()));
+    assert_eq!(pki.verify(&*verifier, now()), Ok(()));
     assert_eq!(sink.len(), 1, "{name}");
     clock.advance(1);
-    assert_eq!(pki.verify(&verifier, now()), Ok(()));
+    assert_eq!(pki.verify(&*verifier, now()), Ok(()));
     assert_eq!(sink.len(), 2, "{name}");
 }
 
@@ -850,7 +850,7 @@ fn memory_reporter_keeps_the_last_n_events() {
     );
     let time = now();
     for offset in 0..3 {
-        assert_eq!(pki.verify(&verifier, after(time, offset)), Ok(()));
+        assert_eq!(pki.verify(&*verifier, after(time, offset)), Ok(()));
     }
     let kept = events.events();
     assert_eq!(
@@ -873,7 +873,7 @@ fn the_pin_copied_from_a_failure_message_makes_the_connection_work() {
             reporting,
             &provider,
         );
-        let message = pki.verify(&verifier, now()).unwrap_err().to_string();
+        let message = pki.verify(&*verifier, now()).unwrap_err().to_string();
 
         // As a person would: take the line naming the leaf, copy the `sha256/...` token.
         let leaf_line = message
@@ -890,7 +890,7 @@ fn the_pin_copied_from_a_failure_message_makes_the_connection_work() {
 
         let (_, reporting) = memory();
         let fixed = pki.webpki(set(entry().pin(pin).pin(stranger(2))), reporting, &provider);
-        assert_eq!(pki.verify(&fixed, now()), Ok(()), "{name}");
+        assert_eq!(pki.verify(&*fixed, now()), Ok(()), "{name}");
     }
 }
 
@@ -966,7 +966,7 @@ fn a_report_only_report_says_pinning_was_not_enforced() {
             reporting,
             &provider,
         );
-        assert_eq!(pki.verify(&verifier, now()), Ok(()));
+        assert_eq!(pki.verify(&*verifier, now()), Ok(()));
         let report = events.take()[0].to_report();
         assert!(!report.enforce_pinning, "{name}");
         assert_eq!(report.validation_result, 1, "{name}");

@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use roxmltree::{Document, Node, ParsingOptions};
 
 use crate::date::{Date, LAST_WRITABLE_SECOND};
-use crate::host_pattern::HostPatternKind;
-use crate::pin::{Pin, PinKind};
-use crate::pin_set::{
+use crate::policy::host_pattern::HostPatternKind;
+use crate::policy::pin::{Pin, PinKind};
+use crate::policy::{
     AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder, PinScope, PinSet, PinSetError,
     UnpinnedHostPolicy,
 };
@@ -23,7 +23,7 @@ struct DomainPins {
     /// line means scanning the text from its start.
     offset: usize,
     written: String,
-    pattern: crate::host_pattern::HostPattern,
+    pattern: crate::policy::host_pattern::HostPattern,
 }
 
 /// Reads the pins of an Android network security configuration.
@@ -383,7 +383,7 @@ fn collect<'a, 'input>(
                     true => format!("**.{written}"),
                     false => written.clone(),
                 };
-                let pattern: crate::host_pattern::HostPattern = text
+                let pattern: crate::policy::host_pattern::HostPattern = text
                     .parse()
                     .map_err(|error| syntax(child, format!("<domain>: {error}")))?;
                 let mut entry = pins

@@ -9,9 +9,9 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::date::{format_rfc3339, parse_rfc3339_utc, Date};
-use crate::host_pattern::HostPattern;
-use crate::pin::Pin;
-use crate::pin_set::{
+use crate::policy::host_pattern::HostPattern;
+use crate::policy::pin::Pin;
+use crate::policy::{
     AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder, PinScope, PinSet, PinSetBuilder,
     ScopedPin, UnpinnedHostPolicy,
 };

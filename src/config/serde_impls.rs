@@ -9,9 +9,9 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::date::Date;
-use crate::host_pattern::HostPattern;
-use crate::pin::Pin;
-use crate::pin_set::{AfterExpiry, EnforcementMode, PinScope, UnpinnedHostPolicy};
+use crate::policy::host_pattern::HostPattern;
+use crate::policy::pin::Pin;
+use crate::policy::{AfterExpiry, EnforcementMode, PinScope, UnpinnedHostPolicy};
 
 /// Deserializes a `FromStr` type from a string, keeping its parse error as the message so
 /// that the format's own error carries the line and column.

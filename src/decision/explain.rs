@@ -5,18 +5,18 @@
 
 use pki_types::{CertificateDer, ServerName, UnixTime};
 
-use crate::check::{matching_pins, PathEntry, Policy, Role, Verdict};
+use crate::decision::error::PathCertificate;
 use crate::decision::judge::PathVerdict;
+use crate::decision::pin_check::{matching_pins, PathEntry, Policy, Role, Verdict};
 use crate::decision::search::RecordedPath;
 use crate::decision::{resolve, Resolution};
-use crate::error::PathCertificate;
-use crate::pin_set::{EnforcementMode, PinEntry, PinSet, Position, ScopedPin};
+use crate::policy::{EnforcementMode, PinEntry, PinSet, Position, ScopedPin};
 
 /// What a verifier decided about a chain, and why: the same verification as
 /// `verify_server_cert`, with what it looked at recorded.
 ///
 /// Returned by [`PinningServerVerifier::explain`](crate::PinningServerVerifier::explain) and
-/// [`PinStore::explain`](crate::pin_store::PinStore::explain) (feature `dynamic`).
+/// `PinStore::explain` (feature `dynamic`).
 ///
 /// ```
 /// use rustls_pinning::{Decision, Explanation};
@@ -326,8 +326,8 @@ pub struct MatchingPin {
     pub role: PinRole,
 }
 
-impl From<crate::check::PinMatch> for PinMatch {
-    fn from(matched: crate::check::PinMatch) -> Self {
+impl From<crate::decision::pin_check::PinMatch> for PinMatch {
+    fn from(matched: crate::decision::pin_check::PinMatch) -> Self {
         Self {
             pin: matched.pin,
             certificate: matched.certificate,

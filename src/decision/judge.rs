@@ -19,8 +19,8 @@
 //! | 5 | otherwise, an enforced governing entry refused the path | rejected |
 //! | 6 | otherwise (only report-only entries refused it) | tolerated: acceptable if no path is accepted, and reported |
 
-use crate::check::{check_path, PathEntry, PinMatch, Policy, Verdict};
-use crate::pin_set::Position;
+use crate::decision::pin_check::{check_path, PathEntry, PinMatch, Policy, Verdict};
+use crate::policy::Position;
 
 /// The most layers a judge combines for one server connection: the static policy and a
 /// bundle's.

@@ -10,10 +10,10 @@ use core::cell::{Cell, RefCell};
 
 use pki_types::CertificateDer;
 
-use crate::check::{matching_pins, PathEntry, PinMatch, Role, Verdict};
+use crate::decision::error::PathCertificate;
 use crate::decision::judge::{Judge, PathVerdict};
-use crate::error::PathCertificate;
-use crate::pin_set::{Position, ScopedPin};
+use crate::decision::pin_check::{matching_pins, PathEntry, PinMatch, Role, Verdict};
+use crate::policy::{Position, ScopedPin};
 
 /// The most refused paths a message describes besides the most severe one; more only happen
 /// with unusual cross-signing or a hostile server.

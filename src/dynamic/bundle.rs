@@ -40,8 +40,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::{ConfigError, ConfigFormat};
 use crate::date::{format_rfc3339, parse_rfc3339_utc, LAST_WRITABLE_SECOND};
 use crate::der;
-use crate::pin::Pin;
-use crate::pin_set::PinSet;
+use crate::policy::pin::Pin;
+use crate::policy::PinSet;
 
 /// How far in the future a bundle's `issued_at` may be, for clocks that disagree a little.
 pub const ALLOWED_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
@@ -209,7 +209,7 @@ pub enum BundleError {
     /// The verifier for the bundle's policy could not be made (for example a certificate
     /// pin on a root the verifier has no certificate for).
     #[error("bundle policy: {0}")]
-    Verifier(#[source] crate::error::VerifierBuilderError),
+    Verifier(#[source] crate::verifier::VerifierBuilderError),
     /// The client configuration for the new verifier could not be made.
     #[error("client configuration for the bundle: {0}")]
     ClientConfig(#[source] rustls::Error),

@@ -7,9 +7,9 @@ use std::time::Duration;
 use pki_types::UnixTime;
 
 use crate::date::LAST_WRITABLE_SECOND;
-use crate::host_pattern::{HostPattern, HostPatternKind};
-use crate::pin::{Pin, PinKind};
-use crate::pin_set::{AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder, PinScope};
+use crate::policy::host_pattern::{HostPattern, HostPatternKind};
+use crate::policy::pin::{Pin, PinKind};
+use crate::policy::{AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder, PinScope};
 
 /// A parsed `Public-Key-Pins` or `Public-Key-Pins-Report-Only` header value.
 ///

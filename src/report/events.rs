@@ -9,17 +9,17 @@ use std::time::Duration;
 
 use pki_types::{CertificateDer, ServerName, UnixTime};
 
+use crate::decision::error::ServerPinningError;
 use crate::decision::{host_text, Resolution};
-use crate::error::ServerPinningError;
-use crate::host_pattern::HostPattern;
-use crate::pin_set::{EnforcementMode, PinEntry, PinSet, ScopedPin};
+use crate::policy::host_pattern::HostPattern;
+use crate::policy::{EnforcementMode, PinEntry, PinSet, ScopedPin};
 
 /// Receives [`PinEvent`]s from a verifier.
 ///
 /// It is called synchronously, on the thread doing the handshake, after the verifier has
 /// decided; it cannot change the decision. It must return quickly and never block: hand slow
 /// work (network, disk) to another thread, as
-/// [`BackgroundReporter`](crate::reporters::BackgroundReporter) does. A panic inside
+/// [`BackgroundReporter`](crate::report::reporters::BackgroundReporter) does. A panic inside
 /// `report` is caught and does not affect the handshake (unless the program is built with
 /// `panic = "abort"`).
 ///

@@ -1,178 +1,46 @@
-//! Wrap mode: pins enforced on top of a verifier that does not reveal its path.
+//! Wrap mode's trust: another verifier decides whether the chain is trusted, and the path
+//! this mode can see is the leaf and the CA certificates proven to sign its chain.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use rustls::client::danger::ServerCertVerifier;
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::Error;
 use webpki::{EndEntityCert, KeyUsage};
 
-use crate::check::{check_certificate, CertificateVerdict, PathEntry, Verdict};
 use crate::decision::judge::{Judge, PathVerdict};
+use crate::decision::pin_check::{check_certificate, CertificateVerdict, PathEntry, Verdict};
 use crate::decision::search::Search;
 use crate::der;
-use crate::error::VerifierBuilderError;
-use crate::pin_set::{PinSet, Position};
-use crate::report::Reporting;
-use crate::verifier::{PinningServerVerifier, Trust};
-use crate::webpki_error::pki_error;
-
-/// Builds a [`PinningServerVerifier`] that wraps another verifier.
-///
-/// The inner verifier decides whether the chain is trusted (the operating system's store,
-/// enterprise roots, revocation, certificate transparency: whatever it does). The pins are
-/// then checked without knowing which path the inner verifier built:
-///
-/// - **leaf pins** are compared with the leaf directly; the leaf is on every path;
-/// - **CA pins** (scope any, intermediate or root) match only a certificate that provably
-///   signs a chain down to the leaf: the candidate is made the sole trust anchor of a fresh
-///   webpki validation of the leaf with the presented intermediates, at the same `now`. A
-///   pinned CA certificate that the server merely appends to an impostor's chain fails that
-///   proof.
-///
-/// Limits, compared with [`PinningServerVerifier::builder`]:
-/// - candidates are the certificates the server presented plus those given to
-///   [`with_ca_certificates`](Self::with_ca_certificates); a root the server does not send
-///   can only match if it is given there;
-/// - the path's order is not known, so a proven CA certificate counts as the root if it is
-///   self-issued and as an intermediate otherwise;
-/// - the proof checks signatures, validity and name constraints of the partial chain, not
-///   revocation (the inner verifier's job);
-/// - a certificate pin on a root needs that root's certificate among the candidates;
-/// - at most eight candidates are considered per handshake (pin-matching ones when the chain
-///   is accepted), so a server cannot make the client prove an unbounded number of chains;
-/// - deny pins, like CA pins, can only match the leaf and the candidates: a denied root the
-///   server does not send is caught only if it is given to `with_ca_certificates`.
-///
-/// ```
-/// # use std::sync::Arc;
-/// # use rustls_pinning::{PinSet, PinningServerVerifier};
-/// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>,
-/// #         private_root: rustls::pki_types::CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
-/// let verifier = PinningServerVerifier::wrap(inner, PinSet::builder().build()?,
-///         rustls_pinning::default_crypto_provider())
-///     .with_ca_certificates([private_root])
-///     .build()?;
-/// # Ok(()) }
-/// ```
-#[must_use]
-pub struct WrappingBuilder {
-    inner: Arc<dyn ServerCertVerifier>,
-    pins: PinSet,
-    supported: WebPkiSupportedAlgorithms,
-    extra_cas: Vec<CertificateDer<'static>>,
-    reporting: Option<Reporting>,
-}
-
-impl core::fmt::Debug for WrappingBuilder {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("WrappingBuilder")
-            .field("inner", &self.inner)
-            .field("entries", &self.pins.len())
-            .field("extra_cas", &self.extra_cas.len())
-            .finish()
-    }
-}
-
-impl WrappingBuilder {
-    pub(crate) fn new(
-        inner: Arc<dyn ServerCertVerifier>,
-        pins: PinSet,
-        provider: Arc<CryptoProvider>,
-    ) -> Self {
-        Self {
-            inner,
-            pins,
-            supported: provider.signature_verification_algorithms,
-            extra_cas: Vec::new(),
-            reporting: None,
-        }
-    }
-
-    /// Reports pin events (see [`PinningServerVerifierBuilder::with_reporting`](crate::PinningServerVerifierBuilder::with_reporting)).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls_pinning::{reporters::MemoryReporter, PinSet, PinningServerVerifier, Reporting};
-    /// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningServerVerifier::wrap(inner, PinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .with_reporting(Reporting::new(Arc::new(MemoryReporter::new(100))))
-    ///     .build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn with_reporting(mut self, reporting: Reporting) -> Self {
-        self.reporting = Some(reporting);
-        self
-    }
-
-    /// CA certificates, typically roots that servers do not send, that CA pins may match once
-    /// proven to sign the server's chain.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
-    /// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>,
-    /// #         root: rustls::pki_types::CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningServerVerifier::wrap(inner, PinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .with_ca_certificates([root]);
-    /// # Ok(()) }
-    /// ```
-    pub fn with_ca_certificates(
-        mut self,
-        certificates: impl IntoIterator<Item = CertificateDer<'static>>,
-    ) -> Self {
-        self.extra_cas.extend(certificates);
-        self
-    }
-
-    /// Builds the verifier.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
-    /// # fn demo(inner: Arc<dyn rustls::client::danger::ServerCertVerifier>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningServerVerifier::wrap(inner, PinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .build()?;
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    /// [`VerifierBuilderError::InvalidRootCertificate`] if a CA certificate does not parse.
-    pub fn build(self) -> Result<Arc<PinningServerVerifier>, VerifierBuilderError> {
-        for (index, certificate) in self.extra_cas.iter().enumerate() {
-            webpki::anchor_from_trusted_cert(certificate).map_err(|error| {
-                VerifierBuilderError::InvalidRootCertificate {
-                    index,
-                    reason: error.to_string(),
-                }
-            })?;
-        }
-        Ok(PinningServerVerifier::from_parts(
-            self.pins,
-            Trust::Wrapped(Wrapped {
-                inner: self.inner,
-                supported: self.supported,
-                extra_cas: self.extra_cas,
-            }),
-            self.reporting,
-        ))
-    }
-}
+use crate::policy::Position;
+use crate::verifier::webpki_error::pki_error;
 
 /// The most proofs (each a webpki validation of the leaf's chain) one verification makes.
 /// Real chains need one or two. Candidates that may carry a denied key are proven first; when
-/// they alone need more, the chain is refused ([`ServerPinningError::ProofBudgetExhausted`]).
+/// they alone need more, the chain is refused
+/// ([`ServerPinningError::ProofBudgetExhausted`](crate::ServerPinningError::ProofBudgetExhausted)).
 pub(crate) const MAX_PROOFS: usize = 8;
 
 pub(crate) struct Wrapped {
     inner: Arc<dyn ServerCertVerifier>,
     supported: WebPkiSupportedAlgorithms,
     extra_cas: Vec<CertificateDer<'static>>,
+}
+
+impl Wrapped {
+    pub(crate) fn new(
+        inner: Arc<dyn ServerCertVerifier>,
+        supported: WebPkiSupportedAlgorithms,
+        extra_cas: Vec<CertificateDer<'static>>,
+    ) -> Self {
+        Self {
+            inner,
+            supported,
+            extra_cas,
+        }
+    }
 }
 
 /// A candidate CA certificate, presented by the server or configured, with the position it

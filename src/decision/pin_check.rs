@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use webpki::Cert;
 
 use crate::der;
-use crate::pin::{sha256, Pin, PinKind};
-use crate::pin_set::{PinScope, Position, ScopedPin};
+use crate::policy::pin::{sha256, Pin, PinKind};
+use crate::policy::{PinScope, Position, ScopedPin};
 
 /// The pins that apply to one connection.
 #[derive(Clone, Copy)]

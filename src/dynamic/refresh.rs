@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use pki_types::UnixTime;
 
-use crate::bundle::BundleError;
-use crate::pin_store::{ApplyOutcome, PinStore};
+use crate::dynamic::bundle::BundleError;
+use crate::dynamic::pin_store::{ApplyOutcome, PinStore};
 
 /// A bundle as fetched: the body and its detached signature, both unverified.
 #[derive(Clone, Debug, PartialEq, Eq)]

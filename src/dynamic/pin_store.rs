@@ -11,13 +11,13 @@ use pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::{ClientConfig, DigitallySignedStruct, Error, SignatureScheme};
 
-use crate::bundle::{BundleError, BundleVerifier, PinBundle};
 use crate::decision::explain::Explanation;
 use crate::decision::judge::Combination;
 use crate::decision::ServerLayers;
-use crate::error::VerifierBuilderError;
-use crate::host_pattern::HostPattern;
-use crate::pin_set::{PinSet, ScopedPin};
+use crate::dynamic::bundle::{BundleError, BundleVerifier, PinBundle};
+use crate::policy::host_pattern::HostPattern;
+use crate::policy::{PinSet, ScopedPin};
+use crate::verifier::error::VerifierBuilderError;
 use crate::verifier::PinningServerVerifier;
 
 /// How the static and the dynamic policy combine while a bundle is in force.
@@ -410,7 +410,7 @@ impl PinStore {
             Ok(bundle) => bundle,
             Err(error) => return refuse(error, None),
         };
-        let digest = crate::pin::sha256(body);
+        let digest = crate::policy::pin::sha256(body);
         if current.body_digest == Some(digest) && current.bundle.is_some() {
             return Ok(ApplyOutcome::Unchanged);
         }
@@ -736,8 +736,13 @@ impl StoreVerifier {
         now: UnixTime,
     ) -> Explanation {
         let layers = self.layers(self.valid_dynamic(now), server_name, now);
-        self.static_verifier
-            .explain_layers(&layers, end_entity, intermediates, server_name, now)
+        self.static_verifier.core().explain_layers(
+            &layers,
+            end_entity,
+            intermediates,
+            server_name,
+            now,
+        )
     }
 
     fn report_expiry(&self, now: UnixTime) {
@@ -777,10 +782,11 @@ impl ServerCertVerifier for StoreVerifier {
         let dynamic = self.dynamic_at(now);
         let layers = self.layers(dynamic, server_name, now);
         let reporters = [
-            self.static_verifier.reporter(),
-            dynamic.and_then(PinningServerVerifier::reporter),
+            self.static_verifier.core().reporter(),
+            dynamic.and_then(|dynamic| dynamic.core().reporter()),
         ];
         self.static_verifier
+            .core()
             .verify_layers(
                 &layers,
                 &reporters,

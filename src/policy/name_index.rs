@@ -12,7 +12,7 @@
 use std::collections::hash_map::{Entry, HashMap, RandomState};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
-use crate::host_pattern::HostPattern;
+use crate::policy::host_pattern::HostPattern;
 
 /// The forms of DNS pattern the index holds, each looked up on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -11,20 +11,19 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, Error, RootCertStore, SignatureScheme};
 use webpki::{
     EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth, UnknownStatusPolicy,
-    VerifiedPath,
 };
 
-use crate::check::{Policy, Verdict};
-use crate::client_policy::{
-    invalid_presented_spiffe_id, ClientIdentity, ClientPinEntry, ClientPinSet, UnpinnedClientPolicy,
-};
+use crate::decision::error::ClientPinningError;
 use crate::decision::judge::{Combination, HostRule, Judge, Layer, PathVerdict, Standing};
+use crate::decision::pin_check::{Policy, Verdict};
 use crate::decision::search::{Finding, Refusal, Search};
 use crate::der::{self, AltName};
-use crate::error::{ClientPinningError, VerifierBuilderError};
-use crate::pin_set::EnforcementMode;
-use crate::verifier::{PathCallback, RevocationSettings, WebPkiTrust};
-use crate::webpki_error::pki_error;
+use crate::policy::identity::invalid_presented_spiffe_id;
+use crate::policy::EnforcementMode;
+use crate::policy::{ClientIdentity, ClientPinEntry, ClientPinSet, UnpinnedClientPolicy};
+use crate::verifier::error::VerifierBuilderError;
+use crate::verifier::trust::webpki::{RevocationSettings, WebPkiTrust};
+use crate::verifier::webpki_error::pki_error;
 
 /// A rustls client certificate verifier for servers: WebPKI validation of the client's chain
 /// against the client-CA roots (with optional CRLs), then the client pins of a
@@ -245,33 +244,17 @@ impl ClientCertVerifier for PinningClientVerifier {
         let entries = self.applicable_entries(end_entity.as_ref());
         let layers = self.layers(&entries);
         let search = Search::new(Judge::new(&layers, Combination::All), false, false);
-        let check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
-            let anchor = self.trust.anchor_digests(path.anchor());
-            match search.consider(|| self.trust.path_entries(path, &anchor), Vec::new) {
-                true => Ok(()),
-                // Any error makes webpki try the next candidate path; `search` tells a pin
-                // refusal apart from a genuine chain failure.
-                false => Err(webpki::Error::UnknownIssuer),
-            }
-        };
-        let verify_path: Option<&PathCallback<'_>> =
-            match invalid_spiffe.is_none() && search.looks_at_paths() {
-                true => Some(&check),
-                false => None,
-            };
-        let result = self.trust.verify_for_usage(
+        // With an invalid SPIFFE ID only the chain is validated: the certificate is refused
+        // whatever its pins.
+        let look = invalid_spiffe.is_none() && search.looks_at_paths();
+        self.trust.search(
+            &search,
             &cert,
             intermediates,
-            now,
             KeyUsage::client_auth(),
-            verify_path,
-        );
-        match result {
-            Ok(()) if verify_path.is_none() => search.accept_unseen(),
-            Ok(()) => {}
-            Err(_) if search.valid_path_seen() => {}
-            Err(error) => return Err(pki_error(error)),
-        }
+            now,
+            look,
+        )?;
         if let Some((uri, reason)) = invalid_spiffe {
             return Err(ClientPinningError::InvalidSpiffeId {
                 presented: String::from_utf8_lossy(uri).into_owned(),

@@ -6,10 +6,10 @@ use pki_types::CertificateDer;
 use serde::{Deserialize, Serialize};
 
 use crate::date::format_rfc3339;
-use crate::error::ServerPinningError;
-use crate::host_pattern::HostPatternKind;
-use crate::pin::PinKind;
-use crate::pin_set::EnforcementMode;
+use crate::decision::error::ServerPinningError;
+use crate::policy::host_pattern::HostPatternKind;
+use crate::policy::pin::PinKind;
+use crate::policy::EnforcementMode;
 use crate::report::PinEvent;
 
 /// An RFC 7469 section 3 pin validation failure report, plus TrustKit's `enforce-pinning`

@@ -1,0 +1,321 @@
+//! WebPKI trust shared by the server and client verifiers: the roots, the trust anchors'
+//! precomputed digests, CRLs and revocation options, and webpki's path search feeding
+//! candidate paths to the decision engine.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::{Error, RootCertStore};
+use webpki::{
+    CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth,
+    UnknownStatusPolicy, VerifiedPath,
+};
+
+use crate::decision::pin_check::{check_path, AnchorDigests, PathEntry, Policy, Verdict};
+use crate::decision::search::Search;
+use crate::der;
+use crate::policy::Position;
+use crate::verifier::error::VerifierBuilderError;
+use crate::verifier::webpki_error::pki_error;
+
+/// WebPKI trust: the roots, the digests of their anchors (precomputed when the verifier is
+/// built), the CRLs and the revocation options.
+pub(crate) struct WebPkiTrust {
+    pub(crate) roots: Arc<RootCertStore>,
+    /// Parallel to `roots.roots`.
+    anchors: Vec<AnchorDigests>,
+    crls: Vec<CertRevocationList<'static>>,
+    revocation: RevocationSettings,
+    pub(crate) supported: WebPkiSupportedAlgorithms,
+}
+
+/// The revocation options both WebPKI builders share, defaulting as rustls's do.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RevocationSettings {
+    pub(crate) check_depth: RevocationCheckDepth,
+    pub(crate) unknown_status: UnknownStatusPolicy,
+    pub(crate) expiration: ExpirationPolicy,
+}
+
+impl Default for RevocationSettings {
+    fn default() -> Self {
+        Self {
+            check_depth: RevocationCheckDepth::Chain,
+            unknown_status: UnknownStatusPolicy::Deny,
+            expiration: ExpirationPolicy::Ignore,
+        }
+    }
+}
+
+/// The shape of webpki's `verify_path` hook.
+pub(crate) type PathCallback<'a> = dyn Fn(&VerifiedPath<'_>) -> Result<(), webpki::Error> + 'a;
+
+/// Whether `cert` has the subject and key of `anchor`. The subjects are compared first, so a
+/// path without such a copy costs one slice comparison per intermediate.
+fn is_copy_of_anchor(cert: &webpki::Cert<'_>, anchor: &pki_types::TrustAnchor<'_>) -> bool {
+    if cert.subject() != anchor.subject.as_ref() {
+        return false;
+    }
+    let contents = anchor.subject_public_key_info.as_ref();
+    let der = cert.der();
+    let Some(spki) = der::spki_after_subject(der.as_ref(), cert.subject())
+        .or_else(|| der::certificate_spki(der.as_ref()))
+    else {
+        return false;
+    };
+    let (header, header_len) = der::sequence_header(contents.len());
+    spki.len() == header_len + contents.len()
+        && spki.get(..header_len) == header.get(..header_len)
+        && spki.get(header_len..) == Some(contents)
+}
+
+impl WebPkiTrust {
+    /// Validates the roots, root certificates and CRLs and precomputes the trust anchors'
+    /// digests.
+    pub(crate) fn new(
+        roots: Arc<RootCertStore>,
+        root_certificates: &[CertificateDer<'static>],
+        crls: &[CertificateRevocationListDer<'static>],
+        revocation: RevocationSettings,
+        supported: WebPkiSupportedAlgorithms,
+    ) -> Result<Self, VerifierBuilderError> {
+        if roots.is_empty() {
+            return Err(VerifierBuilderError::NoRootAnchors);
+        }
+        let mut anchors: Vec<AnchorDigests> = roots
+            .roots
+            .iter()
+            .map(|anchor| AnchorDigests {
+                spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
+                certificates: Vec::new(),
+                certificate: None,
+            })
+            .collect();
+        for (index, certificate) in root_certificates.iter().enumerate() {
+            let parsed = webpki::anchor_from_trusted_cert(certificate).map_err(|error| {
+                VerifierBuilderError::InvalidRootCertificate {
+                    index,
+                    reason: error.to_string(),
+                }
+            })?;
+            let digest = crate::policy::pin::sha256(certificate.as_ref());
+            let mut found = false;
+            for (anchor, digests) in roots.roots.iter().zip(anchors.iter_mut()) {
+                if anchor.subject == parsed.subject
+                    && anchor.subject_public_key_info == parsed.subject_public_key_info
+                {
+                    if !digests.certificates.contains(&digest) {
+                        digests.certificates.push(digest);
+                    }
+                    digests
+                        .certificate
+                        .get_or_insert_with(|| certificate.clone());
+                    found = true;
+                }
+            }
+            if !found {
+                return Err(VerifierBuilderError::RootCertificateNotInStore {
+                    index,
+                    subject: der::format_name(&parsed.subject),
+                });
+            }
+        }
+        let crls = crls
+            .iter()
+            .enumerate()
+            .map(|(index, der)| {
+                webpki::OwnedCertRevocationList::from_der(der.as_ref())
+                    .map(CertRevocationList::from)
+                    .map_err(|error| VerifierBuilderError::InvalidCrl {
+                        index,
+                        reason: error.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            roots,
+            anchors,
+            crls,
+            revocation,
+            supported,
+        })
+    }
+
+    /// Runs webpki's path search for `end_entity` with `usage`, handing each fully verified
+    /// candidate path to `verify_path`.
+    pub(crate) fn verify_for_usage<'p>(
+        &'p self,
+        end_entity: &'p EndEntityCert<'p>,
+        intermediates: &'p [CertificateDer<'p>],
+        now: UnixTime,
+        usage: KeyUsage,
+        verify_path: Option<&PathCallback<'_>>,
+    ) -> Result<(), webpki::Error> {
+        let crl_refs = self.crls.iter().collect::<Vec<_>>();
+        let revocation = match crl_refs.is_empty() {
+            true => None,
+            false => webpki::RevocationOptionsBuilder::new(&crl_refs)
+                .ok()
+                .map(|builder| {
+                    builder
+                        .with_depth(self.revocation.check_depth)
+                        .with_status_policy(self.revocation.unknown_status)
+                        .with_expiration_policy(self.revocation.expiration)
+                        .build()
+                }),
+        };
+        end_entity
+            .verify_for_usage(
+                self.supported.all,
+                &self.roots.roots,
+                intermediates,
+                now,
+                usage,
+                revocation,
+                verify_path,
+            )
+            .map(|_| ())
+    }
+
+    pub(crate) fn anchor_digests(
+        &self,
+        anchor: &pki_types::TrustAnchor<'_>,
+    ) -> Cow<'_, AnchorDigests> {
+        // webpki hands back a reference into the slice we passed, so its address gives the
+        // index of the precomputed digests in constant time, whatever the size of the store,
+        // and identity confirms it.
+        let roots = &self.roots.roots;
+        let offset = (anchor as *const pki_types::TrustAnchor<'_> as usize)
+            .checked_sub(roots.as_ptr() as usize);
+        let size = core::mem::size_of::<pki_types::TrustAnchor<'_>>();
+        offset
+            .filter(|offset| offset % size == 0)
+            .map(|offset| offset / size)
+            .filter(|&index| {
+                roots
+                    .get(index)
+                    .is_some_and(|candidate| core::ptr::eq(candidate, anchor))
+            })
+            .and_then(|index| self.anchors.get(index))
+            .map_or_else(
+                || {
+                    Cow::Owned(AnchorDigests {
+                        spki: AnchorDigests::of_anchor_spki(&anchor.subject_public_key_info),
+                        certificates: Vec::new(),
+                        certificate: None,
+                    })
+                },
+                Cow::Borrowed,
+            )
+    }
+
+    /// The certificates of a verified path with their positions, leaf first. A presented
+    /// certificate that is a copy of the path's trust anchor (same subject and key: a server
+    /// that sends its self-signed root lets webpki validate that copy under the anchor) is
+    /// the root by its role, never an intermediate, so a pin's position does not depend on
+    /// whether the server sends its root.
+    pub(crate) fn path_entries<'p>(
+        &self,
+        path: &'p VerifiedPath<'p>,
+        anchor: &'p AnchorDigests,
+    ) -> impl Iterator<Item = (Position, PathEntry<'p>)> {
+        let trust_anchor = path.anchor();
+        core::iter::once((Position::Leaf, PathEntry::Parsed(path.end_entity())))
+            .chain(path.intermediate_certificates().map(move |cert| {
+                let position = match is_copy_of_anchor(cert, trust_anchor) {
+                    true => Position::Root,
+                    false => Position::Intermediate,
+                };
+                (position, PathEntry::Parsed(cert))
+            }))
+            .chain(core::iter::once((
+                Position::Root,
+                PathEntry::Anchor {
+                    digests: anchor,
+                    subject: trust_anchor.subject.as_ref(),
+                },
+            )))
+    }
+
+    /// The certificates of a verified path as an event reports them: the anchor's certificate
+    /// is included when the verifier was given it.
+    fn path_der(path: &VerifiedPath<'_>, anchor: &AnchorDigests) -> Vec<CertificateDer<'static>> {
+        core::iter::once(path.end_entity().der().into_owned())
+            .chain(
+                path.intermediate_certificates()
+                    .map(|cert| cert.der().into_owned()),
+            )
+            .chain(anchor.certificate.clone())
+            .collect()
+    }
+
+    /// The pin check alone on one path webpki verified, for the benches.
+    pub(crate) fn path_verdict(&self, policy: &Policy<'_>, path: &VerifiedPath<'_>) -> Verdict {
+        let anchor = self.anchor_digests(path.anchor());
+        check_path(policy, self.path_entries(path, &anchor))
+    }
+
+    /// The server side: every path webpki verifies for `end_entity` judged by `search`, then
+    /// the server name, checked after the chain as rustls does, and before a pin failure is
+    /// reported: a pin error should mean "valid certificate, wrong key", nothing else.
+    pub(crate) fn verify_server(
+        &self,
+        search: &Search<'_>,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let cert = EndEntityCert::try_from(end_entity).map_err(pki_error)?;
+        let look = search.looks_at_paths();
+        self.search(
+            search,
+            &cert,
+            intermediates,
+            KeyUsage::server_auth(),
+            now,
+            look,
+        )?;
+        cert.verify_is_valid_for_subject_name(server_name)
+            .map_err(pki_error)
+    }
+
+    /// Feeds every path webpki verifies for `cert` with `usage` to `search` (when `look`; else
+    /// the first verified path is accepted unseen). Chain failures are returned exactly as
+    /// rustls reports them; a path the pins refuse makes webpki try the next candidate path.
+    pub(crate) fn search(
+        &self,
+        search: &Search<'_>,
+        cert: &EndEntityCert<'_>,
+        intermediates: &[CertificateDer<'_>],
+        usage: KeyUsage,
+        now: UnixTime,
+        look: bool,
+    ) -> Result<(), Error> {
+        let check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
+            let anchor = self.anchor_digests(path.anchor());
+            match search.consider(
+                || self.path_entries(path, &anchor),
+                || Self::path_der(path, &anchor),
+            ) {
+                true => Ok(()),
+                // Any error makes webpki try the next candidate path; which one is
+                // irrelevant, because `search` tells a refusal apart from a chain failure.
+                false => Err(webpki::Error::UnknownIssuer),
+            }
+        };
+        let verify_path: Option<&PathCallback<'_>> = match look {
+            true => Some(&check),
+            false => None,
+        };
+        match self.verify_for_usage(cert, intermediates, now, usage, verify_path) {
+            Ok(()) if verify_path.is_none() => search.accept_unseen(),
+            Ok(()) => {}
+            Err(_) if search.valid_path_seen() => {}
+            Err(error) => return Err(pki_error(error)),
+        }
+        Ok(())
+    }
+}
