@@ -307,10 +307,10 @@ impl PinSource for ReqwestSource {
                 let response = response.error_for_status()?;
                 Ok::<_, FetchError>(response.bytes().await?.to_vec())
             };
-            Ok(FetchedBundle {
-                body: get("pins.json").await?,
-                signature: get("pins.json.sig").await?,
-            })
+            Ok(FetchedBundle::new(
+                get("pins.json").await?,
+                get("pins.json.sig").await?,
+            ))
         })
     }
 }

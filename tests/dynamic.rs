@@ -960,7 +960,7 @@ impl PinSource for Published {
 
 impl Published {
     fn publish(&self, (body, signature): (Vec<u8>, Vec<u8>)) {
-        *self.current.lock().unwrap() = Some(FetchedBundle { body, signature });
+        *self.current.lock().unwrap() = Some(FetchedBundle::new(body, signature));
     }
 }
 

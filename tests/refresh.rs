@@ -52,7 +52,7 @@ impl Signer {
         let at = |secs| UnixTime::since_unix_epoch(Duration::from_secs(secs));
         let body = bundle::body(&pins, version, at(now - 60), at(now + 7 * 86_400)).unwrap();
         let signature = bundle::sign(&body, &self.private, provider).unwrap();
-        FetchedBundle { body, signature }
+        FetchedBundle::new(body, signature)
     }
 }
 

@@ -1758,31 +1758,58 @@ fn builder_rejects_a_root_certificate_not_in_the_store() {
 fn builder_rejects_an_invalid_crl() {
     for (name, provider) in providers() {
         let root = Ca::root("Builder CRL Root");
+        // What rustls's own verifier builder says of the same CRL.
+        let rustls_says = |crl: CertificateRevocationListDer<'static>| {
+            match rustls::client::WebPkiServerVerifier::builder_with_provider(
+                root.root_store(),
+                provider.clone(),
+            )
+            .with_crls([crl])
+            .build()
+            {
+                Err(rustls::client::VerifierBuilderError::InvalidCrl(error)) => error,
+                other => panic!("[{name}] rustls accepted the CRL: {other:?}"),
+            }
+        };
+        let garbage = CertificateRevocationListDer::from(vec![1, 2, 3]);
         let err = PinningServerVerifier::builder(
             root.root_store(),
             simple_pins(backup(32)),
             provider.clone(),
         )
-        .with_crls([CertificateRevocationListDer::from(vec![1, 2, 3])])
+        .with_crls([garbage.clone()])
         .build()
         .unwrap_err();
-        assert!(
-            matches!(err, VerifierBuilderError::InvalidCrl { index: 0, .. }),
-            "[{name}] got {err:?}"
-        );
+        match err {
+            VerifierBuilderError::InvalidCrl { index: 0, error } => {
+                assert_eq!(
+                    format!("{error:?}"),
+                    format!("{:?}", rustls_says(garbage)),
+                    "[{name}]"
+                )
+            }
+            other => panic!("[{name}] got {other:?}"),
+        }
 
-        let err =
-            PinningServerVerifier::builder(root.root_store(), simple_pins(backup(32)), provider)
-                .with_crls([
-                    root.crl(&[]),
-                    CertificateRevocationListDer::from(vec![0x30, 0x00]),
-                ])
-                .build()
-                .unwrap_err();
-        assert!(
-            matches!(err, VerifierBuilderError::InvalidCrl { index: 1, .. }),
-            "[{name}] got {err:?}"
-        );
+        let empty = CertificateRevocationListDer::from(vec![0x30, 0x00]);
+        let err = PinningServerVerifier::builder(
+            root.root_store(),
+            simple_pins(backup(32)),
+            provider.clone(),
+        )
+        .with_crls([root.crl(&[]), empty.clone()])
+        .build()
+        .unwrap_err();
+        match err {
+            VerifierBuilderError::InvalidCrl { index: 1, error } => {
+                assert_eq!(
+                    format!("{error:?}"),
+                    format!("{:?}", rustls_says(empty)),
+                    "[{name}]"
+                )
+            }
+            other => panic!("[{name}] got {other:?}"),
+        }
     }
 }
 

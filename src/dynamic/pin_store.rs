@@ -69,6 +69,7 @@ pub enum PinList {
 }
 
 /// A pin that a bundle added or removed.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PinChange {
     /// The entry's pattern, as text; `None` for the list of pins denied everywhere.

@@ -17,12 +17,32 @@ use crate::dynamic::bundle::BundleError;
 use crate::dynamic::pin_store::{ApplyOutcome, PinStore};
 
 /// A bundle as fetched: the body and its detached signature, both unverified.
+///
+/// ```
+/// use rustls_pinning::refresh::FetchedBundle;
+/// let fetched = FetchedBundle::new(b"{...}".to_vec(), b"{...}".to_vec());
+/// assert_eq!(fetched.body, b"{...}");
+/// ```
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchedBundle {
     /// The body's exact bytes.
     pub body: Vec<u8>,
     /// The signature document.
     pub signature: Vec<u8>,
+}
+
+impl FetchedBundle {
+    /// A fetched body and its detached signature document.
+    ///
+    /// ```
+    /// # use rustls_pinning::refresh::FetchedBundle;
+    /// let fetched = FetchedBundle::new(Vec::new(), Vec::new());
+    /// assert!(fetched.signature.is_empty());
+    /// ```
+    pub fn new(body: Vec<u8>, signature: Vec<u8>) -> Self {
+        Self { body, signature }
+    }
 }
 
 /// The error a source reports; the loop only logs it and retries.
@@ -57,10 +77,10 @@ pub type FetchError = Box<dyn std::error::Error + Send + Sync>;
 ///
 /// impl PinSource for Files {
 ///     fn fetch(&self) -> Result<FetchedBundle, FetchError> {
-///         Ok(FetchedBundle {
-///             body: std::fs::read("/etc/app/pins.bundle.json")?,
-///             signature: std::fs::read("/etc/app/pins.bundle.json.sig")?,
-///         })
+///         Ok(FetchedBundle::new(
+///             std::fs::read("/etc/app/pins.bundle.json")?,
+///             std::fs::read("/etc/app/pins.bundle.json.sig")?,
+///         ))
 ///     }
 /// }
 /// ```

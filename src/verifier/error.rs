@@ -4,26 +4,26 @@ use crate::policy::{ClientIdentity, HostPattern, Pin};
 
 /// Why a [`PinningServerVerifier`](crate::PinningServerVerifier) could not be built.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum VerifierBuilderError {
     /// The root store is empty, so no chain could ever validate.
     #[error("no root trust anchors were provided")]
     NoRootAnchors,
     /// A CRL did not parse.
-    #[error("CRL #{index} could not be parsed: {reason}")]
+    #[error("CRL #{index} could not be parsed: {error:?}")]
     InvalidCrl {
         /// Its position in the list given, from 0.
         index: usize,
-        /// What webpki reported.
-        reason: String,
+        /// Why, as rustls's own verifier builders report an invalid CRL.
+        error: rustls::CertRevocationListError,
     },
     /// A root certificate did not parse as a trust anchor.
-    #[error("root certificate #{index} could not be parsed: {reason}")]
+    #[error("root certificate #{index} could not be parsed: {error:?}")]
     InvalidRootCertificate {
         /// Its position in the list given, from 0.
         index: usize,
-        /// What webpki reported.
-        reason: String,
+        /// Why, as rustls reports a certificate it cannot use.
+        error: rustls::CertificateError,
     },
     /// A root certificate was given that is not a trust anchor of the root store: hashing it
     /// could never match, so the configuration is wrong.

@@ -17,6 +17,7 @@ use crate::verifier::error::VerifierBuilderError;
 use crate::verifier::trust::webpki::{RevocationSettings, WebPkiTrust};
 use crate::verifier::trust::wrapped::Wrapped;
 use crate::verifier::verification::{ServerCore, Trust};
+use crate::verifier::webpki_error::certificate_error;
 
 /// A rustls server certificate verifier that runs WebPKI validation and then requires the
 /// verified path to match the [`PinSet`].
@@ -512,7 +513,7 @@ impl WrappingBuilder {
             webpki::anchor_from_trusted_cert(certificate).map_err(|error| {
                 VerifierBuilderError::InvalidRootCertificate {
                     index,
-                    reason: error.to_string(),
+                    error: certificate_error(error),
                 }
             })?;
         }

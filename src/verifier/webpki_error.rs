@@ -87,6 +87,50 @@ pub(crate) fn pki_error(error: webpki::Error) -> Error {
     }
 }
 
+/// Maps a webpki error about a CRL to the `CertRevocationListError` rustls's own verifier
+/// builders return for it (rustls keeps this mapping private; this follows it variant for
+/// variant).
+pub(crate) fn crl_error(error: webpki::Error) -> CertRevocationListError {
+    use webpki::Error::*;
+    match error {
+        InvalidCrlSignatureForPublicKey => CertRevocationListError::BadSignature,
+        #[allow(deprecated)]
+        UnsupportedCrlSignatureAlgorithm | UnsupportedCrlSignatureAlgorithmForPublicKey => {
+            CertRevocationListError::UnsupportedSignatureAlgorithm
+        }
+        UnsupportedCrlSignatureAlgorithmContext(cx) => {
+            CertRevocationListError::UnsupportedSignatureAlgorithmContext {
+                signature_algorithm_id: cx.signature_algorithm_id,
+                supported_algorithms: cx.supported_algorithms,
+            }
+        }
+        UnsupportedSignatureAlgorithmForPublicKeyContext(cx) => {
+            CertRevocationListError::UnsupportedSignatureAlgorithmForPublicKeyContext {
+                signature_algorithm_id: cx.signature_algorithm_id,
+                public_key_algorithm_id: cx.public_key_algorithm_id,
+            }
+        }
+        InvalidCrlNumber => CertRevocationListError::InvalidCrlNumber,
+        InvalidSerialNumber => CertRevocationListError::InvalidRevokedCertSerialNumber,
+        IssuerNotCrlSigner => CertRevocationListError::IssuerInvalidForCrl,
+        MalformedExtensions | BadDer | BadDerTime => CertRevocationListError::ParseError,
+        UnsupportedCriticalExtension => CertRevocationListError::UnsupportedCriticalExtension,
+        UnsupportedCrlVersion => CertRevocationListError::UnsupportedCrlVersion,
+        UnsupportedDeltaCrl => CertRevocationListError::UnsupportedDeltaCrl,
+        UnsupportedIndirectCrl => CertRevocationListError::UnsupportedIndirectCrl,
+        UnsupportedRevocationReason => CertRevocationListError::UnsupportedRevocationReason,
+        _ => CertRevocationListError::Other(OtherError(Arc::new(error))),
+    }
+}
+
+/// Maps a webpki error about a certificate to the `CertificateError` rustls reports for it.
+pub(crate) fn certificate_error(error: webpki::Error) -> CertificateError {
+    match pki_error(error.clone()) {
+        Error::InvalidCertificate(certificate) => certificate,
+        _ => CertificateError::Other(OtherError(Arc::new(error))),
+    }
+}
+
 /// rustls's own conversion is crate-private; the OIDs are id-kp-serverAuth and
 /// id-kp-clientAuth (RFC 5280 section 4.2.1.12).
 fn key_purpose(values: impl Iterator<Item = usize>) -> ExtendedKeyPurpose {
@@ -119,6 +163,53 @@ mod tests {
         assert_eq!(
             pki_error(webpki::Error::BadDer),
             Error::InvalidCertificate(CertificateError::BadEncoding)
+        );
+    }
+
+    #[test]
+    fn crl_errors_map_like_rustls() {
+        use CertRevocationListError::*;
+        #[allow(deprecated)]
+        let cases = [
+            (webpki::Error::InvalidCrlSignatureForPublicKey, BadSignature),
+            (
+                webpki::Error::UnsupportedCrlSignatureAlgorithm,
+                UnsupportedSignatureAlgorithm,
+            ),
+            (webpki::Error::InvalidCrlNumber, InvalidCrlNumber),
+            (
+                webpki::Error::InvalidSerialNumber,
+                InvalidRevokedCertSerialNumber,
+            ),
+            (webpki::Error::IssuerNotCrlSigner, IssuerInvalidForCrl),
+            (webpki::Error::MalformedExtensions, ParseError),
+            (webpki::Error::BadDer, ParseError),
+            (webpki::Error::BadDerTime, ParseError),
+            (
+                webpki::Error::UnsupportedCriticalExtension,
+                UnsupportedCriticalExtension,
+            ),
+            (webpki::Error::UnsupportedCrlVersion, UnsupportedCrlVersion),
+            (webpki::Error::UnsupportedDeltaCrl, UnsupportedDeltaCrl),
+            (
+                webpki::Error::UnsupportedIndirectCrl,
+                UnsupportedIndirectCrl,
+            ),
+            (
+                webpki::Error::UnsupportedRevocationReason,
+                UnsupportedRevocationReason,
+            ),
+        ];
+        for (webpki_error, expected) in cases {
+            assert_eq!(
+                crl_error(webpki_error.clone()),
+                expected,
+                "{webpki_error:?}"
+            );
+        }
+        assert_eq!(
+            certificate_error(webpki::Error::BadDer),
+            CertificateError::BadEncoding
         );
     }
 }

@@ -18,7 +18,7 @@ use crate::decision::search::Search;
 use crate::der;
 use crate::policy::Position;
 use crate::verifier::error::VerifierBuilderError;
-use crate::verifier::webpki_error::pki_error;
+use crate::verifier::webpki_error::{certificate_error, crl_error, pki_error};
 
 /// WebPKI trust: the roots, the digests of their anchors (precomputed when the verifier is
 /// built), the CRLs and the revocation options.
@@ -97,7 +97,7 @@ impl WebPkiTrust {
             let parsed = webpki::anchor_from_trusted_cert(certificate).map_err(|error| {
                 VerifierBuilderError::InvalidRootCertificate {
                     index,
-                    reason: error.to_string(),
+                    error: certificate_error(error),
                 }
             })?;
             let digest = crate::policy::pin::sha256(certificate.as_ref());
@@ -130,7 +130,7 @@ impl WebPkiTrust {
                     .map(CertRevocationList::from)
                     .map_err(|error| VerifierBuilderError::InvalidCrl {
                         index,
-                        reason: error.to_string(),
+                        error: crl_error(error),
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
