@@ -45,7 +45,7 @@ pub enum AfterExpiry {
 }
 
 /// One host pattern and its pins. Built with [`PinEntry::builder`], read back from
-/// [`PinSet::entries`] and [`PinSet::lookup`].
+/// [`PinSet::entries`](crate::PinSet::entries) and [`PinSet::lookup`](crate::PinSet::lookup).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PinEntry {
     pattern: HostPattern,
@@ -214,8 +214,8 @@ impl PinEntry {
     }
 }
 
-/// Builds a [`PinEntry`]; added to a set with [`PinSetBuilder::entry`], validated by
-/// [`PinSetBuilder::build`].
+/// Builds a [`PinEntry`]; added to a set with [`PinSetBuilder::entry`](crate::PinSetBuilder::entry), validated by
+/// [`PinSetBuilder::build`](crate::PinSetBuilder::build).
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct PinEntryBuilder {

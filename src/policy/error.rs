@@ -8,7 +8,7 @@ use crate::policy::pin::Pin;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PinSetError {
     /// An enforced entry has a single distinct allowed pin and did not opt out with
-    /// [`PinEntryBuilder::allow_missing_backup_pin`].
+    /// [`PinEntryBuilder::allow_missing_backup_pin`](crate::PinEntryBuilder::allow_missing_backup_pin).
     #[error(
         "entry \"{pattern}\" has one allowed pin and no backup: add a backup_pin() (a key \
          not served today, kept offline for rotation) or call allow_missing_backup_pin()"

@@ -4,14 +4,12 @@
 use core::fmt;
 use std::sync::Arc;
 
-use pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
+use pki_types::{CertificateDer, UnixTime};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, Error, RootCertStore, SignatureScheme};
-use webpki::{
-    EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth, UnknownStatusPolicy,
-};
+use webpki::{EndEntityCert, KeyUsage};
 
 use crate::decision::error::ClientPinningError;
 use crate::decision::judge::{Combination, HostRule, Judge, Layer, PathVerdict, Standing};
@@ -22,7 +20,7 @@ use crate::policy::identity::invalid_presented_spiffe_id;
 use crate::policy::EnforcementMode;
 use crate::policy::{ClientIdentity, ClientPinEntry, ClientPinSet, UnpinnedClientPolicy};
 use crate::verifier::error::VerifierBuilderError;
-use crate::verifier::trust::webpki::{RevocationSettings, WebPkiTrust};
+use crate::verifier::trust::webpki::{webpki_options_methods, WebPkiOptions, WebPkiTrust};
 use crate::verifier::webpki_error::pki_error;
 
 /// A rustls client certificate verifier for servers: WebPKI validation of the client's chain
@@ -89,12 +87,9 @@ impl PinningClientVerifier {
         provider: Arc<CryptoProvider>,
     ) -> PinningClientVerifierBuilder {
         PinningClientVerifierBuilder {
-            roots,
+            webpki: WebPkiOptions::new(roots),
             policy,
             provider,
-            root_certificates: Vec::new(),
-            crls: Vec::new(),
-            revocation: RevocationSettings::default(),
             mandatory: true,
         }
     }
@@ -317,120 +312,25 @@ impl fmt::Debug for PinningClientVerifier {
 /// `ClientCertVerifierBuilder` (of `WebPkiClientVerifier`) and default the same way.
 #[must_use]
 pub struct PinningClientVerifierBuilder {
-    roots: Arc<RootCertStore>,
+    webpki: WebPkiOptions,
     policy: ClientPinSet,
     provider: Arc<CryptoProvider>,
-    root_certificates: Vec<CertificateDer<'static>>,
-    crls: Vec<CertificateRevocationListDer<'static>>,
-    revocation: RevocationSettings,
     mandatory: bool,
 }
 
 impl fmt::Debug for PinningClientVerifierBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PinningClientVerifierBuilder")
-            .field("roots", &self.roots.len())
+            .field("roots", &self.webpki.roots.len())
             .field("entries", &self.policy.len())
-            .field("crls", &self.crls.len())
+            .field("crls", &self.webpki.crls.len())
             .field("mandatory", &self.mandatory)
             .finish()
     }
 }
 
 impl PinningClientVerifierBuilder {
-    /// Gives the whole certificates of (some of) the client-CA roots, so that certificate
-    /// pins can match a root. Every certificate must be an anchor of the root store.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls::pki_types::CertificateDer;
-    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
-    /// # fn demo(root: CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let mut roots = rustls::RootCertStore::empty();
-    /// roots.add(root.clone())?;
-    /// let verifier = PinningClientVerifier::builder(Arc::new(roots), ClientPinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .with_root_certificates([root])
-    ///     .build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn with_root_certificates(
-        mut self,
-        certificates: impl IntoIterator<Item = CertificateDer<'static>>,
-    ) -> Self {
-        self.root_certificates.extend(certificates);
-        self
-    }
-
-    /// Checks revocation against these CRLs (by default for every certificate of the chain,
-    /// with unknown status rejected, as rustls does).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls::pki_types::CertificateRevocationListDer;
-    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
-    /// # fn demo(roots: Arc<rustls::RootCertStore>, crl: CertificateRevocationListDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningClientVerifier::builder(roots, ClientPinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .with_crls([crl])
-    ///     .build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn with_crls(
-        mut self,
-        crls: impl IntoIterator<Item = CertificateRevocationListDer<'static>>,
-    ) -> Self {
-        self.crls.extend(crls);
-        self
-    }
-
-    /// Checks revocation of the client's leaf only, not of the intermediates.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
-    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningClientVerifier::builder(roots, ClientPinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .only_check_end_entity_revocation();
-    /// # Ok(()) }
-    /// ```
-    pub fn only_check_end_entity_revocation(mut self) -> Self {
-        self.revocation.check_depth = RevocationCheckDepth::EndEntity;
-        self
-    }
-
-    /// Accepts certificates whose revocation status no CRL covers.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
-    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningClientVerifier::builder(roots, ClientPinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .allow_unknown_revocation_status();
-    /// # Ok(()) }
-    /// ```
-    pub fn allow_unknown_revocation_status(mut self) -> Self {
-        self.revocation.unknown_status = UnknownStatusPolicy::Allow;
-        self
-    }
-
-    /// Rejects a CRL whose `nextUpdate` has passed.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls_pinning::{ClientPinSet, PinningClientVerifier};
-    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningClientVerifier::builder(roots, ClientPinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .enforce_revocation_expiration();
-    /// # Ok(()) }
-    /// ```
-    pub fn enforce_revocation_expiration(mut self) -> Self {
-        self.revocation.expiration = ExpirationPolicy::Enforce;
-        self
-    }
+    webpki_options_methods!("PinningClientVerifier", "ClientPinSet");
 
     /// Lets clients without a certificate through (the application must then tell
     /// authenticated and anonymous connections apart). A client that does present a
@@ -470,7 +370,7 @@ impl PinningClientVerifierBuilder {
     /// missing from the store, or a certificate pin scoped to the root without root
     /// certificates.
     pub fn build(self) -> Result<Arc<PinningClientVerifier>, VerifierBuilderError> {
-        if self.root_certificates.is_empty() && !self.roots.is_empty() {
+        if self.webpki.lacks_root_certificates() {
             if let Some((identity, scoped)) = self.policy.root_certificate_pin() {
                 return Err(
                     VerifierBuilderError::ClientCertificatePinOnRootWithoutRootCertificates {
@@ -480,14 +380,8 @@ impl PinningClientVerifierBuilder {
                 );
             }
         }
-        let root_hints = self.roots.subjects();
-        let trust = WebPkiTrust::new(
-            self.roots,
-            &self.root_certificates,
-            &self.crls,
-            self.revocation,
-            self.provider.signature_verification_algorithms,
-        )?;
+        let root_hints = self.webpki.roots.subjects();
+        let trust = WebPkiTrust::new(self.webpki, self.provider.signature_verification_algorithms)?;
         Ok(Arc::new(PinningClientVerifier {
             policy: self.policy,
             trust,

@@ -6,16 +6,14 @@ use core::fmt;
 use std::sync::Arc;
 
 use pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::{DigitallySignedStruct, Error, SignatureScheme};
 
 use crate::decision::explain::Explanation;
 use crate::policy::{EnforcementMode, PinScope, PinSet};
 use crate::report::Reporting;
 use crate::verifier::error::VerifierBuilderError;
 use crate::verifier::trust::pins_only::{Checks, PinsOnly};
-use crate::verifier::verification::{ServerCore, Trust};
+use crate::verifier::verification::{server_cert_verifier_via_core, ServerCore, Trust};
 
 /// Starts a verifier for private or self-signed services where **a leaf pin is the only
 /// trust anchor**: no certificate authority is consulted and any chain the server sends is
@@ -199,7 +197,7 @@ impl PinsOnlyBuilder {
 ///
 /// It judges the leaf with the same decision engine as
 /// [`PinningServerVerifier`](crate::PinningServerVerifier), and reports pin failures with the
-/// same [`ServerPinningError`].
+/// same [`ServerPinningError`](crate::ServerPinningError).
 ///
 /// ```
 /// # use rustls_pinning::{danger, PinSet};
@@ -248,41 +246,7 @@ impl PinsOnlyVerifier {
     }
 }
 
-impl ServerCertVerifier for PinsOnlyVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        self.core
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.core.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.core.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.core.supported_verify_schemes()
-    }
-}
+server_cert_verifier_via_core!(PinsOnlyVerifier);
 
 impl fmt::Debug for PinsOnlyVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -4,19 +4,18 @@
 use core::fmt;
 use std::sync::Arc;
 
-use pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::{DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
-use webpki::{ExpirationPolicy, RevocationCheckDepth, UnknownStatusPolicy};
+use rustls::RootCertStore;
 
 use crate::decision::explain::Explanation;
 use crate::policy::PinSet;
 use crate::report::Reporting;
 use crate::verifier::error::VerifierBuilderError;
-use crate::verifier::trust::webpki::{RevocationSettings, WebPkiTrust};
+use crate::verifier::trust::webpki::{webpki_options_methods, WebPkiOptions, WebPkiTrust};
 use crate::verifier::trust::wrapped::Wrapped;
-use crate::verifier::verification::{ServerCore, Trust};
+use crate::verifier::verification::{server_cert_verifier_via_core, ServerCore, Trust};
 use crate::verifier::webpki_error::certificate_error;
 
 /// A rustls server certificate verifier that runs WebPKI validation and then requires the
@@ -29,7 +28,7 @@ use crate::verifier::webpki_error::certificate_error;
 /// valid path exists.
 ///
 /// Chain and name failures are reported exactly as rustls's `WebPkiServerVerifier` reports
-/// them; a pin failure is `CertificateError::Other` carrying a [`ServerPinningError`].
+/// them; a pin failure is `CertificateError::Other` carrying a [`ServerPinningError`](crate::ServerPinningError).
 ///
 /// Three ways to build one:
 /// - [`PinningServerVerifier::builder`]: WebPKI with your roots (the normal case);
@@ -79,12 +78,9 @@ impl PinningServerVerifier {
         provider: Arc<CryptoProvider>,
     ) -> PinningServerVerifierBuilder {
         PinningServerVerifierBuilder {
-            roots,
+            webpki: WebPkiOptions::new(roots),
             pins,
             supported: provider.signature_verification_algorithms,
-            root_certificates: Vec::new(),
-            crls: Vec::new(),
-            revocation: RevocationSettings::default(),
             reporting: None,
         }
     }
@@ -158,45 +154,7 @@ impl PinningServerVerifier {
     }
 }
 
-impl ServerCertVerifier for PinningServerVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, Error> {
-        self.core
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.core.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.core.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.core.supported_verify_schemes()
-    }
-
-    fn root_hint_subjects(&self) -> Option<&[rustls::DistinguishedName]> {
-        self.core.root_hint_subjects()
-    }
-}
+server_cert_verifier_via_core!(PinningServerVerifier);
 
 impl fmt::Debug for PinningServerVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -212,16 +170,15 @@ impl fmt::Debug for PinningServerVerifier {
 #[derive(Debug)]
 #[must_use]
 pub struct PinningServerVerifierBuilder {
-    roots: Arc<RootCertStore>,
+    webpki: WebPkiOptions,
     pins: PinSet,
     supported: WebPkiSupportedAlgorithms,
-    root_certificates: Vec<CertificateDer<'static>>,
-    crls: Vec<CertificateRevocationListDer<'static>>,
-    revocation: RevocationSettings,
     reporting: Option<Reporting>,
 }
 
 impl PinningServerVerifierBuilder {
+    webpki_options_methods!("PinningServerVerifier", "PinSet");
+
     /// Reports violations, report-only mismatches, skipped expired entries, backup-pin use
     /// and coming expiries (see [`PinEventKind`](crate::PinEventKind)).
     ///
@@ -238,101 +195,6 @@ impl PinningServerVerifierBuilder {
     /// ```
     pub fn with_reporting(mut self, reporting: Reporting) -> Self {
         self.reporting = Some(reporting);
-        self
-    }
-
-    /// Gives the whole certificates of (some of) the trust anchors, so that certificate pins
-    /// can match a root. A trust anchor keeps only a name and a key, so without this only
-    /// SPKI pins can match a root. Every certificate must be an anchor of the root store.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls::pki_types::CertificateDer;
-    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
-    /// # fn demo(root: CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let mut roots = rustls::RootCertStore::empty();
-    /// roots.add(root.clone())?;
-    /// let verifier = PinningServerVerifier::builder(Arc::new(roots), PinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .with_root_certificates([root])
-    ///     .build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn with_root_certificates(
-        mut self,
-        certificates: impl IntoIterator<Item = CertificateDer<'static>>,
-    ) -> Self {
-        self.root_certificates.extend(certificates);
-        self
-    }
-
-    /// Checks revocation against these CRLs (by default for every certificate of the chain,
-    /// with unknown status rejected, as rustls does).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls::pki_types::CertificateRevocationListDer;
-    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
-    /// # fn demo(roots: Arc<rustls::RootCertStore>, crl: CertificateRevocationListDer<'static>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let verifier = PinningServerVerifier::builder(roots, PinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .with_crls([crl])
-    ///     .build()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn with_crls(
-        mut self,
-        crls: impl IntoIterator<Item = CertificateRevocationListDer<'static>>,
-    ) -> Self {
-        self.crls.extend(crls);
-        self
-    }
-
-    /// Checks revocation of the leaf only, not of the intermediates.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
-    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningServerVerifier::builder(roots, PinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .only_check_end_entity_revocation();
-    /// # Ok(()) }
-    /// ```
-    pub fn only_check_end_entity_revocation(mut self) -> Self {
-        self.revocation.check_depth = RevocationCheckDepth::EndEntity;
-        self
-    }
-
-    /// Accepts certificates whose revocation status no CRL covers.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
-    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningServerVerifier::builder(roots, PinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .allow_unknown_revocation_status();
-    /// # Ok(()) }
-    /// ```
-    pub fn allow_unknown_revocation_status(mut self) -> Self {
-        self.revocation.unknown_status = UnknownStatusPolicy::Allow;
-        self
-    }
-
-    /// Rejects a CRL whose `nextUpdate` has passed.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use rustls_pinning::{PinSet, PinningServerVerifier};
-    /// # fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let builder = PinningServerVerifier::builder(roots, PinSet::builder().build()?,
-    ///         rustls_pinning::default_crypto_provider())
-    ///     .enforce_revocation_expiration();
-    /// # Ok(()) }
-    /// ```
-    pub fn enforce_revocation_expiration(mut self) -> Self {
-        self.revocation.expiration = ExpirationPolicy::Enforce;
         self
     }
 
@@ -353,7 +215,7 @@ impl PinningServerVerifierBuilder {
     /// missing from the store, or a certificate pin scoped to the root without root
     /// certificates.
     pub fn build(self) -> Result<Arc<PinningServerVerifier>, VerifierBuilderError> {
-        if self.root_certificates.is_empty() && !self.roots.is_empty() {
+        if self.webpki.lacks_root_certificates() {
             if let Some((pattern, scoped)) = self.pins.root_certificate_pin() {
                 return Err(
                     VerifierBuilderError::CertificatePinOnRootWithoutRootCertificates {
@@ -363,13 +225,7 @@ impl PinningServerVerifierBuilder {
                 );
             }
         }
-        let trust = WebPkiTrust::new(
-            self.roots,
-            &self.root_certificates,
-            &self.crls,
-            self.revocation,
-            self.supported,
-        )?;
+        let trust = WebPkiTrust::new(self.webpki, self.supported)?;
         Ok(PinningServerVerifier::from_core(ServerCore::new(
             self.pins,
             Trust::WebPki(trust),

@@ -25,6 +25,59 @@ pub(crate) enum Trust {
     PinsOnly(PinsOnly),
 }
 
+/// Implements rustls's `ServerCertVerifier` for a public server verifier type by handing
+/// every call to its `core` field: the public types differ only in which trust they allow
+/// and how they may be installed, never in how they verify.
+macro_rules! server_cert_verifier_via_core {
+    ($verifier:ty) => {
+        impl rustls::client::danger::ServerCertVerifier for $verifier {
+            fn verify_server_cert(
+                &self,
+                end_entity: &pki_types::CertificateDer<'_>,
+                intermediates: &[pki_types::CertificateDer<'_>],
+                server_name: &pki_types::ServerName<'_>,
+                ocsp_response: &[u8],
+                now: pki_types::UnixTime,
+            ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+                self.core.verify_server_cert(
+                    end_entity,
+                    intermediates,
+                    server_name,
+                    ocsp_response,
+                    now,
+                )
+            }
+
+            fn verify_tls12_signature(
+                &self,
+                message: &[u8],
+                cert: &pki_types::CertificateDer<'_>,
+                dss: &rustls::DigitallySignedStruct,
+            ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+                self.core.verify_tls12_signature(message, cert, dss)
+            }
+
+            fn verify_tls13_signature(
+                &self,
+                message: &[u8],
+                cert: &pki_types::CertificateDer<'_>,
+                dss: &rustls::DigitallySignedStruct,
+            ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+                self.core.verify_tls13_signature(message, cert, dss)
+            }
+
+            fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+                self.core.supported_verify_schemes()
+            }
+
+            fn root_hint_subjects(&self) -> Option<&[rustls::DistinguishedName]> {
+                self.core.root_hint_subjects()
+            }
+        }
+    };
+}
+pub(crate) use server_cert_verifier_via_core;
+
 /// What every server verifier is made of: the pin set it enforces, its trust, and its
 /// reporter. The public verifier types wrap one, and differ only in which trust they allow.
 pub(crate) struct ServerCore {

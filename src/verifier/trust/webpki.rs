@@ -20,6 +20,132 @@ use crate::policy::Position;
 use crate::verifier::error::VerifierBuilderError;
 use crate::verifier::webpki_error::{certificate_error, crl_error, pki_error};
 
+/// The WebPKI options both verifier builders take, named and defaulted as rustls's own
+/// verifier builders name and default them.
+#[derive(Debug)]
+pub(crate) struct WebPkiOptions {
+    pub(crate) roots: Arc<RootCertStore>,
+    pub(crate) root_certificates: Vec<CertificateDer<'static>>,
+    pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
+    pub(crate) revocation: RevocationSettings,
+}
+
+impl WebPkiOptions {
+    pub(crate) fn new(roots: Arc<RootCertStore>) -> Self {
+        Self {
+            roots,
+            root_certificates: Vec::new(),
+            crls: Vec::new(),
+            revocation: RevocationSettings::default(),
+        }
+    }
+
+    /// Whether a certificate pin on a root could never match: no root certificates were
+    /// given, and a trust anchor keeps only a name and a key.
+    pub(crate) fn lacks_root_certificates(&self) -> bool {
+        self.root_certificates.is_empty() && !self.roots.is_empty()
+    }
+}
+
+/// The builder methods for [`WebPkiOptions`], written once for both verifier builders (each
+/// has a `webpki: WebPkiOptions` field); `$verifier` and `$pins` name the verifier and pin
+/// set types for the examples.
+macro_rules! webpki_options_methods {
+    ($verifier:literal, $pins:literal) => {
+        #[doc = concat!(
+            "Gives the whole certificates of (some of) the trust anchors, so that certificate\n",
+            "pins can match a root. A trust anchor keeps only a name and a key, so without this\n",
+            "only SPKI pins can match a root. Every certificate must be an anchor of the root\n",
+            "store.\n\n```\n",
+            "# use std::sync::Arc;\n",
+            "# use rustls::pki_types::CertificateDer;\n",
+            "# use rustls_pinning::{", $pins, ", ", $verifier, "};\n",
+            "# fn demo(root: CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {\n",
+            "let mut roots = rustls::RootCertStore::empty();\n",
+            "roots.add(root.clone())?;\n",
+            "let verifier = ", $verifier, "::builder(Arc::new(roots), ", $pins, "::builder().build()?,\n",
+            "        rustls_pinning::default_crypto_provider())\n",
+            "    .with_root_certificates([root])\n",
+            "    .build()?;\n",
+            "# Ok(()) }\n```"
+        )]
+        pub fn with_root_certificates(
+            mut self,
+            certificates: impl IntoIterator<Item = pki_types::CertificateDer<'static>>,
+        ) -> Self {
+            self.webpki.root_certificates.extend(certificates);
+            self
+        }
+
+        #[doc = concat!(
+            "Checks revocation against these CRLs (by default for every certificate of the\n",
+            "chain, with unknown status rejected, as rustls does).\n\n```\n",
+            "# use std::sync::Arc;\n",
+            "# use rustls::pki_types::CertificateRevocationListDer;\n",
+            "# use rustls_pinning::{", $pins, ", ", $verifier, "};\n",
+            "# fn demo(roots: Arc<rustls::RootCertStore>, crl: CertificateRevocationListDer<'static>) -> Result<(), Box<dyn std::error::Error>> {\n",
+            "let verifier = ", $verifier, "::builder(roots, ", $pins, "::builder().build()?,\n",
+            "        rustls_pinning::default_crypto_provider())\n",
+            "    .with_crls([crl])\n",
+            "    .build()?;\n",
+            "# Ok(()) }\n```"
+        )]
+        pub fn with_crls(
+            mut self,
+            crls: impl IntoIterator<Item = pki_types::CertificateRevocationListDer<'static>>,
+        ) -> Self {
+            self.webpki.crls.extend(crls);
+            self
+        }
+
+        #[doc = concat!(
+            "Checks revocation of the leaf only, not of the intermediates.\n\n```\n",
+            "# use std::sync::Arc;\n",
+            "# use rustls_pinning::{", $pins, ", ", $verifier, "};\n",
+            "# fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {\n",
+            "let builder = ", $verifier, "::builder(roots, ", $pins, "::builder().build()?,\n",
+            "        rustls_pinning::default_crypto_provider())\n",
+            "    .only_check_end_entity_revocation();\n",
+            "# Ok(()) }\n```"
+        )]
+        pub fn only_check_end_entity_revocation(mut self) -> Self {
+            self.webpki.revocation.check_depth = webpki::RevocationCheckDepth::EndEntity;
+            self
+        }
+
+        #[doc = concat!(
+            "Accepts certificates whose revocation status no CRL covers.\n\n```\n",
+            "# use std::sync::Arc;\n",
+            "# use rustls_pinning::{", $pins, ", ", $verifier, "};\n",
+            "# fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {\n",
+            "let builder = ", $verifier, "::builder(roots, ", $pins, "::builder().build()?,\n",
+            "        rustls_pinning::default_crypto_provider())\n",
+            "    .allow_unknown_revocation_status();\n",
+            "# Ok(()) }\n```"
+        )]
+        pub fn allow_unknown_revocation_status(mut self) -> Self {
+            self.webpki.revocation.unknown_status = webpki::UnknownStatusPolicy::Allow;
+            self
+        }
+
+        #[doc = concat!(
+            "Rejects a CRL whose `nextUpdate` has passed.\n\n```\n",
+            "# use std::sync::Arc;\n",
+            "# use rustls_pinning::{", $pins, ", ", $verifier, "};\n",
+            "# fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {\n",
+            "let builder = ", $verifier, "::builder(roots, ", $pins, "::builder().build()?,\n",
+            "        rustls_pinning::default_crypto_provider())\n",
+            "    .enforce_revocation_expiration();\n",
+            "# Ok(()) }\n```"
+        )]
+        pub fn enforce_revocation_expiration(mut self) -> Self {
+            self.webpki.revocation.expiration = webpki::ExpirationPolicy::Enforce;
+            self
+        }
+    };
+}
+pub(crate) use webpki_options_methods;
+
 /// WebPKI trust: the roots, the digests of their anchors (precomputed when the verifier is
 /// built), the CRLs and the revocation options.
 pub(crate) struct WebPkiTrust {
@@ -75,12 +201,15 @@ impl WebPkiTrust {
     /// Validates the roots, root certificates and CRLs and precomputes the trust anchors'
     /// digests.
     pub(crate) fn new(
-        roots: Arc<RootCertStore>,
-        root_certificates: &[CertificateDer<'static>],
-        crls: &[CertificateRevocationListDer<'static>],
-        revocation: RevocationSettings,
+        options: WebPkiOptions,
         supported: WebPkiSupportedAlgorithms,
     ) -> Result<Self, VerifierBuilderError> {
+        let WebPkiOptions {
+            roots,
+            root_certificates,
+            crls,
+            revocation,
+        } = options;
         if roots.is_empty() {
             return Err(VerifierBuilderError::NoRootAnchors);
         }
