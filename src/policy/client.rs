@@ -7,8 +7,8 @@ use crate::policy::entry::EnforcementMode;
 use crate::policy::host_pattern::normalize_host_into;
 use crate::policy::identity::ClientIdentity;
 use crate::policy::pin::Pin;
-use crate::policy::rules::{self, Broken, EntryPins};
-use crate::policy::scope::{PinScope, ScopedPin};
+use crate::policy::rules::{self, entry_pin_methods, set_builder_methods, Broken, EntryPins};
+use crate::policy::scope::ScopedPin;
 
 /// What to do with a client whose certificate names no identity of the policy (and the policy
 /// has no [`ClientIdentity::Any`] entry).
@@ -49,10 +49,7 @@ impl ClientPinEntry {
     pub fn builder(identity: ClientIdentity) -> ClientPinEntryBuilder {
         ClientPinEntryBuilder {
             identity,
-            allowed: Vec::new(),
-            denied: Vec::new(),
-            mode: EnforcementMode::Enforce,
-            allow_missing_backup_pin: false,
+            pins: EntryPins::default(),
         }
     }
 
@@ -115,93 +112,18 @@ impl ClientPinEntry {
 #[must_use]
 pub struct ClientPinEntryBuilder {
     identity: ClientIdentity,
-    allowed: Vec<ScopedPin>,
-    denied: Vec<ScopedPin>,
-    mode: EnforcementMode,
-    allow_missing_backup_pin: bool,
+    pins: EntryPins,
 }
 
 impl ClientPinEntryBuilder {
-    /// Allows `pin` on any certificate of the client's verified path.
-    ///
-    /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, Pin};
-    /// let entry = ClientPinEntry::builder(ClientIdentity::Any).pin(Pin::spki_sha256([1; 32]));
-    /// ```
-    pub fn pin(self, pin: Pin) -> Self {
-        self.pin_at(pin, PinScope::Any)
-    }
-
-    /// Allows `pin` only at the positions `scope` names (for example the workload's own key
-    /// with [`PinScope::Leaf`]).
-    ///
-    /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, Pin, PinScope};
-    /// let entry = ClientPinEntry::builder(ClientIdentity::Any).pin_at(Pin::spki_sha256([1; 32]), PinScope::Leaf);
-    /// ```
-    pub fn pin_at(mut self, pin: Pin, scope: PinScope) -> Self {
-        self.allowed.push(ScopedPin::new(pin, scope));
-        self
-    }
-
-    /// Rejects any client whose verified path has a certificate matching `pin`, even when an
-    /// allowed pin matches too.
-    ///
-    /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, Pin};
-    /// let entry = ClientPinEntry::builder(ClientIdentity::Any).deny(Pin::spki_sha256([6; 32]));
-    /// ```
-    pub fn deny(self, pin: Pin) -> Self {
-        self.deny_at(pin, PinScope::Any)
-    }
-
-    /// Like [`deny`](Self::deny), at the positions `scope` names.
-    ///
-    /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, Pin, PinScope};
-    /// let entry = ClientPinEntry::builder(ClientIdentity::Any).deny_at(Pin::spki_sha256([6; 32]), PinScope::Leaf);
-    /// ```
-    pub fn deny_at(mut self, pin: Pin, scope: PinScope) -> Self {
-        self.denied.push(ScopedPin::new(pin, scope));
-        self
-    }
-
-    /// A pin failure of this entry (a missing pin or the entry's own deny pin) is tolerated;
-    /// chain failures and pins denied everywhere still reject.
-    ///
-    /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, Pin};
-    /// let entry = ClientPinEntry::builder(ClientIdentity::Any).pin(Pin::spki_sha256([1; 32])).report_only();
-    /// ```
-    pub fn report_only(mut self) -> Self {
-        self.mode = EnforcementMode::ReportOnly;
-        self
-    }
-
-    /// Accepts an enforced entry with a single allowed pin. Without a backup pin, the next key
-    /// rotation of the workload locks it out.
-    ///
-    /// ```
-    /// # use rustls_pinning::{ClientIdentity, ClientPinEntry, Pin};
-    /// let entry = ClientPinEntry::builder(ClientIdentity::Any)
-    ///     .pin(Pin::spki_sha256([1; 32]))
-    ///     .allow_missing_backup_pin();
-    /// ```
-    pub fn allow_missing_backup_pin(mut self) -> Self {
-        self.allow_missing_backup_pin = true;
-        self
-    }
+    entry_pin_methods!(
+        "ClientIdentity, ClientPinEntry",
+        "ClientPinEntry::builder(ClientIdentity::Any)"
+    );
 
     fn build(self, global_deny: &[ScopedPin]) -> Result<ClientPinEntry, ClientPinSetError> {
         let identity = self.identity;
-        let pins = EntryPins {
-            primary: &self.allowed,
-            backup: &[],
-            denied: &self.denied,
-            enforced: self.mode == EnforcementMode::Enforce,
-            allow_missing_backup_pin: self.allow_missing_backup_pin,
-        };
-        if let Err(broken) = rules::check(&pins, global_deny) {
+        if let Err(broken) = rules::check(&self.pins, global_deny) {
             return Err(match broken {
                 // A client entry has no backup pins, so "backup without primary" is "empty".
                 Broken::Empty | Broken::BackupWithoutPrimary => {
@@ -218,9 +140,9 @@ impl ClientPinEntryBuilder {
         }
         Ok(ClientPinEntry {
             identity,
-            allowed: rules::dedup(self.allowed),
-            denied: rules::dedup(self.denied),
-            mode: self.mode,
+            allowed: rules::dedup(self.pins.primary),
+            denied: rules::dedup(self.pins.denied),
+            mode: self.pins.mode,
         })
     }
 }
@@ -377,43 +299,12 @@ pub struct ClientPinSetBuilder {
 }
 
 impl ClientPinSetBuilder {
-    /// Adds an entry.
-    ///
-    /// ```
-    /// # use rustls_pinning::{ClientPinEntry, ClientPinSet, Pin};
-    /// let policy = ClientPinSet::builder()
-    ///     .entry(ClientPinEntry::builder("worker.internal.example".parse()?)
-    ///         .pin(Pin::spki_sha256([1; 32])).pin(Pin::spki_sha256([2; 32])))
-    ///     .build()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn entry(mut self, entry: ClientPinEntryBuilder) -> Self {
-        self.entries.push(entry);
-        self
-    }
-
-    /// Denies `pin` on the verified path of every client, whatever the entries' modes.
-    ///
-    /// ```
-    /// # use rustls_pinning::{ClientPinSet, Pin};
-    /// let policy = ClientPinSet::builder().deny_everywhere(Pin::spki_sha256([9; 32])).build()?;
-    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
-    /// ```
-    pub fn deny_everywhere(self, pin: Pin) -> Self {
-        self.deny_everywhere_at(pin, PinScope::Any)
-    }
-
-    /// Like [`deny_everywhere`](Self::deny_everywhere), at the positions `scope` names.
-    ///
-    /// ```
-    /// # use rustls_pinning::{ClientPinSet, Pin, PinScope};
-    /// let policy = ClientPinSet::builder().deny_everywhere_at(Pin::spki_sha256([9; 32]), PinScope::Leaf).build()?;
-    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
-    /// ```
-    pub fn deny_everywhere_at(mut self, pin: Pin, scope: PinScope) -> Self {
-        self.global_deny.push(ScopedPin::new(pin, scope));
-        self
-    }
+    set_builder_methods!(
+        "ClientPinSet",
+        "ClientPinEntry",
+        ClientPinEntryBuilder,
+        "ClientPinEntry::builder(ClientIdentity::Any)"
+    );
 
     /// What to do with clients no entry applies to ([`UnpinnedClientPolicy::Reject`] unless
     /// set).

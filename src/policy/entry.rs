@@ -7,7 +7,7 @@ use crate::date::Date;
 use crate::policy::error::PinSetError;
 use crate::policy::host_pattern::HostPattern;
 use crate::policy::pin::Pin;
-use crate::policy::rules::{self, Broken, EntryPins};
+use crate::policy::rules::{self, entry_pin_methods, Broken, EntryPins};
 use crate::policy::scope::{PinScope, ScopedPin};
 
 /// Whether an entry's pin failures reject the connection.
@@ -73,13 +73,9 @@ impl PinEntry {
     pub fn builder(pattern: HostPattern) -> PinEntryBuilder {
         PinEntryBuilder {
             pattern,
-            allowed: Vec::new(),
-            backup: Vec::new(),
-            denied: Vec::new(),
+            pins: EntryPins::default(),
             expires_at: None,
             after_expiry: AfterExpiry::default(),
-            mode: EnforcementMode::default(),
-            allow_missing_backup_pin: false,
         }
     }
 
@@ -220,13 +216,9 @@ impl PinEntry {
 #[must_use]
 pub struct PinEntryBuilder {
     pattern: HostPattern,
-    allowed: Vec<ScopedPin>,
-    backup: Vec<ScopedPin>,
-    denied: Vec<ScopedPin>,
+    pins: EntryPins,
     expires_at: Option<ExpiryInput>,
     after_expiry: AfterExpiry,
-    mode: EnforcementMode,
-    allow_missing_backup_pin: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -236,28 +228,7 @@ enum ExpiryInput {
 }
 
 impl PinEntryBuilder {
-    /// Allows `pin` on any certificate of the verified path.
-    ///
-    /// ```
-    /// # use rustls_pinning::{Pin, PinEntry};
-    /// let entry = PinEntry::builder("a.example".parse()?).pin("sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".parse()?);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn pin(self, pin: Pin) -> Self {
-        self.pin_at(pin, PinScope::Any)
-    }
-
-    /// Allows `pin` only at the positions `scope` names.
-    ///
-    /// ```
-    /// # use rustls_pinning::{Pin, PinEntry, PinScope};
-    /// let entry = PinEntry::builder("a.example".parse()?).pin_at(Pin::spki_sha256([3; 32]), PinScope::Intermediate);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn pin_at(mut self, pin: Pin, scope: PinScope) -> Self {
-        self.allowed.push(ScopedPin::new(pin, scope));
-        self
-    }
+    entry_pin_methods!("PinEntry", "PinEntry::builder(\"a.example\".parse()?)");
 
     /// Allows `pin` on any certificate of the verified path, marked as a backup: a key kept in
     /// reserve that servers are not expected to present yet. It counts towards the backup-pin
@@ -286,31 +257,7 @@ impl PinEntryBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn backup_pin_at(mut self, pin: Pin, scope: PinScope) -> Self {
-        self.backup.push(ScopedPin::new(pin, scope));
-        self
-    }
-
-    /// Rejects any verified path with a certificate matching `pin`, even when an allowed pin
-    /// matches too: for a key known to be compromised or retired.
-    ///
-    /// ```
-    /// # use rustls_pinning::{Pin, PinEntry};
-    /// let entry = PinEntry::builder("a.example".parse()?).deny(Pin::spki_sha256([6; 32]));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn deny(self, pin: Pin) -> Self {
-        self.deny_at(pin, PinScope::Any)
-    }
-
-    /// Like [`deny`](Self::deny), at the positions `scope` names.
-    ///
-    /// ```
-    /// # use rustls_pinning::{Pin, PinEntry, PinScope};
-    /// let entry = PinEntry::builder("a.example".parse()?).deny_at(Pin::spki_sha256([6; 32]), PinScope::Leaf);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn deny_at(mut self, pin: Pin, scope: PinScope) -> Self {
-        self.denied.push(ScopedPin::new(pin, scope));
+        self.pins.backup.push(ScopedPin::new(pin, scope));
         self
     }
 
@@ -353,56 +300,9 @@ impl PinEntryBuilder {
         self
     }
 
-    /// Sets the enforcement mode ([`EnforcementMode::Enforce`] unless set).
-    ///
-    /// ```
-    /// # use rustls_pinning::{EnforcementMode, PinEntry};
-    /// let entry = PinEntry::builder("a.example".parse()?).mode(EnforcementMode::ReportOnly);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn mode(mut self, mode: EnforcementMode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// Shorthand for `mode(EnforcementMode::ReportOnly)`.
-    ///
-    /// ```
-    /// # use rustls_pinning::PinEntry;
-    /// let entry = PinEntry::builder("a.example".parse()?).report_only();
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn report_only(self) -> Self {
-        self.mode(EnforcementMode::ReportOnly)
-    }
-
-    /// Accepts an enforced entry with a single allowed pin. Without a backup pin, the next key
-    /// rotation on the server breaks every client still carrying this entry.
-    ///
-    /// ```
-    /// # use rustls_pinning::{Pin, PinEntry, PinSet};
-    /// let set = PinSet::builder()
-    ///     .entry(PinEntry::builder("a.example".parse()?)
-    ///         .pin(Pin::spki_sha256([1; 32]))
-    ///         .allow_missing_backup_pin())
-    ///     .build()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn allow_missing_backup_pin(mut self) -> Self {
-        self.allow_missing_backup_pin = true;
-        self
-    }
-
     pub(crate) fn build(self, global_deny: &[ScopedPin]) -> Result<PinEntry, PinSetError> {
         let pattern = self.pattern;
-        let pins = EntryPins {
-            primary: &self.allowed,
-            backup: &self.backup,
-            denied: &self.denied,
-            enforced: self.mode == EnforcementMode::Enforce,
-            allow_missing_backup_pin: self.allow_missing_backup_pin,
-        };
-        if let Err(broken) = rules::check(&pins, global_deny) {
+        if let Err(broken) = rules::check(&self.pins, global_deny) {
             return Err(match broken {
                 Broken::Empty => PinSetError::EmptyEntry { pattern },
                 Broken::BackupWithoutPrimary => PinSetError::BackupWithoutPrimaryPin { pattern },
@@ -418,9 +318,9 @@ impl PinEntryBuilder {
             ExpiryInput::Date(date) => date.to_unix_time(),
         });
         // A pin given as both primary and backup is primary.
-        let mut allowed = rules::dedup(self.allowed).into_vec();
+        let mut allowed = rules::dedup(self.pins.primary).into_vec();
         let backup_from = allowed.len();
-        let backup = rules::dedup(self.backup);
+        let backup = rules::dedup(self.pins.backup);
         let backup = backup
             .iter()
             .filter(|pin| !allowed.contains(pin))
@@ -431,10 +331,10 @@ impl PinEntryBuilder {
             pattern,
             allowed: allowed.into_boxed_slice(),
             backup_from,
-            denied: rules::dedup(self.denied),
+            denied: rules::dedup(self.pins.denied),
             expires_at,
             after_expiry: self.after_expiry,
-            mode: self.mode,
+            mode: self.pins.mode,
         })
     }
 }

@@ -7,9 +7,8 @@ use crate::policy::entry::{PinEntry, PinEntryBuilder};
 use crate::policy::error::PinSetError;
 use crate::policy::host_pattern::{canonical_host, CanonicalHost, HostPattern};
 use crate::policy::name_index::{Form, NameIndex};
-use crate::policy::pin::Pin;
-use crate::policy::rules;
-use crate::policy::scope::{PinScope, ScopedPin};
+use crate::policy::rules::{self, set_builder_methods};
+use crate::policy::scope::ScopedPin;
 
 /// What to do for a host that no entry matches.
 ///
@@ -235,44 +234,12 @@ pub struct PinSetBuilder {
 }
 
 impl PinSetBuilder {
-    /// Adds an entry.
-    ///
-    /// ```
-    /// # use rustls_pinning::{Pin, PinEntry, PinSet};
-    /// let set = PinSet::builder()
-    ///     .entry(PinEntry::builder("a.example".parse()?).pin(Pin::spki_sha256([1; 32])).pin(Pin::spki_sha256([2; 32])))
-    ///     .build()?;
-    /// assert_eq!(set.len(), 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn entry(mut self, entry: PinEntryBuilder) -> Self {
-        self.entries.push(entry);
-        self
-    }
-
-    /// Denies `pin` on the verified path of every host, pinned or not, whatever the entry's
-    /// mode: for a key known to be compromised.
-    ///
-    /// ```
-    /// # use rustls_pinning::{Pin, PinSet};
-    /// let set = PinSet::builder().deny_everywhere(Pin::spki_sha256([9; 32])).build()?;
-    /// # Ok::<(), rustls_pinning::PinSetError>(())
-    /// ```
-    pub fn deny_everywhere(self, pin: Pin) -> Self {
-        self.deny_everywhere_at(pin, PinScope::Any)
-    }
-
-    /// Like [`deny_everywhere`](Self::deny_everywhere), at the positions `scope` names.
-    ///
-    /// ```
-    /// # use rustls_pinning::{Pin, PinScope, PinSet};
-    /// let set = PinSet::builder().deny_everywhere_at(Pin::spki_sha256([9; 32]), PinScope::Root).build()?;
-    /// # Ok::<(), rustls_pinning::PinSetError>(())
-    /// ```
-    pub fn deny_everywhere_at(mut self, pin: Pin, scope: PinScope) -> Self {
-        self.global_deny.push(ScopedPin::new(pin, scope));
-        self
-    }
+    set_builder_methods!(
+        "PinSet",
+        "PinEntry",
+        PinEntryBuilder,
+        "PinEntry::builder(\"a.example\".parse()?)"
+    );
 
     /// What to do for hosts no entry matches ([`UnpinnedHostPolicy::WebPkiOnly`] unless set).
     ///

@@ -5,15 +5,13 @@
 use core::fmt;
 use std::sync::Arc;
 
-use pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 
-use crate::decision::explain::Explanation;
 use crate::policy::{EnforcementMode, PinScope, PinSet};
 use crate::report::Reporting;
 use crate::verifier::error::VerifierBuilderError;
 use crate::verifier::trust::pins_only::{Checks, PinsOnly};
-use crate::verifier::verification::{server_cert_verifier_via_core, ServerCore, Trust};
+use crate::verifier::verification::{server_verifier_via_core, ServerCore, Trust};
 
 /// Starts a verifier for private or self-signed services where **a leaf pin is the only
 /// trust anchor**: no certificate authority is consulted and any chain the server sends is
@@ -211,42 +209,7 @@ pub struct PinsOnlyVerifier {
     core: ServerCore,
 }
 
-impl PinsOnlyVerifier {
-    /// The pin set this verifier enforces.
-    ///
-    /// ```
-    /// # fn demo(verifier: &rustls_pinning::danger::PinsOnlyVerifier) {
-    /// println!("{} pinned hosts", verifier.pins().len());
-    /// # }
-    /// ```
-    pub fn pins(&self) -> &PinSet {
-        self.core.pins()
-    }
-
-    /// Explains what this verifier decides for this chain, name and time, and why: the same
-    /// verification as `verify_server_cert`, recording every path and raising no events (see
-    /// [`PinningServerVerifier::explain`](crate::PinningServerVerifier::explain)).
-    ///
-    /// ```
-    /// # use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    /// # fn demo(verifier: &rustls_pinning::danger::PinsOnlyVerifier, leaf: &CertificateDer<'_>) -> Result<(), Box<dyn std::error::Error>> {
-    /// let explanation = verifier.explain(leaf, &[], &ServerName::try_from("device.local")?, UnixTime::now());
-    /// println!("{:?}", explanation.decision);
-    /// # Ok(()) }
-    /// ```
-    pub fn explain(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        now: UnixTime,
-    ) -> Explanation {
-        self.core
-            .explain(end_entity, intermediates, server_name, now)
-    }
-}
-
-server_cert_verifier_via_core!(PinsOnlyVerifier);
+server_verifier_via_core!(PinsOnlyVerifier, "rustls_pinning::danger::PinsOnlyVerifier");
 
 impl fmt::Debug for PinsOnlyVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

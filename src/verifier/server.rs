@@ -4,18 +4,17 @@
 use core::fmt;
 use std::sync::Arc;
 
-use pki_types::{CertificateDer, ServerName, UnixTime};
+use pki_types::CertificateDer;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::RootCertStore;
 
-use crate::decision::explain::Explanation;
 use crate::policy::PinSet;
 use crate::report::Reporting;
 use crate::verifier::error::VerifierBuilderError;
 use crate::verifier::trust::webpki::{webpki_options_methods, WebPkiOptions, WebPkiTrust};
 use crate::verifier::trust::wrapped::Wrapped;
-use crate::verifier::verification::{server_cert_verifier_via_core, ServerCore, Trust};
+use crate::verifier::verification::{server_verifier_via_core, ServerCore, Trust};
 use crate::verifier::webpki_error::certificate_error;
 
 /// A rustls server certificate verifier that runs WebPKI validation and then requires the
@@ -113,48 +112,12 @@ impl PinningServerVerifier {
     pub(crate) fn core(&self) -> &ServerCore {
         &self.core
     }
-
-    /// The pin set this verifier enforces.
-    ///
-    /// ```
-    /// # use rustls_pinning::PinningServerVerifier;
-    /// # fn demo(verifier: &PinningServerVerifier) {
-    /// println!("{} pinned patterns", verifier.pins().len());
-    /// # }
-    /// ```
-    pub fn pins(&self) -> &PinSet {
-        self.core.pins()
-    }
-
-    /// Explains what [`verify_server_cert`](ServerCertVerifier::verify_server_cert) decides
-    /// for this chain, name and time, and why: the same verification, recording every path it
-    /// judges and raising no events. `explanation.result` is exactly what
-    /// `verify_server_cert` returns (with no OCSP response).
-    ///
-    /// ```
-    /// # use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    /// # use rustls_pinning::{Decision, PinningServerVerifier};
-    /// # fn demo(verifier: &PinningServerVerifier, chain: &[CertificateDer<'static>]) -> Result<(), Box<dyn std::error::Error>> {
-    /// let name = ServerName::try_from("api.example.com")?;
-    /// let explanation = verifier.explain(&chain[0], &chain[1..], &name, UnixTime::now());
-    /// if explanation.decision == Decision::Rejected {
-    ///     eprintln!("refused: {:?}", explanation.result);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn explain(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        now: UnixTime,
-    ) -> Explanation {
-        self.core
-            .explain(end_entity, intermediates, server_name, now)
-    }
 }
 
-server_cert_verifier_via_core!(PinningServerVerifier);
+server_verifier_via_core!(
+    PinningServerVerifier,
+    "rustls_pinning::PinningServerVerifier"
+);
 
 impl fmt::Debug for PinningServerVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -25,11 +25,49 @@ pub(crate) enum Trust {
     PinsOnly(PinsOnly),
 }
 
-/// Implements rustls's `ServerCertVerifier` for a public server verifier type by handing
-/// every call to its `core` field: the public types differ only in which trust they allow
-/// and how they may be installed, never in how they verify.
-macro_rules! server_cert_verifier_via_core {
-    ($verifier:ty) => {
+/// Gives a public server verifier type (with a `core: ServerCore` field; `$path` is its public
+/// path, for the examples) its `pins` and `explain` methods and rustls's `ServerCertVerifier`,
+/// all handed to the core: the public types differ only in which trust they allow and how
+/// they may be installed, never in how they verify.
+macro_rules! server_verifier_via_core {
+    ($verifier:ty, $path:literal) => {
+        impl $verifier {
+            /// The pin set this verifier enforces.
+            #[doc = concat!(
+                "\n\n```\n# fn demo(verifier: &", $path, ") {\n",
+                "println!(\"{} pinned patterns\", verifier.pins().len());\n# }\n```"
+            )]
+            pub fn pins(&self) -> &$crate::PinSet {
+                self.core.pins()
+            }
+
+            /// Explains what `verify_server_cert` decides for this chain, name and time, and
+            /// why: the same verification, recording every path it judges and raising no
+            /// events. `explanation.result` is exactly what `verify_server_cert` returns (with
+            /// no OCSP response).
+            #[doc = concat!(
+                "\n\n```\n# use rustls::pki_types::{CertificateDer, ServerName, UnixTime};\n",
+                "# use rustls_pinning::Decision;\n",
+                "# fn demo(verifier: &", $path,
+                ", chain: &[CertificateDer<'static>]) -> Result<(), Box<dyn std::error::Error>> {\n",
+                "let name = ServerName::try_from(\"api.example.com\")?;\n",
+                "let explanation = verifier.explain(&chain[0], &chain[1..], &name, UnixTime::now());\n",
+                "if explanation.decision == Decision::Rejected {\n",
+                "    eprintln!(\"refused: {:?}\", explanation.result);\n}\n",
+                "# Ok(()) }\n```"
+            )]
+            pub fn explain(
+                &self,
+                end_entity: &pki_types::CertificateDer<'_>,
+                intermediates: &[pki_types::CertificateDer<'_>],
+                server_name: &pki_types::ServerName<'_>,
+                now: pki_types::UnixTime,
+            ) -> $crate::Explanation {
+                self.core
+                    .explain(end_entity, intermediates, server_name, now)
+            }
+        }
+
         impl rustls::client::danger::ServerCertVerifier for $verifier {
             fn verify_server_cert(
                 &self,
@@ -76,7 +114,7 @@ macro_rules! server_cert_verifier_via_core {
         }
     };
 }
-pub(crate) use server_cert_verifier_via_core;
+pub(crate) use server_verifier_via_core;
 
 /// What every server verifier is made of: the pin set it enforces, its trust, and its
 /// reporter. The public verifier types wrap one, and differ only in which trust they allow.

@@ -47,28 +47,49 @@ impl WebPkiOptions {
     }
 }
 
+/// A doc example for a verifier builder method: `$verifier::builder(roots, $pins..)` then
+/// `.$call`, in a function taking `roots` and whatever `$args` adds.
+macro_rules! builder_example {
+    ($verifier:literal, $pins:literal, $imports:literal, $args:literal, $call:literal) => {
+        concat!(
+            "\n\n```\n# use std::sync::Arc;\n",
+            $imports,
+            "# use rustls_pinning::{",
+            $pins,
+            ", ",
+            $verifier,
+            "};\n",
+            "# fn demo(roots: Arc<rustls::RootCertStore>",
+            $args,
+            ") -> Result<(), Box<dyn std::error::Error>> {\n",
+            "let builder = ",
+            $verifier,
+            "::builder(roots, ",
+            $pins,
+            "::builder().build()?,\n",
+            "        rustls_pinning::default_crypto_provider())\n",
+            "    .",
+            $call,
+            ";\n",
+            "# Ok(()) }\n```"
+        )
+    };
+}
+pub(crate) use builder_example;
+
 /// The builder methods for [`WebPkiOptions`], written once for both verifier builders (each
 /// has a `webpki: WebPkiOptions` field); `$verifier` and `$pins` name the verifier and pin
 /// set types for the examples.
 macro_rules! webpki_options_methods {
     ($verifier:literal, $pins:literal) => {
-        #[doc = concat!(
-            "Gives the whole certificates of (some of) the trust anchors, so that certificate\n",
-            "pins can match a root. A trust anchor keeps only a name and a key, so without this\n",
-            "only SPKI pins can match a root. Every certificate must be an anchor of the root\n",
-            "store.\n\n```\n",
-            "# use std::sync::Arc;\n",
-            "# use rustls::pki_types::CertificateDer;\n",
-            "# use rustls_pinning::{", $pins, ", ", $verifier, "};\n",
-            "# fn demo(root: CertificateDer<'static>) -> Result<(), Box<dyn std::error::Error>> {\n",
-            "let mut roots = rustls::RootCertStore::empty();\n",
-            "roots.add(root.clone())?;\n",
-            "let verifier = ", $verifier, "::builder(Arc::new(roots), ", $pins, "::builder().build()?,\n",
-            "        rustls_pinning::default_crypto_provider())\n",
-            "    .with_root_certificates([root])\n",
-            "    .build()?;\n",
-            "# Ok(()) }\n```"
-        )]
+        /// Gives the whole certificates of (some of) the trust anchors, so that certificate
+        /// pins can match a root. A trust anchor keeps only a name and a key, so without this
+        /// only SPKI pins can match a root. Every certificate must be an anchor of the root
+        /// store.
+        #[doc = $crate::verifier::trust::webpki::builder_example!(
+                    $verifier, $pins, "# use rustls::pki_types::CertificateDer;\n",
+                    ", root: CertificateDer<'static>", "with_root_certificates([root])"
+                )]
         pub fn with_root_certificates(
             mut self,
             certificates: impl IntoIterator<Item = pki_types::CertificateDer<'static>>,
@@ -77,19 +98,12 @@ macro_rules! webpki_options_methods {
             self
         }
 
-        #[doc = concat!(
-            "Checks revocation against these CRLs (by default for every certificate of the\n",
-            "chain, with unknown status rejected, as rustls does).\n\n```\n",
-            "# use std::sync::Arc;\n",
-            "# use rustls::pki_types::CertificateRevocationListDer;\n",
-            "# use rustls_pinning::{", $pins, ", ", $verifier, "};\n",
-            "# fn demo(roots: Arc<rustls::RootCertStore>, crl: CertificateRevocationListDer<'static>) -> Result<(), Box<dyn std::error::Error>> {\n",
-            "let verifier = ", $verifier, "::builder(roots, ", $pins, "::builder().build()?,\n",
-            "        rustls_pinning::default_crypto_provider())\n",
-            "    .with_crls([crl])\n",
-            "    .build()?;\n",
-            "# Ok(()) }\n```"
-        )]
+        /// Checks revocation against these CRLs (by default for every certificate of the
+        /// chain, with unknown status rejected, as rustls does).
+        #[doc = $crate::verifier::trust::webpki::builder_example!(
+                    $verifier, $pins, "# use rustls::pki_types::CertificateRevocationListDer;\n",
+                    ", crl: CertificateRevocationListDer<'static>", "with_crls([crl])"
+                )]
         pub fn with_crls(
             mut self,
             crls: impl IntoIterator<Item = pki_types::CertificateRevocationListDer<'static>>,
@@ -98,46 +112,28 @@ macro_rules! webpki_options_methods {
             self
         }
 
-        #[doc = concat!(
-            "Checks revocation of the leaf only, not of the intermediates.\n\n```\n",
-            "# use std::sync::Arc;\n",
-            "# use rustls_pinning::{", $pins, ", ", $verifier, "};\n",
-            "# fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {\n",
-            "let builder = ", $verifier, "::builder(roots, ", $pins, "::builder().build()?,\n",
-            "        rustls_pinning::default_crypto_provider())\n",
-            "    .only_check_end_entity_revocation();\n",
-            "# Ok(()) }\n```"
-        )]
+        /// Checks revocation of the leaf only, not of the intermediates.
+        #[doc = $crate::verifier::trust::webpki::builder_example!(
+                    $verifier, $pins, "", "", "only_check_end_entity_revocation()"
+                )]
         pub fn only_check_end_entity_revocation(mut self) -> Self {
             self.webpki.revocation.check_depth = webpki::RevocationCheckDepth::EndEntity;
             self
         }
 
-        #[doc = concat!(
-            "Accepts certificates whose revocation status no CRL covers.\n\n```\n",
-            "# use std::sync::Arc;\n",
-            "# use rustls_pinning::{", $pins, ", ", $verifier, "};\n",
-            "# fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {\n",
-            "let builder = ", $verifier, "::builder(roots, ", $pins, "::builder().build()?,\n",
-            "        rustls_pinning::default_crypto_provider())\n",
-            "    .allow_unknown_revocation_status();\n",
-            "# Ok(()) }\n```"
-        )]
+        /// Accepts certificates whose revocation status no CRL covers.
+        #[doc = $crate::verifier::trust::webpki::builder_example!(
+                    $verifier, $pins, "", "", "allow_unknown_revocation_status()"
+                )]
         pub fn allow_unknown_revocation_status(mut self) -> Self {
             self.webpki.revocation.unknown_status = webpki::UnknownStatusPolicy::Allow;
             self
         }
 
-        #[doc = concat!(
-            "Rejects a CRL whose `nextUpdate` has passed.\n\n```\n",
-            "# use std::sync::Arc;\n",
-            "# use rustls_pinning::{", $pins, ", ", $verifier, "};\n",
-            "# fn demo(roots: Arc<rustls::RootCertStore>) -> Result<(), Box<dyn std::error::Error>> {\n",
-            "let builder = ", $verifier, "::builder(roots, ", $pins, "::builder().build()?,\n",
-            "        rustls_pinning::default_crypto_provider())\n",
-            "    .enforce_revocation_expiration();\n",
-            "# Ok(()) }\n```"
-        )]
+        /// Rejects a CRL whose `nextUpdate` has passed.
+        #[doc = $crate::verifier::trust::webpki::builder_example!(
+                    $verifier, $pins, "", "", "enforce_revocation_expiration()"
+                )]
         pub fn enforce_revocation_expiration(mut self) -> Self {
             self.webpki.revocation.expiration = webpki::ExpirationPolicy::Enforce;
             self
