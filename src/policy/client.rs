@@ -7,7 +7,9 @@ use crate::policy::entry::EnforcementMode;
 use crate::policy::host_pattern::normalize_host_into;
 use crate::policy::identity::ClientIdentity;
 use crate::policy::pin::Pin;
-use crate::policy::rules::{self, entry_pin_methods, set_builder_methods, Broken, EntryPins};
+use crate::policy::rules::{
+    self, entry_pin_methods, set_accessors, set_builder_methods, Broken, EntryPins,
+};
 use crate::policy::scope::ScopedPin;
 
 /// What to do with a client whose certificate names no identity of the policy (and the policy
@@ -181,6 +183,8 @@ pub struct ClientPinSet {
 }
 
 impl ClientPinSet {
+    set_accessors!("ClientPinSet", ClientPinEntry);
+
     /// Starts an empty policy.
     ///
     /// ```
@@ -190,51 +194,6 @@ impl ClientPinSet {
     /// ```
     pub fn builder() -> ClientPinSetBuilder {
         ClientPinSetBuilder::default()
-    }
-
-    /// Every entry, in the order they were added.
-    ///
-    /// ```
-    /// # use rustls_pinning::ClientPinSet;
-    /// assert_eq!(ClientPinSet::builder().build()?.entries().count(), 0);
-    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
-    /// ```
-    pub fn entries(&self) -> impl ExactSizeIterator<Item = &ClientPinEntry> + '_ {
-        self.entries.iter()
-    }
-
-    /// The number of entries.
-    ///
-    /// ```
-    /// # use rustls_pinning::ClientPinSet;
-    /// assert_eq!(ClientPinSet::builder().build()?.len(), 0);
-    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
-    /// ```
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether the policy has no entries.
-    ///
-    /// ```
-    /// # use rustls_pinning::ClientPinSet;
-    /// assert!(ClientPinSet::builder().build()?.is_empty());
-    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Pins denied for every client.
-    ///
-    /// ```
-    /// # use rustls_pinning::{ClientPinSet, Pin};
-    /// let policy = ClientPinSet::builder().deny_everywhere(Pin::spki_sha256([9; 32])).build()?;
-    /// assert_eq!(policy.globally_denied_pins().len(), 1);
-    /// # Ok::<(), rustls_pinning::ClientPinSetError>(())
-    /// ```
-    pub fn globally_denied_pins(&self) -> &[ScopedPin] {
-        &self.global_deny
     }
 
     /// What happens to clients no entry applies to.

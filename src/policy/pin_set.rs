@@ -7,7 +7,7 @@ use crate::policy::entry::{PinEntry, PinEntryBuilder};
 use crate::policy::error::PinSetError;
 use crate::policy::host_pattern::{canonical_host, CanonicalHost, HostPattern};
 use crate::policy::name_index::{Form, NameIndex};
-use crate::policy::rules::{self, set_builder_methods};
+use crate::policy::rules::{self, set_accessors, set_builder_methods};
 use crate::policy::scope::ScopedPin;
 
 /// What to do for a host that no entry matches.
@@ -60,6 +60,8 @@ pub struct PinSet {
 }
 
 impl PinSet {
+    set_accessors!("PinSet", PinEntry);
+
     /// Starts an empty set.
     ///
     /// ```
@@ -138,51 +140,6 @@ impl PinSet {
 
     pub(crate) fn lookup_ip(&self, ip: IpAddr) -> Option<&PinEntry> {
         self.ips.get(&ip).and_then(|&index| self.entries.get(index))
-    }
-
-    /// Every entry, in the order they were added.
-    ///
-    /// ```
-    /// # use rustls_pinning::PinSet;
-    /// assert_eq!(PinSet::builder().build()?.entries().count(), 0);
-    /// # Ok::<(), rustls_pinning::PinSetError>(())
-    /// ```
-    pub fn entries(&self) -> impl ExactSizeIterator<Item = &PinEntry> + '_ {
-        self.entries.iter()
-    }
-
-    /// The number of entries.
-    ///
-    /// ```
-    /// # use rustls_pinning::PinSet;
-    /// assert_eq!(PinSet::builder().build()?.len(), 0);
-    /// # Ok::<(), rustls_pinning::PinSetError>(())
-    /// ```
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether the set has no entries.
-    ///
-    /// ```
-    /// # use rustls_pinning::PinSet;
-    /// assert!(PinSet::builder().build()?.is_empty());
-    /// # Ok::<(), rustls_pinning::PinSetError>(())
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Pins denied for every host, pinned or not.
-    ///
-    /// ```
-    /// # use rustls_pinning::{Pin, PinSet};
-    /// let set = PinSet::builder().deny_everywhere(Pin::spki_sha256([9; 32])).build()?;
-    /// assert_eq!(set.globally_denied_pins().len(), 1);
-    /// # Ok::<(), rustls_pinning::PinSetError>(())
-    /// ```
-    pub fn globally_denied_pins(&self) -> &[ScopedPin] {
-        &self.global_deny
     }
 
     /// What happens to hosts no entry matches.

@@ -234,3 +234,51 @@ macro_rules! set_builder_methods {
     };
 }
 pub(crate) use set_builder_methods;
+
+/// The accessors every pin set has, server or client, written once over its `entries` and
+/// `global_deny` fields. `$set` names the set type for the examples.
+macro_rules! set_accessors {
+    ($set:literal, $entry:ty) => {
+        /// Every entry, in the order they were added.
+        #[doc = concat!(
+            "\n\n```\n# use rustls_pinning::", $set, ";\n",
+            "assert_eq!(", $set, "::builder().build()?.entries().count(), 0);\n",
+            "# Ok::<(), Box<dyn std::error::Error>>(())\n```"
+        )]
+        pub fn entries(&self) -> impl ExactSizeIterator<Item = &$entry> + '_ {
+            self.entries.iter()
+        }
+
+        /// The number of entries.
+        #[doc = concat!(
+            "\n\n```\n# use rustls_pinning::", $set, ";\n",
+            "assert_eq!(", $set, "::builder().build()?.len(), 0);\n",
+            "# Ok::<(), Box<dyn std::error::Error>>(())\n```"
+        )]
+        pub fn len(&self) -> usize {
+            self.entries.len()
+        }
+
+        /// Whether the set has no entries.
+        #[doc = concat!(
+            "\n\n```\n# use rustls_pinning::", $set, ";\n",
+            "assert!(", $set, "::builder().build()?.is_empty());\n",
+            "# Ok::<(), Box<dyn std::error::Error>>(())\n```"
+        )]
+        pub fn is_empty(&self) -> bool {
+            self.entries.is_empty()
+        }
+
+        /// Pins denied for every peer, pinned or not.
+        #[doc = concat!(
+            "\n\n```\n# use rustls_pinning::{Pin, ", $set, "};\n",
+            "let set = ", $set, "::builder().deny_everywhere(Pin::spki_sha256([9; 32])).build()?;\n",
+            "assert_eq!(set.globally_denied_pins().len(), 1);\n",
+            "# Ok::<(), Box<dyn std::error::Error>>(())\n```"
+        )]
+        pub fn globally_denied_pins(&self) -> &[$crate::ScopedPin] {
+            &self.global_deny
+        }
+    };
+}
+pub(crate) use set_accessors;
