@@ -1,12 +1,14 @@
-//! Calendar dates in UTC, used for pin-set expiry.
+//! Calendar dates and RFC 3339 times in UTC, for pin-set expiry and every time the crate
+//! writes. The calendar is the `time` crate's; this module only fixes the text forms the
+//! crate reads and writes (exact `YYYY-MM-DD`, UTC only, four-digit years).
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 use pki_types::UnixTime;
+use time::{Month, OffsetDateTime, PrimitiveDateTime, Time};
 
-const SECONDS_PER_DAY: u64 = 86_400;
 const MIN_YEAR: u32 = 1970;
 const MAX_YEAR: u32 = 9999;
 
@@ -28,20 +30,11 @@ pub(crate) const LAST_WRITABLE_SECOND: u64 = 253_402_300_799;
 /// # Ok::<(), rustls_pinning::DateError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Date {
-    // Field order matters: the derived `Ord` compares year, then month, then day.
-    year: u16,
-    month: u8,
-    day: u8,
-}
+pub struct Date(time::Date);
 
 impl Date {
     /// The last representable date, 9999-12-31.
-    const MAX: Date = Date {
-        year: 9999,
-        month: 12,
-        day: 31,
-    };
+    const MAX: Date = Date(time::Date::MAX);
 
     /// Builds a date from its year, month (1–12) and day of the month.
     ///
@@ -56,20 +49,20 @@ impl Date {
     /// ```
     pub fn new(year: u32, month: u8, day: u8) -> Result<Date, DateError> {
         let describe_input = || format!("{year:04}-{month:02}-{day:02}");
-        let year = match u16::try_from(year) {
-            Ok(year) if (MIN_YEAR..=MAX_YEAR).contains(&u32::from(year)) => year,
-            _ => {
-                return Err(DateError::YearOutOfRange {
-                    input: describe_input(),
-                })
-            }
-        };
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-            return Err(DateError::OutOfRange {
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+            return Err(DateError::YearOutOfRange {
                 input: describe_input(),
             });
         }
-        Ok(Date { year, month, day })
+        let year = i32::try_from(year).map_err(|_| DateError::YearOutOfRange {
+            input: describe_input(),
+        })?;
+        Month::try_from(month)
+            .and_then(|month| time::Date::from_calendar_date(year, month, day))
+            .map(Date)
+            .map_err(|_| DateError::OutOfRange {
+                input: describe_input(),
+            })
     }
 
     /// The year, between 1970 and 9999.
@@ -81,7 +74,8 @@ impl Date {
     /// # Ok::<(), rustls_pinning::DateError>(())
     /// ```
     pub fn year(self) -> u32 {
-        u32::from(self.year)
+        // Between 1970 and 9999 by construction.
+        u32::try_from(self.0.year()).unwrap_or(MIN_YEAR)
     }
 
     /// The month, between 1 (January) and 12 (December).
@@ -93,7 +87,7 @@ impl Date {
     /// # Ok::<(), rustls_pinning::DateError>(())
     /// ```
     pub fn month(self) -> u8 {
-        self.month
+        u8::from(self.0.month())
     }
 
     /// The day of the month, starting at 1.
@@ -105,7 +99,7 @@ impl Date {
     /// # Ok::<(), rustls_pinning::DateError>(())
     /// ```
     pub fn day(self) -> u8 {
-        self.day
+        self.0.day()
     }
 
     /// The instant 00:00:00 UTC at the start of this date.
@@ -118,8 +112,9 @@ impl Date {
     /// # Ok::<(), rustls_pinning::DateError>(())
     /// ```
     pub fn to_unix_time(self) -> UnixTime {
-        let days = days_from_civil(u64::from(self.year), self.month, self.day);
-        UnixTime::since_unix_epoch(Duration::from_secs(days * SECONDS_PER_DAY))
+        let start = self.0.midnight().assume_utc().unix_timestamp();
+        // Not before 1970-01-01 by construction.
+        UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(start).unwrap_or(0)))
     }
 
     /// The UTC date containing the given instant.
@@ -137,17 +132,22 @@ impl Date {
     /// # Ok::<(), rustls_pinning::DateError>(())
     /// ```
     pub fn from_unix_time(time: UnixTime) -> Date {
-        let (year, month, day) = civil_from_days(time.as_secs() / SECONDS_PER_DAY);
-        match u16::try_from(year) {
-            Ok(year) if u32::from(year) <= MAX_YEAR => Date { year, month, day },
-            _ => Date::MAX,
+        match utc(time.as_secs()) {
+            Some(instant) => Date(instant.date()),
+            None => Date::MAX,
         }
     }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.year(),
+            self.month(),
+            self.day()
+        )
     }
 }
 
@@ -222,15 +222,25 @@ pub enum DateError {
 /// (policy files, bundles) refuse such instants before formatting them; reports and
 /// messages show the cap.
 pub(crate) fn format_rfc3339(secs: u64) -> String {
-    let secs = secs.min(LAST_WRITABLE_SECOND);
-    let (year, month, day) = civil_from_days(secs / SECONDS_PER_DAY);
-    let second_of_day = secs % SECONDS_PER_DAY;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60
-    )
+    match utc(secs.min(LAST_WRITABLE_SECOND)) {
+        Some(instant) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            instant.year(),
+            u8::from(instant.month()),
+            instant.day(),
+            instant.hour(),
+            instant.minute(),
+            instant.second()
+        ),
+        // Unreachable: every second up to LAST_WRITABLE_SECOND is an instant of `time`.
+        None => String::from("9999-12-31T23:59:59Z"),
+    }
+}
+
+/// The UTC instant `secs` seconds after the Unix epoch, if `time` can represent it (up to
+/// the end of year 9999).
+fn utc(secs: u64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(i64::try_from(secs).ok()?).ok()
 }
 
 /// Parses a UTC time `YYYY-MM-DDTHH:MM:SSZ` (or with `+00:00`) into seconds since the Unix
@@ -250,10 +260,14 @@ pub(crate) fn parse_rfc3339_utc(text: &str) -> Option<u64> {
     let hour = parse_ascii_digits(&bytes[0..2])?;
     let minute = parse_ascii_digits(&bytes[3..5])?;
     let second = parse_ascii_digits(&bytes[6..8])?;
-    if hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    Some(date.to_unix_time().as_secs() + u64::from(hour * 3600 + minute * 60 + second))
+    let time = Time::from_hms(
+        u8::try_from(hour).ok()?,
+        u8::try_from(minute).ok()?,
+        u8::try_from(second).ok()?,
+    )
+    .ok()?;
+    let instant = PrimitiveDateTime::new(date.0, time).assume_utc();
+    u64::try_from(instant.unix_timestamp()).ok()
 }
 
 fn parse_ascii_digits(digits: &[u8]) -> Option<u32> {
@@ -263,66 +277,11 @@ fn parse_ascii_digits(digits: &[u8]) -> Option<u32> {
     })
 }
 
-fn is_leap_year(year: u16) -> bool {
-    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
-}
-
-fn days_in_month(year: u16, month: u8) -> u8 {
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 for a valid date no earlier than 1970-01-01.
-///
-/// Howard Hinnant's `days_from_civil`
-/// (<https://howardhinnant.github.io/date_algorithms.html#days_from_civil>),
-/// restricted to unsigned arithmetic because dates before 1970 are
-/// unrepresentable here. Treating March as the first month puts the leap day
-/// at the end of the year, which makes the day-of-year formula uniform.
-fn days_from_civil(year: u64, month: u8, day: u8) -> u64 {
-    let month = u64::from(month);
-    let day = u64::from(day);
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year / 400;
-    let year_of_era = year - era * 400;
-    let month_from_march = if month > 2 { month - 3 } else { month + 9 };
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    // 719_468 is the number of days from 0000-03-01 to 1970-01-01.
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The (year, month, day) of a count of days since 1970-01-01.
-///
-/// Howard Hinnant's `civil_from_days`
-/// (<https://howardhinnant.github.io/date_algorithms.html#civil_from_days>),
-/// the inverse of [`days_from_civil`].
-fn civil_from_days(days_since_epoch: u64) -> (u64, u8, u8) {
-    let days = days_since_epoch + 719_468;
-    let era = days / 146_097;
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    // Both values are bounded by the algorithm (day <= 31, month <= 12).
-    (year, month as u8, day as u8)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SECONDS_PER_DAY: u64 = 86_400;
 
     fn unix(secs: u64) -> UnixTime {
         UnixTime::since_unix_epoch(Duration::from_secs(secs))
