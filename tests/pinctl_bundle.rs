@@ -6,7 +6,6 @@
 // binaries know where `pinctl` was built.
 #[path = "common/cli.rs"]
 mod cli;
-mod common;
 
 use std::path::Path;
 

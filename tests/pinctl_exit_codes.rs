@@ -14,7 +14,7 @@
 // binaries know where `pinctl` was built.
 #[path = "common/cli.rs"]
 mod cli;
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::io::Read;
 use std::net::TcpListener;
