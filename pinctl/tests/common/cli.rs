@@ -1,5 +1,5 @@
 //! Running `pinctl` as a separate process, the way people and CI run it, and scratch files
-//! for its inputs. Only for test binaries built with the `cli` feature.
+//! for its inputs.
 //!
 //! Not every test binary uses every helper.
 #![allow(dead_code)]

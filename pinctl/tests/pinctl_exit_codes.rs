@@ -8,10 +8,8 @@
 //! standard error, `pinctl: error: WHAT: REASON`, WHAT being the file (with its line, when
 //! known), the server or the option concerned; with `--json` it is
 //! `{"error": "WHAT: REASON", "exit_code": N}`.
-#![cfg(feature = "cli")]
 
-// Not part of `common`: the benches and examples include `common` too, and only test
-// binaries know where `pinctl` was built.
+// Running pinctl: only this package's test binaries know where it was built.
 #[path = "common/cli.rs"]
 mod cli;
 use rustls_pinning_test_support as common;

@@ -1,9 +1,7 @@
 //! `pinctl check`, `lint`, `expiry` and `convert`, run as separate processes against policy
 //! files, chains made by the test PKI and live TLS servers on loopback.
-#![cfg(feature = "cli")]
 
-// Not part of `common`: the benches and examples include `common` too, and only test
-// binaries know where `pinctl` was built.
+// Running pinctl: only this package's test binaries know where it was built.
 #[path = "common/cli.rs"]
 mod cli;
 use rustls_pinning_test_support as common;
@@ -1623,7 +1621,7 @@ fn convert_exits_1_naming_the_input_for_everything_the_target_cannot_express() {
 #[test]
 fn readme_rotation_walkthrough_runs_as_written() {
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     let start = readme
         .find("## Rotating a pinned key")
         .expect("README has the walkthrough");
