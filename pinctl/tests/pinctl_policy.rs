@@ -4,7 +4,7 @@
 // Running pinctl: only this package's test binaries know where it was built.
 #[path = "common/cli.rs"]
 mod cli;
-use rustls_pinning_test_support as common;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
