@@ -125,23 +125,6 @@ struct Row {
     expected: Expected,
 }
 
-fn entry(pattern: &str, pins: &[&str], backup: &[&str], extra: &str) -> String {
-    let list = |pins: &[&str]| {
-        pins.iter()
-            .map(|pin| match pin.starts_with('{') {
-                true => (*pin).to_owned(),
-                false => format!("\"{pin}\""),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    format!(
-        "[[entry]]\npattern = \"{pattern}\"\npins = [{}]\nbackup_pins = [{}]\n{extra}\n",
-        list(pins),
-        list(backup)
-    )
-}
-
 fn scoped(pin: &str, scope: &str) -> String {
     format!("{{ pin = \"{pin}\", scope = \"{scope}\" }}")
 }

@@ -232,20 +232,6 @@ impl Fixture {
     }
 }
 
-fn entry(pattern: &str, pins: &[&str], backup: &[&str], extra: &str) -> String {
-    let list = |pins: &[&str]| {
-        pins.iter()
-            .map(|pin| format!("\"{pin}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    format!(
-        "[[entry]]\npattern = \"{pattern}\"\npins = [{}]\nbackup_pins = [{}]\n{extra}\n",
-        list(pins),
-        list(backup)
-    )
-}
-
 /// The policy files every subcommand that reads one is tried with.
 struct Policies {
     good: String,

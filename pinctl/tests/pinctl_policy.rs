@@ -115,26 +115,6 @@ impl Pki {
     }
 }
 
-/// One entry for `pattern` with these primary and backup pins.
-fn entry(pattern: &str, pins: &[&str], backup: &[&str], extra: &str) -> String {
-    let list = |pins: &[&str]| {
-        pins.iter()
-            .map(|pin| format!("\"{pin}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut text = format!(
-        "[[entry]]\npattern = \"{pattern}\"\npins = [{}]\n",
-        list(pins)
-    );
-    if !backup.is_empty() {
-        text.push_str(&format!("backup_pins = [{}]\n", list(backup)));
-    }
-    text.push_str(extra);
-    text.push('\n');
-    text
-}
-
 /// `YYYY-MM-DD`, `days` from today.
 fn date_in(days: i64) -> String {
     let now = UnixTime::now().as_secs() as i64;

@@ -191,6 +191,31 @@ pub fn pem(certificates: &[&CertificateDer<'_>]) -> String {
     out
 }
 
+/// One `[[entry]]` of a TOML policy for `pattern`: these primary and backup pins (each a pin
+/// text, or an inline table such as `{ pin = "...", scope = "root" }`, written as given; no
+/// `backup_pins` line without backup pins), then the `extra` lines.
+pub fn entry(pattern: &str, pins: &[&str], backup: &[&str], extra: &str) -> String {
+    let list = |pins: &[&str]| {
+        pins.iter()
+            .map(|pin| match pin.starts_with('{') {
+                true => (*pin).to_owned(),
+                false => format!("\"{pin}\""),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = format!(
+        "[[entry]]\npattern = \"{pattern}\"\npins = [{}]\n",
+        list(pins)
+    );
+    if !backup.is_empty() {
+        text.push_str(&format!("backup_pins = [{}]\n", list(backup)));
+    }
+    text.push_str(extra);
+    text.push('\n');
+    text
+}
+
 /// The canonical SPKI pin of a DER SubjectPublicKeyInfo.
 pub fn spki_pin(spki: Vec<u8>) -> String {
     Pin::from_spki(&SubjectPublicKeyInfoDer::from(spki)).to_string()
