@@ -8,9 +8,6 @@
 pub mod fleet;
 pub mod loopback;
 
-/// The test PKI and helpers, as `support::common` (what the benches' module included).
-pub use crate as common;
-
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
@@ -20,6 +17,9 @@ use rustls_pinning::{Pin, PinEntry, PinEntryBuilder, PinSet, PinningServerVerifi
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
 use crate::pki::{Ca, CaOptions, KeyKind, Leaf, LeafOptions};
+
+/// The test PKI and helpers, as `support::common` (what the benches' module included).
+pub use crate as common;
 
 /// The host every bench connects to.
 pub const HOST: &str = "api.bench.test";
