@@ -9,8 +9,7 @@
 //! Run with `cargo bench --bench handshake`; compare within one run. A few percent is within
 //! the noise of a machine shared with other work.
 
-#[path = "support/mod.rs"]
-mod support;
+use rustls_pinning_test_support::bench as support;
 
 use std::time::Duration;
 

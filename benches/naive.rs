@@ -10,8 +10,7 @@
 //!
 //! Run with `cargo bench --bench naive`; compare `naive` with `ours` within one run.
 
-#[path = "support/mod.rs"]
-mod support;
+use rustls_pinning_test_support::bench as support;
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -13,8 +13,7 @@
 //!
 //! Run with `cargo bench --bench pin_check`; compare `ours` with `sha256` within one run.
 
-#[path = "support/mod.rs"]
-mod support;
+use rustls_pinning_test_support::bench as support;
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -9,8 +9,7 @@
 //! The loop asks for the same host again and again, so the set's memory stays in cache; a
 //! real client asking for many hosts also pays a few cache misses per lookup.
 
-#[path = "support/mod.rs"]
-mod support;
+use rustls_pinning_test_support::bench as support;
 
 use std::hint::black_box;
 use std::time::Duration;

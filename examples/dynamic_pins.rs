@@ -16,7 +16,7 @@
 //! store's new configuration, is accepted; (4) a tampered bundle is refused and audited, and
 //! the store keeps the last good one.
 
-mod common;
+use rustls_pinning_test_support::demo as common;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{mpsc, Arc, Mutex};

@@ -6,7 +6,7 @@
 //! `enable_http1()` / `enable_http2()`. Build the pinned config without ALPN (as
 //! `with_pinning` does), and clear `alpn_protocols` on a config shared with reqwest.
 
-mod common;
+use rustls_pinning_test_support::demo as common;
 
 use common::{expect_pin_failure, find_rustls_error, serve_https, DemoPki, DemoResult, BODY};
 use http_body_util::{BodyExt, Empty};

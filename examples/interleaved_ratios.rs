@@ -7,8 +7,7 @@
 //! dynamic,unstable-bench` (about ten seconds; without `dynamic`, the hybrid store is left
 //! out). `unstable-bench` gives the pin check alone, apart from chain validation.
 
-#[path = "../benches/support/mod.rs"]
-mod support;
+use rustls_pinning_test_support::bench as support;
 
 use std::hint::black_box;
 use std::sync::Arc;

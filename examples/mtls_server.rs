@@ -4,7 +4,7 @@
 //! the workload whose key it pinned for its SPIFFE ID. Another workload of the same CA is
 //! refused with a typed `ClientPinningError`, and so is a client without a certificate.
 
-mod common;
+use rustls_pinning_test_support::demo as common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

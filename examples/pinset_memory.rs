@@ -6,8 +6,7 @@
 //! SPKI pins each. Bytes are what the set asks the allocator for and keeps (the builder's
 //! temporaries are freed by then); the allocator's own bookkeeping comes on top.
 
-#[path = "../benches/support/fleet.rs"]
-mod fleet;
+use rustls_pinning_test_support::bench::fleet;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;

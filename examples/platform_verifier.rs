@@ -4,7 +4,7 @@
 //! platform does), and pins are enforced on top with `PinningServerVerifier::wrap`. The example's
 //! private root is not in the OS store, so it is added with `Verifier::new_with_extra_roots`.
 
-mod common;
+use rustls_pinning_test_support::demo as common;
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@
 //! otherwise). quinn reports a refused certificate as a `TransportError` whose `reason` is
 //! the rustls error's text: the typed `ServerPinningError` does not survive, its message does.
 
-mod common;
+use rustls_pinning_test_support::demo as common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

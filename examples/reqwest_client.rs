@@ -7,7 +7,7 @@
 //! given, so set it to what your reqwest build speaks (`h2` and/or `http/1.1`), or HTTP/2 is
 //! never negotiated.
 
-mod common;
+use rustls_pinning_test_support::demo as common;
 
 use common::{expect_pin_failure, find_rustls_error, serve_https, DemoPki, DemoResult, BODY};
 use rustls_pinning::{BuilderPinningExt, PinningServerVerifier};

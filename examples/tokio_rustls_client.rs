@@ -4,7 +4,7 @@
 //! pin failure comes back as an `io::Error` whose inner error (`get_ref()`, not `source()`)
 //! is the `rustls::Error`.
 
-mod common;
+use rustls_pinning_test_support::demo as common;
 
 use std::sync::Arc;
 

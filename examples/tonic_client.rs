@@ -12,7 +12,7 @@
 //! The service is hand-written over a raw-bytes codec, so no protobuf code generation is
 //! needed.
 
-mod common;
+use rustls_pinning_test_support::demo as common;
 
 use std::convert::Infallible;
 use std::sync::Arc;

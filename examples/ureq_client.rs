@@ -7,7 +7,7 @@
 //! ureq's semver promises). Mapping the handshake's `io::Error` back to
 //! `ureq::Error::Rustls` keeps the pinning error typed.
 
-mod common;
+use rustls_pinning_test_support::demo as common;
 mod ureq_connector;
 
 use common::{expect_pin_failure, serve_https, DemoPki, DemoResult, BODY};

@@ -14,8 +14,7 @@
 //! valgrind, crypto libraries pick the code paths of the CPU valgrind emulates, so the counts
 //! compare the verifiers with each other, not with the bench's timings.
 
-#[path = "../benches/support/mod.rs"]
-mod support;
+use rustls_pinning_test_support::bench as support;
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -14,7 +14,7 @@
 //! a key through `CaOptions::with_key(copy_key_pair(..))`, and a certificate signed with an
 //! end-entity's key through `Leaf::issue` (rcgen's `Issuer::from_ca_cert_der`).
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! do not disturb each other's counts. It sees Rust's global allocator only: memory that a C
 //! crypto library (aws-lc) obtains from `malloc` directly is not counted.
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -4,7 +4,7 @@
 
 #![cfg(feature = "dynamic")]
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! Real TLS handshakes over loopback with a WebPKI `PinningServerVerifier` installed through
 //! `BuilderPinningExt::with_pinning`.
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::sync::Arc;
 

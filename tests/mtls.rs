@@ -1,7 +1,7 @@
 //! Mutual TLS over loopback with `PinningClientVerifier` on the server: client pins keyed
 //! by the workload's identity (SPIFFE IDs and DNS names), checked on the verified path.
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};

@@ -3,7 +3,7 @@
 //! may take that path. This binary never installs a default provider, so the process-global
 //! state is exactly that of an application that did not either.
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::sync::Arc;
 

@@ -14,7 +14,7 @@
 //! Leaves use ECDSA P-256, RSA 2048 and Ed25519 keys, whose SPKI encodings differ. A test
 //! whose tool is missing prints why and returns; CI installs both (`.ci/run`).
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,7 +1,7 @@
 //! Pins computed by the crate agree with OpenSSL's (checked-in fixtures, see
 //! `tests/fixtures/README.md`) and with the keys rcgen generates.
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use common::{Ca, KeyKind};
 use rustls::pki_types::pem::PemObject;

@@ -1,6 +1,6 @@
 //! `danger::pins_only`: a leaf pin as the only trust, for private and self-signed services.
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

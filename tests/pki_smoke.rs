@@ -1,8 +1,8 @@
-//! Smoke tests for the shared fixtures in `tests/common`, using only
+//! Smoke tests for the shared fixtures of `test-support` (its `pki` and `net`), using only
 //! rustls's own `WebPkiServerVerifier`: if these fail, the fixture is wrong,
 //! not the pinning code.
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -2,7 +2,7 @@
 //! mode; report-only behaviour; the ready reporters; the RFC 7469 JSON report; and reporters
 //! that panic or block cannot decide or stall a handshake.
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;

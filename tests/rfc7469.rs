@@ -171,7 +171,10 @@ fn every_row_names_a_test_that_exists() {
         ("adversarial", include_str!("adversarial.rs")),
         ("handshake", include_str!("handshake.rs")),
         ("pin_set", include_str!("pin_set.rs")),
-        ("pinctl_policy", include_str!("pinctl_policy.rs")),
+        (
+            "pinctl_policy",
+            include_str!("../pinctl/tests/pinctl_policy.rs"),
+        ),
     ];
     for row in CONFORMANCE {
         assert!(!row.section.is_empty() && !row.keyword.is_empty());

@@ -2,7 +2,7 @@
 //! certificates a pin can match, what it refuses, and that chain errors are exactly the ones
 //! rustls's own `WebPkiServerVerifier` reports.
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! hyper-rustls 0.27 (hyper-util's legacy client) with a pinned rustls configuration.
 
-mod common;
-mod support;
+use rustls_pinning_test_support as common;
+use rustls_pinning_test_support::integration as support;
 
 use common::providers;
 use http_body_util::{BodyExt, Empty};

@@ -1,8 +1,8 @@
 //! rustls-platform-verifier wrapped in pinning: the operating system's trust decision (plus
 //! the test CA as an extra root), then pins on top.
 
-mod common;
-mod support;
+use rustls_pinning_test_support as common;
+use rustls_pinning_test_support::integration as support;
 
 use std::sync::Arc;
 

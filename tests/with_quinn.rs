@@ -1,7 +1,7 @@
 //! quinn 0.11 (QUIC): a pinned client endpoint against a quinn server endpoint on loopback.
 
-mod common;
-mod support;
+use rustls_pinning_test_support as common;
+use rustls_pinning_test_support::integration as support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

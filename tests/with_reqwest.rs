@@ -1,7 +1,7 @@
 //! reqwest 0.13 with a pinned rustls configuration, against a hyper server on loopback.
 
-mod common;
-mod support;
+use rustls_pinning_test_support as common;
+use rustls_pinning_test_support::integration as support;
 
 use common::providers;
 use support::{find_rustls_error, runtime, HttpsServer, Scenario, BODY, BOTH_VERSIONS};

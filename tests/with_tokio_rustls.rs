@@ -1,7 +1,7 @@
 //! tokio-rustls 0.26: a pinned `TlsConnector` speaking HTTP/1.1 by hand to a hyper server.
 
-mod common;
-mod support;
+use rustls_pinning_test_support as common;
+use rustls_pinning_test_support::integration as support;
 
 use std::sync::Arc;
 

@@ -1,8 +1,8 @@
 //! tonic 0.14: a gRPC channel whose TLS uses the pinning verifier
 //! (`Endpoint::tls_config_with_verifier`), calling a tonic server over loopback.
 
-mod common;
-mod support;
+use rustls_pinning_test_support as common;
+use rustls_pinning_test_support::integration as support;
 
 use std::convert::Infallible;
 use std::sync::Arc;

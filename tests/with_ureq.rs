@@ -1,8 +1,8 @@
 //! ureq 3 (blocking): a connector that wraps ureq's TCP transport in a pinned rustls
 //! connection, against a hyper server on loopback.
 
-mod common;
-mod support;
+use rustls_pinning_test_support as common;
+use rustls_pinning_test_support::integration as support;
 #[path = "../examples/ureq_connector/mod.rs"]
 mod ureq_connector;
 

@@ -2,7 +2,7 @@
 //! reveal the path it built. Leaf pins are compared directly; CA pins must be proven to sign
 //! the leaf's chain, so a pinned CA certificate appended to an impostor's chain is useless.
 
-mod common;
+use rustls_pinning_test_support as common;
 
 use std::sync::Arc;
 

@@ -2,17 +2,14 @@
 //! the genuine server's certificate and an impostor's certificate for the same address from
 //! the same CA), the pins for the genuine key, and an HTTPS server on loopback.
 //!
-//! Not an example itself: each example includes it with `mod common;`.
-#![allow(dead_code)]
+//! Each example uses it as the module it used to include:
+//! `use rustls_pinning_test_support::demo as common;`. Its steps return errors rather than
+//! panic, as the examples do.
 
 use std::error::Error;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use rcgen::{
     BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SanType,
@@ -22,14 +19,11 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{RootCertStore, ServerConfig, SupportedProtocolVersion};
 use rustls_pinning::{Pin, PinEntry, PinSet};
 
+pub use crate::error_chain::find_rustls_error;
+use crate::http::HttpsServer;
+pub use crate::http::{BODY, HOST};
+
 pub type DemoResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
-
-/// The address the servers listen on and clients ask for; certificates carry it as an IP
-/// subjectAltName and the pins are keyed by it.
-pub const HOST: &str = "127.0.0.1";
-
-/// What the HTTPS and gRPC servers answer.
-pub const BODY: &str = "hello from the pinned server";
 
 /// A certificate chain (leaf first) with its private key.
 pub struct Identity {
@@ -145,58 +139,7 @@ impl DemoPki {
 /// Starts an HTTPS (HTTP/1.1) server answering [`BODY`] on a thread of its own; it lives until
 /// the process exits.
 pub fn serve_https(config: ServerConfig) -> DemoResult<SocketAddr> {
-    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    std::thread::spawn(move || {
-        runtime.block_on(async move {
-            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                return;
-            };
-            while let Ok((tcp, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let service = service_fn(|_| async {
-                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
-                            Bytes::from_static(BODY.as_bytes()),
-                        )))
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tls), service)
-                        .await;
-                });
-            }
-        });
-    });
-    Ok(addr)
-}
-
-/// The first `rustls::Error` down an error's source chain (`io::Error` is opened with
-/// `get_ref`, because its `source()` skips the error it wraps).
-pub fn find_rustls_error<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut current = Some(error);
-    while let Some(error) = current {
-        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        if let Some(inner) = error
-            .downcast_ref::<std::io::Error>()
-            .and_then(std::io::Error::get_ref)
-        {
-            if let Some(tls) = find_rustls_error(inner) {
-                return Some(tls);
-            }
-        }
-        current = error.source();
-    }
-    None
+    Ok(HttpsServer::try_start(config)?.detach())
 }
 
 /// Prints the outcome for the impostor, or fails if it was not a pin failure.

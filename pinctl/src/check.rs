@@ -1,35 +1,34 @@
 //! `pinctl check`: would a policy accept this chain for this host, and through which pin?
 //!
-//! The decision is the library's: the chain goes through a [`PinningServerVerifier`] built from the
-//! policy file, exactly as a client would run it (with `--at` as the verification time).
-//! The explanation is computed beside it: webpki's path search is run again with a callback
-//! that accepts the first path the policy's pins accept, as the verifier's own search does,
-//! and every pin is matched against every certificate of that path.
+//! Everything it reports is the library's. The chain goes through a [`PinningServerVerifier`]
+//! built from the policy file as a client would build it (with `--at` as the verification
+//! time), and [`PinningServerVerifier::explain`] says what it decides and why: the verdict,
+//! where the policy stands on the host ([`PolicyStanding`](rustls_pinning::PolicyStanding)),
+//! the verified path with the pins each certificate matches, and the pin that accepted it
+//! ([`Explanation::accepted_through`]). pinctl only chooses what to show and how to word it.
 
-use std::cell::RefCell;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::client::danger::ServerCertVerifier;
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;
 use rustls_pinning::reporters::MemoryReporter;
 use rustls_pinning::{
-    EnforcementMode, HostPattern, PinEntry, PinEventKind, PinSet, PinningServerVerifier, Position,
-    Reporting, ServerPinningError, UnpinnedHostPolicy,
+    Decision, EnforcementMode, ExplainedPath, Explanation, HostPattern, MatchingPin,
+    PathCertificate, PathOutcome, Pin, PinEntry, PinEventKind, PinRole, PinScope,
+    PinningServerVerifier, Position, Reporting, ServerPinningError, Standing, UnpinnedHostPolicy,
 };
-use serde::Serialize;
-use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
+use serde::{Serialize, Serializer};
 
 use crate::chain::{self, Chain, ChainCertificate};
 use crate::connect::{Target, DEFAULT_TIMEOUT_SECONDS};
 use crate::error::{CliError, InputError, Problem};
 use crate::exit;
-use crate::matching::{self, EntryState, PinMatch};
 use crate::output::{Output, Report};
 use crate::when;
+use crate::words;
 
 /// Arguments of `pinctl check`.
 #[derive(clap::Args, Debug)]
@@ -109,21 +108,32 @@ pub(crate) fn run(args: &CheckArgs, output: &Output) -> Result<u8, CliError> {
     let trust = Trust::new(args.cafile.as_deref(), &chain)?;
 
     let events = Arc::new(MemoryReporter::new(16));
-    let verifier =
-        PinningServerVerifier::builder(trust.store.clone(), pins.clone(), provider.clone())
-            .with_root_certificates(trust.certificates.iter().map(|c| c.der.clone()))
-            .with_reporting(Reporting::new(events.clone()))
-            .build()
-            .map_err(|e| CliError::invalid(&config_name, e.to_string()))?;
+    let verifier = PinningServerVerifier::builder(trust.store.clone(), pins.clone(), provider)
+        .with_root_certificates(trust.certificates.iter().map(|c| c.der.clone()))
+        .with_reporting(Reporting::new(events.clone()))
+        .build()
+        .map_err(|e| CliError::invalid(&config_name, e.to_string()))?;
     let Some((leaf, intermediates)) = chain.certificates.split_first() else {
         return Err(InputError::new(&chain.source, None, Problem::Empty).into());
     };
     let intermediates: Vec<CertificateDer<'static>> =
         intermediates.iter().map(|c| c.der.clone()).collect();
-    let result = verifier.verify_server_cert(&leaf.der, &intermediates, &server_name, &[], now);
+    // The decision and every reason for it.
+    let explanation = verifier.explain(&leaf.der, &intermediates, &server_name, now);
+    // The same verification as a handshake runs it, for the events a client would raise
+    // (an explanation raises none): the backup pin in use, an entry about to expire, and the
+    // error enforcement would return for a report-only entry. Its result is the
+    // explanation's.
+    let _ = verifier.verify_server_cert(&leaf.der, &intermediates, &server_name, &[], now);
 
-    let resolved = matching::resolve(&pins, &host, now);
-    let entry = resolved.map(|(entry, state)| EntryReport::of(entry, state));
+    let standing = explanation.policies.first();
+    let entry = standing.and_then(|standing| {
+        let entry = standing.entry.as_ref()?;
+        Some(EntryReport::of(
+            entry,
+            EntryState::of(standing.standing, entry, now),
+        ))
+    });
     let mut notes = Vec::new();
     let mut report_only_error = None;
     for event in events.take() {
@@ -161,60 +171,48 @@ pub(crate) fn run(args: &CheckArgs, output: &Output) -> Result<u8, CliError> {
         }
     }
 
-    let (verdict, error, path) = match result {
-        Ok(_) => {
-            let entry_in_force = resolved
-                .filter(|(_, state)| *state != EntryState::ExpiredSkipped)
-                .map(|(entry, _)| entry);
-            let explained = explain(
-                &pins,
-                entry_in_force,
-                &chain,
-                &trust,
-                &provider,
-                now,
-                report_only_error.is_none(),
-            );
-            let verdict = match (&report_only_error, resolved) {
-                (Some(_), _) => Verdict::AcceptedReportOnly,
-                (None, None) => Verdict::AcceptedUnpinned,
-                (None, Some((_, EntryState::ExpiredSkipped))) => Verdict::AcceptedExpiredEntry,
-                (None, Some(_)) => Verdict::Accepted,
-            };
-            let error = report_only_error.map(|message| ErrorReport {
+    let verdict = Verdict::of(explanation.decision);
+    let error = match (&explanation.result, report_only_error) {
+        (Err(error), _) => Some(match ServerPinningError::from_rustls(error) {
+            Some(pinning) => ErrorReport {
                 kind: ErrorKind::Pin,
-                message,
-            });
-            (verdict, error, explained)
-        }
-        Err(error) => {
-            let error = match ServerPinningError::from_rustls(&error) {
-                Some(pinning) => ErrorReport {
-                    kind: ErrorKind::Pin,
-                    message: pinning.to_string(),
-                },
-                None => ErrorReport {
-                    kind: ErrorKind::Chain,
-                    message: error.to_string(),
-                },
-            };
-            (Verdict::Rejected, Some(error), Vec::new())
-        }
+                message: pinning.to_string(),
+            },
+            None => ErrorReport {
+                kind: ErrorKind::Chain,
+                message: error.to_string(),
+            },
+        }),
+        (Ok(()), Some(message)) if verdict == Verdict::AcceptedReportOnly => Some(ErrorReport {
+            kind: ErrorKind::Pin,
+            message,
+        }),
+        (Ok(()), _) => None,
     };
-    let accepted_through = path
-        .iter()
-        .flat_map(|certificate| {
-            certificate
-                .matches
-                .iter()
-                .filter(|found| found.role.is_allowed() && verdict == Verdict::Accepted)
-                .map(move |found| Through {
-                    pin: *found,
-                    position: certificate.position,
-                    subject: certificate.subject.clone(),
-                })
-        })
-        .collect();
+    let verified_path = match verdict {
+        Verdict::Rejected => Vec::new(),
+        _ => shown_path(&explanation)
+            .map(PathCertificateReport::list)
+            .unwrap_or_default(),
+    };
+    let accepted_through = match (verdict, explanation.accepted_through()) {
+        (Verdict::Accepted, Some((path, matched))) => path
+            .certificates
+            .get(matched.certificate)
+            .map(|certificate| Through {
+                pin: matched.pin.pin(),
+                scope: matched.pin.scope(),
+                role: match matched.backup {
+                    true => PinRole::Backup,
+                    false => PinRole::Primary,
+                },
+                position: certificate.position(),
+                subject: certificate.subject().to_owned(),
+            })
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
     let report = CheckReport {
         config: config_name,
         host,
@@ -235,7 +233,7 @@ pub(crate) fn run(args: &CheckArgs, output: &Output) -> Result<u8, CliError> {
         entry,
         verdict,
         accepted_through,
-        verified_path: path,
+        verified_path,
         error,
         notes,
     };
@@ -244,6 +242,16 @@ pub(crate) fn run(args: &CheckArgs, output: &Output) -> Result<u8, CliError> {
         Verdict::Rejected => exit::PROBLEM_FOUND,
         _ => exit::OK,
     })
+}
+
+/// The verified path to show for a chain the verifier accepted: the one it accepted, or,
+/// when only a report-only entry let it through (no path accepted), the first it judged.
+fn shown_path(explanation: &Explanation) -> Option<&ExplainedPath> {
+    explanation
+        .paths
+        .iter()
+        .find(|path| path.outcome == PathOutcome::Accepted)
+        .or_else(|| explanation.paths.first())
 }
 
 /// The roots a chain is validated with.
@@ -296,128 +304,6 @@ impl Trust {
             from_chain,
         })
     }
-
-    /// The root certificate a trust anchor was made from.
-    fn certificate_of(
-        &self,
-        anchor: &rustls::pki_types::TrustAnchor<'_>,
-    ) -> Option<&ChainCertificate> {
-        self.certificates.iter().find(|certificate| {
-            webpki::anchor_from_trusted_cert(&certificate.der).is_ok_and(|parsed| {
-                parsed.subject == anchor.subject
-                    && parsed.subject_public_key_info == anchor.subject_public_key_info
-            })
-        })
-    }
-}
-
-/// The verified path the policy accepts, with the pins each certificate matches; when
-/// `through_pins` is false (the verifier tolerated a report-only failure) or nothing matches,
-/// the first verified path.
-fn explain(
-    pins: &PinSet,
-    entry: Option<&PinEntry>,
-    chain: &Chain,
-    trust: &Trust,
-    provider: &CryptoProvider,
-    now: UnixTime,
-    through_pins: bool,
-) -> Vec<PathCertificate> {
-    let accepts = |path: &[PathCertificate]| {
-        let denied = path
-            .iter()
-            .flat_map(|certificate| &certificate.matches)
-            .any(|found| !found.role.is_allowed());
-        let wants_allowed = entry.is_some_and(|entry| !entry.allowed_pins().is_empty());
-        let allowed = path
-            .iter()
-            .flat_map(|certificate| &certificate.matches)
-            .any(|found| found.role.is_allowed());
-        !denied && (allowed || !wants_allowed)
-    };
-    let search = |accept: &dyn Fn(&[PathCertificate]) -> bool| {
-        search_path(pins, entry, chain, trust, provider, now, accept)
-    };
-    let pinned = match through_pins {
-        true => search(&accepts),
-        false => None,
-    };
-    pinned.or_else(|| search(&|_| true)).unwrap_or_default()
-}
-
-/// Runs webpki's path search and returns the first verified path `accept` takes.
-fn search_path(
-    pins: &PinSet,
-    entry: Option<&PinEntry>,
-    chain: &Chain,
-    trust: &Trust,
-    provider: &CryptoProvider,
-    now: UnixTime,
-    accept: &dyn Fn(&[PathCertificate]) -> bool,
-) -> Option<Vec<PathCertificate>> {
-    let (leaf, rest) = chain.certificates.split_first()?;
-    let end_entity = EndEntityCert::try_from(&leaf.der).ok()?;
-    let intermediates: Vec<CertificateDer<'_>> = rest.iter().map(|c| c.der.clone()).collect();
-    let found = RefCell::new(None);
-    let callback = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
-        let described = describe_path(pins, entry, chain, trust, path);
-        if accept(&described) {
-            *found.borrow_mut() = Some(described);
-            Ok(())
-        } else {
-            // Any error makes webpki try the next candidate path.
-            Err(webpki::Error::UnknownIssuer)
-        }
-    };
-    end_entity
-        .verify_for_usage(
-            provider.signature_verification_algorithms.all,
-            &trust.store.roots,
-            &intermediates,
-            now,
-            KeyUsage::server_auth(),
-            None,
-            Some(&callback),
-        )
-        .ok()?;
-    found.into_inner()
-}
-
-fn describe_path(
-    pins: &PinSet,
-    entry: Option<&PinEntry>,
-    chain: &Chain,
-    trust: &Trust,
-    path: &VerifiedPath<'_>,
-) -> Vec<PathCertificate> {
-    let in_chain = |der: &[u8]| {
-        chain
-            .certificates
-            .iter()
-            .find(|certificate| certificate.der.as_ref() == der)
-    };
-    let mut certificates: Vec<(Position, Option<&ChainCertificate>)> = Vec::new();
-    certificates.push((Position::Leaf, in_chain(path.end_entity().der().as_ref())));
-    for intermediate in path.intermediate_certificates() {
-        certificates.push((
-            Position::Intermediate,
-            in_chain(intermediate.der().as_ref()),
-        ));
-    }
-    certificates.push((Position::Root, trust.certificate_of(path.anchor())));
-    certificates
-        .into_iter()
-        .filter_map(|(position, certificate)| {
-            let certificate = certificate?;
-            Some(PathCertificate {
-                position,
-                subject: certificate.info.subject.clone(),
-                spki_pin: certificate.info.spki_pin,
-                certificate_pin: certificate.info.certificate_pin,
-                matches: matching::matches(pins, entry, certificate, position),
-            })
-        })
-        .collect()
 }
 
 /// What `pinctl check` prints.
@@ -434,11 +320,12 @@ struct CheckReport {
     /// The entry that applies to the host, if any.
     entry: Option<EntryReport>,
     verdict: Verdict,
-    /// The allowed pins that matched the accepted path, and where.
+    /// The allowed pin that accepted the path, and where (none unless the verdict is
+    /// `accepted` through a pin).
     accepted_through: Vec<Through>,
-    /// The path the policy accepts (or, for a tolerated report-only failure, the first
-    /// verified path); empty when rejected: the error lists the paths then.
-    verified_path: Vec<PathCertificate>,
+    /// The path the verifier accepted (or, for a tolerated report-only failure, the first
+    /// path it judged); empty when rejected: the error lists the paths then.
+    verified_path: Vec<PathCertificateReport>,
     error: Option<ErrorReport>,
     notes: Vec<String>,
 }
@@ -482,6 +369,29 @@ impl EntryReport {
     }
 }
 
+/// How the entry for the host stands at the verification time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum EntryState {
+    /// Its pins are enforced (or reported, in report-only mode).
+    InForce,
+    /// It expired and is skipped: plain WebPKI applies.
+    ExpiredSkipped,
+    /// It expired and keeps being enforced.
+    ExpiredEnforced,
+}
+
+impl EntryState {
+    /// The state of `entry`, which the verifier resolved the host to with `standing`.
+    fn of(standing: Standing, entry: &PinEntry, now: UnixTime) -> Self {
+        match standing {
+            Standing::ExpiredAndSkipped => Self::ExpiredSkipped,
+            _ if entry.is_expired_at(now) => Self::ExpiredEnforced,
+            _ => Self::InForce,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 enum Verdict {
@@ -496,31 +406,99 @@ enum Verdict {
     Rejected,
 }
 
+impl Verdict {
+    fn of(decision: Decision) -> Self {
+        match decision {
+            Decision::Accepted => Self::Accepted,
+            Decision::AcceptedReportOnly => Self::AcceptedReportOnly,
+            Decision::AcceptedUnpinned => Self::AcceptedUnpinned,
+            Decision::AcceptedExpiredEntry => Self::AcceptedExpiredEntry,
+            Decision::Rejected => Self::Rejected,
+            // A decision this version does not know: say it was accepted only if it was.
+            other if other.is_accepted() => Self::Accepted,
+            _ => Self::Rejected,
+        }
+    }
+}
+
+/// The allowed pin that accepted the path, and the certificate it matched.
 #[derive(Debug, Serialize)]
 struct Through {
-    #[serde(flatten)]
-    pin: PinMatch,
-    #[serde(serialize_with = "serialize_position")]
+    pin: Pin,
+    scope: PinScope,
+    #[serde(serialize_with = "serialize_role")]
+    role: PinRole,
+    #[serde(serialize_with = "serialize_display")]
     position: Position,
     subject: String,
 }
 
+/// One certificate of the verified path, as the verifier described it.
 #[derive(Debug, Serialize)]
-struct PathCertificate {
-    #[serde(serialize_with = "serialize_position")]
+struct PathCertificateReport {
+    #[serde(serialize_with = "serialize_display")]
     position: Position,
     subject: String,
-    spki_pin: rustls_pinning::Pin,
-    certificate_pin: rustls_pinning::Pin,
+    spki_pin: Pin,
+    /// None only for a trust anchor whose certificate the verifier was not given.
+    certificate_pin: Option<Pin>,
     /// The policy's pins that match this certificate.
-    matches: Vec<PinMatch>,
+    matches: Vec<MatchReport>,
 }
 
-fn serialize_position<S: serde::Serializer>(
-    position: &Position,
+impl PathCertificateReport {
+    /// Every certificate of `path` with the pins the verifier found matching it.
+    fn list(path: &ExplainedPath) -> Vec<Self> {
+        path.certificates
+            .iter()
+            .enumerate()
+            .map(|(index, certificate)| Self::of(certificate, index, &path.matching))
+            .collect()
+    }
+
+    fn of(certificate: &PathCertificate, index: usize, matching: &[MatchingPin]) -> Self {
+        Self {
+            position: certificate.position(),
+            subject: certificate.subject().to_owned(),
+            spki_pin: certificate.spki_pin(),
+            certificate_pin: certificate.certificate_pin(),
+            matches: matching
+                .iter()
+                .filter(|found| found.certificate == index)
+                .map(MatchReport::of)
+                .collect(),
+        }
+    }
+}
+
+/// A pin that matches a certificate, and what it is to the policy.
+#[derive(Debug, Serialize)]
+struct MatchReport {
+    pin: Pin,
+    scope: PinScope,
+    #[serde(serialize_with = "serialize_role")]
+    role: PinRole,
+}
+
+impl MatchReport {
+    fn of(found: &MatchingPin) -> Self {
+        Self {
+            pin: found.pin.pin(),
+            scope: found.pin.scope(),
+            role: found.role,
+        }
+    }
+}
+
+fn serialize_role<S: Serializer>(role: &PinRole, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(words::role_name(*role))
+}
+
+fn serialize_display<S: Serializer>(
+    value: &impl std::fmt::Display,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(matching::position_label(*position))
+    serializer.collect_str(value)
 }
 
 #[derive(Debug, Serialize)]
@@ -576,7 +554,7 @@ impl Report for CheckReport {
                     out,
                     "  entry  \"{}\": {}, {} primary, {} backup, {} deny pin(s){expiry}{state}",
                     entry.pattern,
-                    matching::mode_label(entry.mode),
+                    words::mode_label(entry.mode),
                     entry.primary_pins,
                     entry.backup_pins,
                     entry.deny_pins
@@ -608,9 +586,9 @@ impl Report for CheckReport {
                     writeln!(
                         out,
                         "ACCEPTED through {} {} on the {} \"{}\"",
-                        through.pin.role.label(),
-                        through.pin.pin,
-                        matching::position_label(through.position),
+                        words::role_label(through.role),
+                        through.pin,
+                        through.position,
                         through.subject
                     )?;
                 }
@@ -637,7 +615,7 @@ impl Report for CheckReport {
                 writeln!(
                     out,
                     "    {:<12}  {}: {}",
-                    matching::position_label(certificate.position),
+                    certificate.position.to_string(),
                     certificate.spki_pin,
                     certificate.subject
                 )?;
@@ -646,7 +624,7 @@ impl Report for CheckReport {
                         out,
                         "    {:<12}    matches {} {}",
                         "",
-                        found.role.label(),
+                        words::role_label(found.role),
                         found.pin
                     )?;
                 }
@@ -667,17 +645,17 @@ impl Report for CheckReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::Role;
 
     #[test]
-    fn roles_read_like_the_policy_file() {
+    fn verdicts_read_like_the_decisions() {
         assert_eq!(
-            serde_json::to_string(&Role::DeniedEverywhere).unwrap(),
-            "\"denied-everywhere\""
-        );
-        assert_eq!(
-            serde_json::to_string(&Verdict::AcceptedReportOnly).unwrap(),
+            serde_json::to_string(&Verdict::of(Decision::AcceptedReportOnly)).unwrap(),
             "\"accepted-report-only\""
+        );
+        assert_eq!(Verdict::of(Decision::Rejected), Verdict::Rejected);
+        assert_eq!(
+            Verdict::of(Decision::AcceptedExpiredEntry),
+            Verdict::AcceptedExpiredEntry
         );
     }
 }

@@ -7,16 +7,23 @@
 //! report-only entries left too long, and, given chains, pins that match nothing, backups
 //! that are the key in use, certificate pins on short-lived leaves and the RFC 7469 rule for
 //! a live chain.
+//!
+//! Which entry governs a chain's names, and which pins of it match each certificate, are the
+//! library's answers ([`PolicyStanding::for_host`], [`PolicyStanding::matching_pins`]). Chains
+//! given to lint are not verified, so a certificate's position in them is a presentation
+//! heuristic ([`chain::position_in_file`]).
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rustls::pki_types::UnixTime;
+use rustls::pki_types::{ServerName, UnixTime};
 use rustls_pinning::config::{ConfigError, ConfigFormat};
 use rustls_pinning::{
-    EnforcementMode, HostPattern, Pin, PinEntry, PinKind, PinSet, Position, UnpinnedHostPolicy,
+    EnforcementMode, HostPattern, Pin, PinEntry, PinKind, PinRole, PinSet, PolicyStanding,
+    Position, ScopedPin, UnpinnedHostPolicy,
 };
 use serde::Serialize;
 
@@ -24,10 +31,10 @@ use crate::chain::{self, Chain, ChainCertificate};
 use crate::connect::{Target, DEFAULT_TIMEOUT_SECONDS};
 use crate::error::CliError;
 use crate::exit;
-use crate::matching::{self, Role};
 use crate::output::{Output, Report};
 use crate::policy;
 use crate::when;
+use crate::words;
 
 /// Arguments of `pinctl lint`.
 #[derive(clap::Args, Debug)]
@@ -139,7 +146,13 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
     };
     let mut chains = Vec::new();
     for path in &args.chain {
-        chains.push(Positioned::new(chain::from_file(path)?, &roots, false));
+        chains.push(Positioned::new(
+            chain::from_file(path)?,
+            &roots,
+            false,
+            &pins,
+            now,
+        ));
     }
     let server = chain::server_args(args.servername.as_deref(), args.timeout);
     for target in &args.connect {
@@ -147,6 +160,8 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
             chain::from_server(&server, target)?,
             &roots,
             true,
+            &pins,
+            now,
         ));
     }
 
@@ -176,12 +191,12 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
             .iter()
             .position(|candidate| candidate.pattern() == entry.pattern())
     };
-    // Which chains speak of which entry.
+    // Which chains speak of which entry: the entries a verifier resolves their names to.
     let mut chain_entries: Vec<Vec<usize>> = Vec::new();
     for chain in &chains {
         let mut governed = BTreeSet::new();
-        for name in chain.names() {
-            if let Some(index) = pins.lookup(&name).and_then(index_of) {
+        for standing in &chain.standings {
+            if let Some(index) = standing.entry.as_ref().and_then(index_of) {
                 governed.insert(index);
             }
         }
@@ -333,12 +348,12 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
             }
         }
 
-        // Chains.
-        let relevant: Vec<&Positioned> = chains
+        // Chains, each with the standing that resolved one of its names to this entry.
+        let relevant: Vec<(&Positioned, &PolicyStanding)> = chains
             .iter()
             .zip(&chain_entries)
             .filter(|(_, governed)| governed.contains(&index))
-            .map(|(chain, _)| chain)
+            .filter_map(|(chain, _)| Some((chain, chain.standing_of(entry)?)))
             .collect();
         if relevant.is_empty() {
             if !chains.is_empty() && !entry.allowed_pins().is_empty() {
@@ -356,11 +371,26 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
         lint_chains(entry, &relevant, args.short_lived, &mut add);
     }
 
-    // Deny pins on any chain, governed or not.
+    // Deny pins on any chain, governed or not: the governing entry's (of the first name an
+    // entry governs) and the pins denied everywhere.
+    let anywhere = PolicyStanding::for_host(&pins, &ServerName::from(ANY_HOST), now);
     for chain in &chains {
-        let governed = chain.names().iter().find_map(|name| pins.lookup(name));
+        let governing = chain
+            .standings
+            .iter()
+            .find(|standing| standing.entry.is_some());
+        let governed = governing.and_then(|standing| standing.entry.as_ref());
         for (certificate, position) in &chain.certificates {
-            for found in matching::matches(&pins, governed, certificate, *position) {
+            let denied = match governing {
+                Some(standing) => standing.matching_pins(&certificate.der, *position),
+                // Only the pins denied everywhere, which every host's standing lists alike.
+                None => anywhere
+                    .matching_pins(&certificate.der, *position)
+                    .into_iter()
+                    .filter(|found| found.role == PinRole::DeniedEverywhere)
+                    .collect(),
+            };
+            for found in denied {
                 if found.role.is_allowed() {
                     continue;
                 }
@@ -368,7 +398,7 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
                     severity: Severity::Error,
                     code: "denied-key-in-chain",
                     entry: match found.role {
-                        Role::Denied => governed.and_then(|entry| {
+                        PinRole::Denied => governed.and_then(|entry| {
                             index_of(entry).map(|index| EntryRef {
                                 index,
                                 pattern: entry.pattern().clone(),
@@ -377,10 +407,9 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
                         _ => None,
                     },
                     message: format!(
-                        "{} {} matches the {} \"{}\" of {}: clients refuse this chain",
-                        found.role.label(),
-                        found.pin,
-                        matching::position_label(*position),
+                        "{} {} matches the {position} \"{}\" of {}: clients refuse this chain",
+                        words::role_label(found.role),
+                        found.pin.pin(),
                         certificate.info.subject,
                         chain.chain.source
                     ),
@@ -429,44 +458,63 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
     })
 }
 
-/// The chain-based findings for one entry.
+/// The chain-based findings for one entry: `chains` are those whose names it governs, each
+/// with the standing a verifier resolves that name to (whose entry is `entry`).
 fn lint_chains(
     entry: &PinEntry,
-    chains: &[&Positioned],
+    chains: &[(&Positioned, &PolicyStanding)],
     short_lived: Duration,
     add: &mut dyn FnMut(Severity, &'static str, String),
 ) {
-    // For each allowed pin: the certificates (and so the keys) it matches.
+    // For each allowed pin: the certificates (and so the keys) the library finds it matching.
     struct Matched<'c> {
+        scoped: ScopedPin,
         pin: Pin,
-        role: Role,
+        role: PinRole,
         certificates: Vec<(&'c ChainCertificate, Position, &'c str)>,
     }
-    let mut matched: Vec<Matched<'_>> = Vec::new();
-    for (scoped, role) in entry
+    let mut matched: Vec<Matched<'_>> = entry
         .primary_pins()
         .iter()
-        .map(|pin| (pin, Role::Primary))
-        .chain(entry.backup_pins().iter().map(|pin| (pin, Role::Backup)))
-    {
-        let mut certificates = Vec::new();
-        for chain in chains {
-            for (certificate, position) in &chain.certificates {
-                if matching::admits(scoped.scope(), *position) && certificate.matches(scoped.pin())
-                {
-                    certificates.push((certificate, *position, chain.chain.source.as_str()));
-                }
-            }
-        }
-        matched.push(Matched {
+        .map(|scoped| (scoped, PinRole::Primary))
+        .chain(
+            entry
+                .backup_pins()
+                .iter()
+                .map(|scoped| (scoped, PinRole::Backup)),
+        )
+        .map(|(scoped, role)| Matched {
+            scoped: *scoped,
             pin: scoped.pin(),
             role,
-            certificates,
-        });
+            certificates: Vec::new(),
+        })
+        .collect();
+    // Per chain, the allowed pins found on it (for the RFC 7469 rule on live chains).
+    let mut found_on: Vec<Vec<ScopedPin>> = Vec::new();
+    for (chain, standing) in chains {
+        let mut found_here = Vec::new();
+        for (certificate, position) in &chain.certificates {
+            let allowed = standing
+                .matching_pins(&certificate.der, *position)
+                .into_iter()
+                .filter(|found| found.role.is_allowed());
+            for found in allowed {
+                let pin = matched
+                    .iter_mut()
+                    .find(|m| m.scoped == found.pin && m.role == found.role);
+                if let Some(pin) = pin {
+                    pin.certificates
+                        .push((certificate, *position, chain.chain.source.as_str()));
+                }
+                found_here.push(found.pin);
+            }
+        }
+        found_on.push(found_here);
     }
     let sources = chains
         .iter()
-        .map(|chain| chain.chain.source.as_str())
+        .map(|(chain, _)| chain.chain.source.as_str())
         .collect::<Vec<_>>()
         .join(", ");
     let keys = |m: &Matched<'_>| {
@@ -478,8 +526,8 @@ fn lint_chains(
 
     // A backup that is the key of a primary.
     let mut same_key = false;
-    for backup in matched.iter().filter(|m| m.role == Role::Backup) {
-        for primary in matched.iter().filter(|m| m.role == Role::Primary) {
+    for backup in matched.iter().filter(|m| m.role == PinRole::Backup) {
+        for primary in matched.iter().filter(|m| m.role == PinRole::Primary) {
             let shared = keys(backup).intersection(&keys(primary)).copied().next();
             if let Some(key) = shared {
                 same_key = true;
@@ -539,7 +587,7 @@ fn lint_chains(
                             "{} {} is the certificate pin of the leaf \"{}\" in {source}, valid \
                              for {}: it stops matching at the next renewal; pin its key ({}) \
                              instead",
-                            m.role.label(),
+                            words::role_label(m.role),
                             m.pin,
                             certificate.info.subject,
                             when::span(Duration::from_secs(lifetime)),
@@ -552,7 +600,7 @@ fn lint_chains(
         // Pins matching nothing.
         if m.certificates.is_empty() {
             match m.role {
-                Role::Backup => add(
+                PinRole::Backup => add(
                     Severity::Info,
                     "pin-matches-nothing",
                     format!(
@@ -575,14 +623,14 @@ fn lint_chains(
     }
 
     // RFC 7469 section 4.3 on live chains: one pin in the chain, one outside it.
-    for chain in chains.iter().filter(|chain| chain.live) {
+    for ((chain, _), found) in chains.iter().zip(&found_on) {
+        if !chain.live {
+            continue;
+        }
         let mut inside = Vec::new();
         let mut outside = Vec::new();
         for scoped in entry.allowed_pins() {
-            let found = chain.certificates.iter().any(|(certificate, position)| {
-                matching::admits(scoped.scope(), *position) && certificate.matches(scoped.pin())
-            });
-            match found {
+            match found.contains(scoped) {
                 true => inside.push(scoped.pin()),
                 false => outside.push(scoped.pin()),
             }
@@ -615,15 +663,28 @@ fn lint_chains(
     }
 }
 
-/// A chain with the position of each certificate, and any root from `--cafile` appended.
+/// Any host, for what a policy applies to every host alike (the pins denied everywhere).
+const ANY_HOST: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+
+/// A chain with the position of each certificate (see [`chain::position_in_file`]), any root
+/// from `--cafile` appended, and where the policy stands on each name it is for.
 struct Positioned {
     chain: Chain,
     certificates: Vec<(ChainCertificate, Position)>,
     live: bool,
+    /// How a verifier resolves each of [`names`](Self::names) (those that are host names),
+    /// in order.
+    standings: Vec<PolicyStanding>,
 }
 
 impl Positioned {
-    fn new(chain: Chain, roots: &[ChainCertificate], live: bool) -> Self {
+    fn new(
+        chain: Chain,
+        roots: &[ChainCertificate],
+        live: bool,
+        pins: &PinSet,
+        now: UnixTime,
+    ) -> Self {
         let count = chain.certificates.len();
         let mut certificates: Vec<(ChainCertificate, Position)> = chain
             .certificates
@@ -632,7 +693,7 @@ impl Positioned {
             .map(|(index, certificate)| {
                 (
                     certificate.clone(),
-                    matching::position_in_file(index, count, certificate.info.self_issued),
+                    chain::position_in_file(index, count, certificate.info.self_issued),
                 )
             })
             .collect();
@@ -648,11 +709,29 @@ impl Positioned {
                 certificates.push((root.clone(), Position::Root));
             }
         }
-        Self {
+        let mut positioned = Self {
             chain,
             certificates,
             live,
-        }
+            standings: Vec::new(),
+        };
+        positioned.standings = positioned
+            .names()
+            .iter()
+            .filter_map(|name| ServerName::try_from(name.as_str()).ok())
+            .map(|name| PolicyStanding::for_host(pins, &name, now))
+            .collect();
+        positioned
+    }
+
+    /// The standing whose entry is `entry`, if one of the chain's names resolves to it.
+    fn standing_of(&self, entry: &PinEntry) -> Option<&PolicyStanding> {
+        self.standings.iter().find(|standing| {
+            standing
+                .entry
+                .as_ref()
+                .is_some_and(|governing| governing.pattern() == entry.pattern())
+        })
     }
 
     /// The names the chain is for: a server's name, or its leaf's subjectAltNames (a

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use rustls::pki_types::CertificateDer;
-use rustls_pinning::{Pin, PinKind};
+use rustls_pinning::Position;
 
 use crate::connect::{self, ServerArgs, Target};
 use crate::describe::{describe, CertificateInfo};
@@ -29,14 +29,17 @@ pub(crate) struct ChainCertificate {
     pub(crate) info: CertificateInfo,
 }
 
-impl ChainCertificate {
-    /// Whether `pin` names this certificate or its key.
-    pub(crate) fn matches(&self, pin: Pin) -> bool {
-        match pin.kind() {
-            PinKind::Spki => pin == self.info.spki_pin,
-            PinKind::Certificate => pin == self.info.certificate_pin,
-            _ => false,
-        }
+/// A presentation heuristic, for chains nothing has verified (`lint`, `expiry`): the position
+/// of the `index`th certificate of `count` given leaf first. The first is the leaf, a
+/// self-issued last certificate the root, the others intermediates. A verifier's positions
+/// go by role on the path it verified, which is what `check` shows.
+pub(crate) fn position_in_file(index: usize, count: usize, self_issued: bool) -> Position {
+    if index == 0 {
+        Position::Leaf
+    } else if index + 1 == count && self_issued {
+        Position::Root
+    } else {
+        Position::Intermediate
     }
 }
 

@@ -13,7 +13,6 @@ use crate::chain::{self, Chain};
 use crate::connect::{Target, DEFAULT_TIMEOUT_SECONDS};
 use crate::error::CliError;
 use crate::exit;
-use crate::matching;
 use crate::output::{Output, Report};
 use crate::when;
 
@@ -103,7 +102,7 @@ pub(crate) fn run(args: &ExpiryArgs, output: &Output) -> Result<u8, CliError> {
         let count = chain.certificates.len();
         for (index, certificate) in chain.certificates.iter().enumerate() {
             let info = &certificate.info;
-            let position = matching::position_in_file(index, count, info.self_issued);
+            let position = chain::position_in_file(index, count, info.self_issued);
             let status = match info.not_before_unix > now_secs {
                 true => Status::NotYetValid,
                 false => status(info.not_after_unix),
@@ -115,7 +114,7 @@ pub(crate) fn run(args: &ExpiryArgs, output: &Output) -> Result<u8, CliError> {
                 subject: Subject::Certificate {
                     source: chain.source.clone(),
                     index,
-                    position: matching::position_label(position),
+                    position: position.to_string(),
                     subject: info.subject.clone(),
                     not_before: info.not_before.clone(),
                 },
@@ -178,7 +177,7 @@ enum Subject {
         source: String,
         /// From 0 (the leaf), in chain order.
         index: usize,
-        position: &'static str,
+        position: String,
         subject: String,
         not_before: String,
     },

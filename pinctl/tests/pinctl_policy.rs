@@ -1,9 +1,7 @@
 //! `pinctl check`, `lint`, `expiry` and `convert`, run as separate processes against policy
 //! files, chains made by the test PKI and live TLS servers on loopback.
-#![cfg(feature = "cli")]
 
-// Not part of `common`: the benches and examples include `common` too, and only test
-// binaries know where `pinctl` was built.
+// Running pinctl: only this package's test binaries know where it was built.
 #[path = "common/cli.rs"]
 mod cli;
 mod common;
@@ -115,26 +113,6 @@ impl Pki {
     fn path(&self, name: &str) -> String {
         self.dir.join(name).to_str().unwrap().to_owned()
     }
-}
-
-/// One entry for `pattern` with these primary and backup pins.
-fn entry(pattern: &str, pins: &[&str], backup: &[&str], extra: &str) -> String {
-    let list = |pins: &[&str]| {
-        pins.iter()
-            .map(|pin| format!("\"{pin}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut text = format!(
-        "[[entry]]\npattern = \"{pattern}\"\npins = [{}]\n",
-        list(pins)
-    );
-    if !backup.is_empty() {
-        text.push_str(&format!("backup_pins = [{}]\n", list(backup)));
-    }
-    text.push_str(extra);
-    text.push('\n');
-    text
 }
 
 /// `YYYY-MM-DD`, `days` from today.
@@ -1623,7 +1601,7 @@ fn convert_exits_1_naming_the_input_for_everything_the_target_cannot_express() {
 #[test]
 fn readme_rotation_walkthrough_runs_as_written() {
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     let start = readme
         .find("## Rotating a pinned key")
         .expect("README has the walkthrough");

@@ -1,5 +1,5 @@
 //! Running `pinctl` as a separate process, the way people and CI run it, and scratch files
-//! for its inputs. Only for test binaries built with the `cli` feature.
+//! for its inputs.
 //!
 //! Not every test binary uses every helper.
 #![allow(dead_code)]
@@ -189,6 +189,31 @@ pub fn pem(certificates: &[&CertificateDer<'_>]) -> String {
         out.push_str("-----END CERTIFICATE-----\n");
     }
     out
+}
+
+/// One `[[entry]]` of a TOML policy for `pattern`: these primary and backup pins (each a pin
+/// text, or an inline table such as `{ pin = "...", scope = "root" }`, written as given; no
+/// `backup_pins` line without backup pins), then the `extra` lines.
+pub fn entry(pattern: &str, pins: &[&str], backup: &[&str], extra: &str) -> String {
+    let list = |pins: &[&str]| {
+        pins.iter()
+            .map(|pin| match pin.starts_with('{') {
+                true => (*pin).to_owned(),
+                false => format!("\"{pin}\""),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = format!(
+        "[[entry]]\npattern = \"{pattern}\"\npins = [{}]\n",
+        list(pins)
+    );
+    if !backup.is_empty() {
+        text.push_str(&format!("backup_pins = [{}]\n", list(backup)));
+    }
+    text.push_str(extra);
+    text.push('\n');
+    text
 }
 
 /// The canonical SPKI pin of a DER SubjectPublicKeyInfo.

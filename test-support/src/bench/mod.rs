@@ -1,11 +1,10 @@
-//! Fixtures shared by the benches: a verified path per key type, pin sets matching it at a
-//! chosen position, large pin sets and TLS over loopback. Include with `#[path = "support/mod.rs"] mod support;`.
+//! Fixtures shared by the benches (and the examples that time or measure what they do): a
+//! verified path per key type, pin sets matching it at a chosen position, large pin sets
+//! ([`fleet`]) and TLS over loopback ([`loopback`]).
 //!
-//! Not every bench uses every helper, hence the blanket allowance.
-#![allow(dead_code)]
+//! A bench uses it as the module it used to include:
+//! `use rustls_pinning_test_support::bench as support;`.
 
-#[path = "../../tests/common/mod.rs"]
-pub mod common;
 pub mod fleet;
 pub mod loopback;
 
@@ -17,7 +16,10 @@ use rustls::RootCertStore;
 use rustls_pinning::{Pin, PinEntry, PinEntryBuilder, PinSet, PinningServerVerifier};
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
-use common::{Ca, CaOptions, KeyKind, Leaf, LeafOptions};
+use crate::pki::{Ca, CaOptions, KeyKind, Leaf, LeafOptions};
+
+/// The test PKI and helpers, as `support::common` (what the benches' module included).
+pub use crate as common;
 
 /// The host every bench connects to.
 pub const HOST: &str = "api.bench.test";

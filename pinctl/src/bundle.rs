@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{CliError, InputError};
 use crate::exit;
 use crate::load;
-use crate::matching;
 use crate::output::{Output, Report};
 use crate::when;
+use crate::words;
 
 /// Arguments of `pinctl bundle`.
 #[derive(clap::Args, Debug)]
@@ -687,7 +687,7 @@ impl PolicySummary {
                 .entries()
                 .map(|entry| EntrySummary {
                     pattern: entry.pattern().clone(),
-                    mode: matching::mode_label(entry.mode()),
+                    mode: words::mode_label(entry.mode()),
                     primary_pins: entry.primary_pins().iter().map(|p| p.pin()).collect(),
                     backup_pins: entry.backup_pins().iter().map(|p| p.pin()).collect(),
                     deny_pins: entry.denied_pins().iter().map(|p| p.pin()).collect(),

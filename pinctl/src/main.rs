@@ -2,12 +2,19 @@
 //! expiry, converts between policy formats and signs pin bundles.
 //!
 //! Each subcommand is a module with an `Args` struct (clap) and a `run` function returning an
-//! exit code; `main` only parses and dispatches. Shared pieces: [`load`] reads certificate
-//! files, [`connect`] fetches a server's chain, [`chain`] describes the certificates of a file
-//! or a server, [`describe`] turns a certificate into what is printed, [`matching`] explains
-//! which pin names which certificate, [`policy`] reads policy text, [`when`] reads times and
-//! durations, [`output`] prints results as text or JSON, [`exit`] holds the exit codes and
-//! [`error`] the errors, each naming its input and where in it.
+//! exit code; `main` only parses and dispatches.
+//!
+//! Every verdict, and every answer to "which pin matches this certificate", is the
+//! library's: `check` reports what `PinningServerVerifier::explain` says, `lint` asks
+//! `PolicyStanding` which entry governs a host and which of its pins match a certificate.
+//! pinctl has no matching rule of its own.
+//!
+//! Shared pieces: [`load`] reads certificate files, [`connect`] fetches a server's chain,
+//! [`chain`] describes the certificates of a file or a server, [`describe`] turns a
+//! certificate into what is printed, [`words`] writes the library's pin roles and modes,
+//! [`policy`] reads policy text, [`when`] reads times and durations, [`output`] prints
+//! results as text or JSON, [`exit`] holds the exit codes and [`error`] the errors, each
+//! naming its input and where in it.
 #![forbid(unsafe_code)]
 #![warn(
     unreachable_pub,
@@ -31,11 +38,11 @@ mod exit;
 mod expiry;
 mod lint;
 mod load;
-mod matching;
 mod output;
 mod pins;
 mod policy;
 mod when;
+mod words;
 
 use std::process::ExitCode;
 

@@ -8,10 +8,8 @@
 //! standard error, `pinctl: error: WHAT: REASON`, WHAT being the file (with its line, when
 //! known), the server or the option concerned; with `--json` it is
 //! `{"error": "WHAT: REASON", "exit_code": N}`.
-#![cfg(feature = "cli")]
 
-// Not part of `common`: the benches and examples include `common` too, and only test
-// binaries know where `pinctl` was built.
+// Running pinctl: only this package's test binaries know where it was built.
 #[path = "common/cli.rs"]
 mod cli;
 mod common;
@@ -232,20 +230,6 @@ impl Fixture {
             .unwrap();
         path
     }
-}
-
-fn entry(pattern: &str, pins: &[&str], backup: &[&str], extra: &str) -> String {
-    let list = |pins: &[&str]| {
-        pins.iter()
-            .map(|pin| format!("\"{pin}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    format!(
-        "[[entry]]\npattern = \"{pattern}\"\npins = [{}]\nbackup_pins = [{}]\n{extra}\n",
-        list(pins),
-        list(backup)
-    )
 }
 
 /// The policy files every subcommand that reads one is tried with.

@@ -1,10 +1,8 @@
 //! `pinctl`, run as a separate process the way people and CI run it: every input format,
 //! malformed inputs (a clear error naming the file and the place in it, exit code 2, never a
 //! panic) and live chains from a TLS server on loopback.
-#![cfg(feature = "cli")]
 
-// Not part of `common`: the benches and examples include `common` too, and only test
-// binaries know where `pinctl` was built.
+// Running pinctl: only this package's test binaries know where it was built.
 #[path = "common/cli.rs"]
 mod cli;
 mod common;
@@ -24,7 +22,7 @@ use serde_json::Value;
 
 fn bundle_path() -> String {
     format!(
-        "{}/tests/fixtures/openssl-bundle/bundle.pem",
+        "{}/../tests/fixtures/openssl-bundle/bundle.pem",
         env!("CARGO_MANIFEST_DIR")
     )
 }
@@ -33,7 +31,7 @@ fn bundle_path() -> String {
 /// pins.
 fn openssl_pins() -> Vec<(String, String, String)> {
     let path = format!(
-        "{}/tests/fixtures/openssl-bundle/openssl-pins.tsv",
+        "{}/../tests/fixtures/openssl-bundle/openssl-pins.tsv",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read_to_string(&path)
