@@ -12,7 +12,7 @@ use pki_types::{ServerName, UnixTime};
 use webpki::VerifiedPath;
 
 use crate::decision::pin_check::Verdict;
-use crate::decision::{policy_for, resolve};
+use crate::decision::resolution::{policy_for, resolve};
 use crate::policy::PinEntry;
 use crate::verifier::verification::Trust;
 use crate::verifier::PinningServerVerifier;

@@ -234,6 +234,24 @@ fn explain_gives_the_verifiers_result_decision_and_matched_pin() {
                     .map(|_| ());
                 assert_same(&explanation.result, &verified, &label);
                 assert_eq!(explanation.decision, case.decision, "[{label}] decision");
+                // The pin error: the one returned when the pins refused, the one enforcement
+                // would return when only report-only entries refused, none otherwise.
+                match (case.decision, &explanation.result) {
+                    (Decision::AcceptedReportOnly, Ok(())) => assert!(
+                        matches!(
+                            explanation.pin_error,
+                            Some(ServerPinningError::NoPinMatched { .. })
+                        ),
+                        "[{label}] {:?}",
+                        explanation.pin_error
+                    ),
+                    (_, Ok(())) => assert_eq!(explanation.pin_error, None, "[{label}]"),
+                    (_, Err(error)) => assert_eq!(
+                        explanation.pin_error.as_ref(),
+                        ServerPinningError::from_rustls(error),
+                        "[{label}] pin error"
+                    ),
+                }
                 assert_eq!(
                     explanation.decision.is_accepted(),
                     verified.is_ok(),
@@ -383,14 +401,26 @@ fn explain_reports_chain_errors_exactly_as_the_verifier() {
         assert_eq!(explanation.decision, Decision::Rejected);
         assert!(explanation.paths.is_empty());
         let wrong_name = ServerName::try_from("other.test").unwrap();
+        // The leaf's key is pinned for the name asked for, so the pins accept the path.
         let trusted = PinningServerVerifier::builder(
             pki.roots(),
-            PinSet::builder().build().unwrap(),
+            PinSet::builder()
+                .entry(
+                    PinEntry::builder("other.test".parse().unwrap())
+                        .pin(spki(&pki.leaf.cert))
+                        .backup_pin(BACKUP),
+                )
+                .build()
+                .unwrap(),
             provider.clone(),
         )
         .build()
         .unwrap();
         let explanation = trusted.explain(&pki.leaf.cert, &chain, &wrong_name, now);
+        // The pins accepted the path, but the name was refused: no pin accepted the
+        // connection.
+        assert!(explanation.accepted_through().is_none());
+        assert_eq!(explanation.pin_error, None);
         assert_same(
             &explanation.result,
             &trusted

@@ -11,14 +11,12 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;
-use rustls_pinning::reporters::MemoryReporter;
 use rustls_pinning::{
     Decision, EnforcementMode, ExplainedPath, Explanation, HostPattern, MatchingPin,
-    PathCertificate, PathOutcome, Pin, PinEntry, PinEventKind, PinRole, PinScope,
-    PinningServerVerifier, Position, Reporting, ServerPinningError, Standing, UnpinnedHostPolicy,
+    PathCertificate, PathOutcome, Pin, PinEntry, PinRole, PinScope, PinningServerVerifier,
+    Position, ServerPinningError, Standing, UnpinnedHostPolicy, DEFAULT_EXPIRY_WARNING,
 };
 use serde::{Serialize, Serializer};
 
@@ -107,10 +105,8 @@ pub(crate) fn run(args: &CheckArgs, output: &Output) -> Result<u8, CliError> {
     let provider = rustls_pinning::default_crypto_provider();
     let trust = Trust::new(args.cafile.as_deref(), &chain)?;
 
-    let events = Arc::new(MemoryReporter::new(16));
     let verifier = PinningServerVerifier::builder(trust.store.clone(), pins.clone(), provider)
         .with_root_certificates(trust.certificates.iter().map(|c| c.der.clone()))
-        .with_reporting(Reporting::new(events.clone()))
         .build()
         .map_err(|e| CliError::invalid(&config_name, e.to_string()))?;
     let Some((leaf, intermediates)) = chain.certificates.split_first() else {
@@ -118,13 +114,8 @@ pub(crate) fn run(args: &CheckArgs, output: &Output) -> Result<u8, CliError> {
     };
     let intermediates: Vec<CertificateDer<'static>> =
         intermediates.iter().map(|c| c.der.clone()).collect();
-    // The decision and every reason for it.
+    // The decision and every reason for it: the verifier's own verification, recorded.
     let explanation = verifier.explain(&leaf.der, &intermediates, &server_name, now);
-    // The same verification as a handshake runs it, for the events a client would raise
-    // (an explanation raises none): the backup pin in use, an entry about to expire, and the
-    // error enforcement would return for a report-only entry. Its result is the
-    // explanation's.
-    let _ = verifier.verify_server_cert(&leaf.der, &intermediates, &server_name, &[], now);
 
     let standing = explanation.policies.first();
     let entry = standing.and_then(|standing| {
@@ -135,30 +126,33 @@ pub(crate) fn run(args: &CheckArgs, output: &Output) -> Result<u8, CliError> {
         ))
     });
     let mut notes = Vec::new();
-    let mut report_only_error = None;
-    for event in events.take() {
-        match event.kind {
-            PinEventKind::ReportOnlyViolation => {
-                report_only_error = event.error.as_ref().map(ToString::to_string);
-            }
-            PinEventKind::BackupPinInUse => notes.push(format!(
-                "only a backup pin matched{}: clients report backup-pin-in-use; once servers \
-                 use this key, make it a primary pin and add a new backup",
-                event
-                    .matched_pin
-                    .map(|pin| format!(" ({})", pin.pin()))
-                    .unwrap_or_default()
-            )),
-            PinEventKind::ExpiresSoon => {
-                if let Some(expiry) = event.expires_at {
-                    notes.push(format!(
-                        "the entry expires {} ({}): renew it before then",
-                        when::relative(when::seconds_between(now, expiry)),
-                        when::rfc3339(expiry)
-                    ));
-                }
-            }
-            _ => {}
+    // The notes a client's events would carry (an explanation raises none).
+    let report_only_error = match explanation.decision {
+        Decision::AcceptedReportOnly => explanation.pin_error.as_ref().map(ToString::to_string),
+        _ => None,
+    };
+    if let Some((_, matched)) = explanation
+        .accepted_through()
+        .filter(|(_, matched)| matched.backup)
+    {
+        notes.push(format!(
+            "only a backup pin matched ({}): clients report backup-pin-in-use; once servers \
+             use this key, make it a primary pin and add a new backup",
+            matched.pin.pin()
+        ));
+    }
+    let governing = standing
+        .filter(|standing| matches!(standing.standing, Standing::Enforced | Standing::ReportOnly));
+    if let Some(entry) = governing.and_then(|standing| standing.entry.as_ref()) {
+        if let Some(expiry) = entry
+            .expires_at()
+            .filter(|_| entry.expires_within(now, DEFAULT_EXPIRY_WARNING))
+        {
+            notes.push(format!(
+                "the entry expires {} ({}): renew it before then",
+                when::relative(when::seconds_between(now, expiry)),
+                when::rfc3339(expiry)
+            ));
         }
     }
     if trust.from_chain {

@@ -15,7 +15,6 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -373,7 +372,7 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
 
     // Deny pins on any chain, governed or not: the governing entry's (of the first name an
     // entry governs) and the pins denied everywhere.
-    let anywhere = PolicyStanding::for_host(&pins, &ServerName::from(ANY_HOST), now);
+    let anywhere = PolicyStanding::without_entry(&pins);
     for chain in &chains {
         let governing = chain
             .standings
@@ -383,12 +382,8 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
         for (certificate, position) in &chain.certificates {
             let denied = match governing {
                 Some(standing) => standing.matching_pins(&certificate.der, *position),
-                // Only the pins denied everywhere, which every host's standing lists alike.
-                None => anywhere
-                    .matching_pins(&certificate.der, *position)
-                    .into_iter()
-                    .filter(|found| found.role == PinRole::DeniedEverywhere)
-                    .collect(),
+                // No entry governs the chain: only the pins denied everywhere.
+                None => anywhere.matching_pins(&certificate.der, *position),
             };
             for found in denied {
                 if found.role.is_allowed() {
@@ -662,9 +657,6 @@ fn lint_chains(
         }
     }
 }
-
-/// Any host, for what a policy applies to every host alike (the pins denied everywhere).
-const ANY_HOST: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 /// A chain with the position of each certificate (see [`chain::position_in_file`]), any root
 /// from `--cafile` appended, and where the policy stands on each name it is for.

@@ -6,11 +6,12 @@
 use pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::decision::error::PathCertificate;
+use crate::decision::error::ServerPinningError;
 use crate::decision::judge::PathVerdict;
 use crate::decision::pin_check::{matching_pins, PathEntry, Policy, Role, Verdict};
 use crate::decision::search::RecordedPath;
 use crate::decision::{resolve, Resolution};
-use crate::policy::{EnforcementMode, PinEntry, PinSet, Position, ScopedPin};
+use crate::policy::{EnforcementMode, PinEntry, PinSet, Position, ScopedPin, UnpinnedHostPolicy};
 
 /// What a verifier decided about a chain, and why: the same verification as
 /// `verify_server_cert`, with what it looked at recorded.
@@ -46,6 +47,11 @@ pub struct Explanation {
     /// error as rustls reports it, or a pin failure carrying a
     /// [`ServerPinningError`](crate::ServerPinningError).
     pub result: Result<(), rustls::Error>,
+    /// The pin failure: for a chain rejected by its pins, the error `result` carries; for
+    /// [`Decision::AcceptedReportOnly`], the error enforcement would have returned (what the
+    /// `ReportOnlyViolation` event carries). `None` when the pins accepted, or when the chain
+    /// or the name was refused before the pins were.
+    pub pin_error: Option<ServerPinningError>,
     /// Each policy the verifier applies, in order (one; or a store's static policy, then its
     /// bundle's while one is in force), and where it stands on the host.
     pub policies: Vec<PolicyStanding>,
@@ -56,7 +62,9 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    /// The accepted path and the allowed pin that accepted it, if a pin did.
+    /// The accepted path and the allowed pin that accepted it, if the connection was accepted
+    /// through a pin (`None` for any other decision, including a chain whose pins accepted a
+    /// path but whose name was refused).
     ///
     /// ```
     /// # use rustls_pinning::Explanation;
@@ -67,6 +75,9 @@ impl Explanation {
     /// # }
     /// ```
     pub fn accepted_through(&self) -> Option<(&ExplainedPath, PinMatch)> {
+        if self.decision != Decision::Accepted {
+            return None;
+        }
         let path = self
             .paths
             .iter()
@@ -356,6 +367,27 @@ impl PolicyStanding {
     /// ```
     pub fn for_host(pins: &PinSet, server_name: &ServerName<'_>, now: UnixTime) -> Self {
         Self::of(pins, &resolve(pins, server_name, now))
+    }
+
+    /// Where `pins` stands on a connection no entry governs: only its pins denied everywhere
+    /// apply ([`Standing::Unpinned`], or [`Standing::RefusesUnpinned`] if the set refuses such
+    /// hosts). For checking a certificate against the pins denied everywhere alone.
+    ///
+    /// ```
+    /// use rustls_pinning::{Pin, PinSet, PolicyStanding, Standing};
+    ///
+    /// let pins = PinSet::builder().deny_everywhere(Pin::spki_sha256([9; 32])).build()?;
+    /// let standing = PolicyStanding::without_entry(&pins);
+    /// assert_eq!((standing.entry, standing.standing), (None, Standing::Unpinned));
+    /// assert_eq!(standing.denied_everywhere.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn without_entry(pins: &PinSet) -> Self {
+        let resolution = match pins.unpinned_host_policy() {
+            UnpinnedHostPolicy::Reject => Resolution::Rejected,
+            _ => Resolution::Unpinned(None),
+        };
+        Self::of(pins, &resolution)
     }
 
     /// The pins of this policy (its entry's, then those denied everywhere) that match

@@ -14,4 +14,4 @@ pub(crate) mod pin_check;
 pub(crate) mod resolution;
 pub(crate) mod search;
 
-pub(crate) use resolution::{host_text, policy_for, resolve, Resolution, ServerLayers};
+pub(crate) use resolution::{host_text, resolve, Resolution, ServerLayers};

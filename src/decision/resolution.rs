@@ -118,6 +118,7 @@ impl<'a> ServerLayers<'a> {
     }
 
     /// Two pin sets combined: a store's static policy first, then its bundle's.
+    #[cfg_attr(not(feature = "dynamic"), allow(dead_code))]
     pub(crate) fn pair(
         first: &'a PinSet,
         second: &'a PinSet,

@@ -1,5 +1,7 @@
-//! One entry of a pin set: a host pattern, its pins with their scopes and roles, expiry and
-//! mode; and the positions a pin may be scoped to.
+//! One entry of a pin set: a host pattern, its primary, backup and deny pins, its expiry and
+//! its mode.
+
+use std::time::Duration;
 
 use pki_types::UnixTime;
 
@@ -189,6 +191,31 @@ impl PinEntry {
     /// ```
     pub fn mode(&self) -> EnforcementMode {
         self.mode
+    }
+
+    /// Whether the entry is still in force at `now` but expires within `window` after it: what
+    /// [`PinEventKind::ExpiresSoon`](crate::PinEventKind::ExpiresSoon) warns of. A zero window
+    /// is never due.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use rustls::pki_types::UnixTime;
+    /// # use rustls_pinning::{Pin, PinEntry, PinSet};
+    /// # let set = PinSet::builder().entry(PinEntry::builder("a.example".parse()?)
+    /// #     .deny(Pin::spki_sha256([1; 32])).expires_at(UnixTime::since_unix_epoch(Duration::from_secs(100)))).build()?;
+    /// let entry = set.lookup("a.example").unwrap();
+    /// let at = |secs| UnixTime::since_unix_epoch(Duration::from_secs(secs));
+    /// assert!(entry.expires_within(at(90), Duration::from_secs(10)));
+    /// assert!(!entry.expires_within(at(89), Duration::from_secs(10)));
+    /// assert!(!entry.expires_within(at(100), Duration::from_secs(10)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn expires_within(&self, now: UnixTime, window: Duration) -> bool {
+        let Some(expiry) = self.expires_at else {
+            return false;
+        };
+        let remaining = expiry.as_secs().saturating_sub(now.as_secs());
+        !window.is_zero() && remaining > 0 && remaining <= window.as_secs()
     }
 
     /// Whether the entry is past its expiry at `now` (the time rustls passes the verifier).

@@ -272,14 +272,7 @@ impl Reporter {
     }
 
     fn expiry_warning_due(&self, pins: &PinSet, entry: &PinEntry, now: UnixTime) -> bool {
-        let Some(expiry) = entry.expires_at() else {
-            return false;
-        };
-        let window = self.config.expiry_warning.as_secs();
-        let remaining = expiry.as_secs().saturating_sub(now.as_secs());
-        window > 0
-            && remaining > 0
-            && remaining <= window
+        entry.expires_within(now, self.config.expiry_warning)
             && pins
                 .index_of(entry)
                 .and_then(|index| self.warned.get(index))

@@ -109,6 +109,10 @@ impl PinningServerVerifier {
         Arc::new(Self { core })
     }
 
+    #[cfg_attr(
+        not(any(feature = "dynamic", feature = "unstable-bench")),
+        allow(dead_code)
+    )]
     pub(crate) fn core(&self) -> &ServerCore {
         &self.core
     }

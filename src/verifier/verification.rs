@@ -138,10 +138,12 @@ impl ServerCore {
         &self.pins
     }
 
+    #[cfg(feature = "unstable-bench")]
     pub(crate) fn trust(&self) -> &Trust {
         &self.trust
     }
 
+    #[cfg_attr(not(feature = "dynamic"), allow(dead_code))]
     pub(crate) fn reporter(&self) -> Option<&Reporter> {
         self.reporter.as_ref()
     }
@@ -220,13 +222,19 @@ impl ServerCore {
         };
         let mut finding = search.finish();
         let recorded = core::mem::take(&mut finding.recorded);
-        let (result, decision) = match found {
+        let (result, decision, pin_error) = match found {
             Ok(exhausted) => conclude(layers, reporters, &connection, finding, exhausted),
-            Err(error) => (Err(error), Decision::Rejected),
+            // Pins-only mode refuses a host nothing vouches for before any path: that is a
+            // pin failure too.
+            Err(error) => {
+                let pin_error = ServerPinningError::from_rustls(&error).cloned();
+                (Err(error), Decision::Rejected, pin_error)
+            }
         };
         Verification {
             result,
             decision,
+            pin_error,
             recorded,
         }
     }
@@ -256,6 +264,7 @@ impl ServerCore {
             time: now,
             decision: verification.decision,
             result: verification.result,
+            pin_error: verification.pin_error,
             policies: layers
                 .iter()
                 .map(|(_, pins, resolution)| PolicyStanding::of(pins, resolution))
@@ -367,7 +376,7 @@ pub(crate) fn conclude(
     connection: &Connection<'_>,
     finding: Finding,
     exhausted: Option<Exhausted>,
-) -> (Result<(), Error>, Decision) {
+) -> (Result<(), Error>, Decision, Option<ServerPinningError>) {
     let rule = layers.judge().host_rule();
     let host = || host_text(connection.server_name);
     // The layer whose entry an event speaks of when no pin decided: an expired entry that
@@ -457,6 +466,8 @@ pub(crate) fn conclude(
             }
         }
     };
+    // `None` on the accept path, so nothing is copied there.
+    let pin_error = error.clone();
     let rejection = match outcome {
         Outcome::Rejected => error.clone(),
         Outcome::Accepted => None,
@@ -476,8 +487,8 @@ pub(crate) fn conclude(
         None => drop((verified_chain, error)),
     }
     match rejection {
-        Some(error) => (Err(error.into_rustls()), Decision::Rejected),
-        None => (Ok(()), decision),
+        Some(error) => (Err(error.into_rustls()), Decision::Rejected, pin_error),
+        None => (Ok(()), decision, pin_error),
     }
 }
 
@@ -486,6 +497,8 @@ pub(crate) fn conclude(
 pub(crate) struct Verification {
     pub(crate) result: Result<(), Error>,
     pub(crate) decision: Decision,
+    /// The pin failure: enforced (then also in `result`) or tolerated by report-only entries.
+    pub(crate) pin_error: Option<ServerPinningError>,
     pub(crate) recorded: Vec<RecordedPath>,
 }
 

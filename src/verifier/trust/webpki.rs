@@ -13,7 +13,7 @@ use webpki::{
     UnknownStatusPolicy, VerifiedPath,
 };
 
-use crate::decision::pin_check::{check_path, AnchorDigests, PathEntry, Policy, Verdict};
+use crate::decision::pin_check::{AnchorDigests, PathEntry};
 use crate::decision::search::Search;
 use crate::der;
 use crate::policy::Position;
@@ -376,10 +376,15 @@ impl WebPkiTrust {
             .collect()
     }
 
+    #[cfg(feature = "unstable-bench")]
     /// The pin check alone on one path webpki verified, for the benches.
-    pub(crate) fn path_verdict(&self, policy: &Policy<'_>, path: &VerifiedPath<'_>) -> Verdict {
+    pub(crate) fn path_verdict(
+        &self,
+        policy: &crate::decision::pin_check::Policy<'_>,
+        path: &VerifiedPath<'_>,
+    ) -> crate::decision::pin_check::Verdict {
         let anchor = self.anchor_digests(path.anchor());
-        check_path(policy, self.path_entries(path, &anchor))
+        crate::decision::pin_check::check_path(policy, self.path_entries(path, &anchor))
     }
 
     /// The server side: every path webpki verifies for `end_entity` judged by `search`, then
