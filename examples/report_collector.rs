@@ -162,13 +162,13 @@ fn start_collector(reports: Sender<ViolationReport>, gate: Receiver<()>) -> Resu
     let gate = Mutex::new(Some(gate));
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            if let Some(gate) = gate.lock().ok().and_then(|mut gate| gate.take()) {
-                if gate.recv_timeout(IO_TIMEOUT * 3).is_err() {
-                    // The handshake never finished while this request was held: reporting
-                    // stalled it. Drop the report so the example fails.
-                    eprintln!("collector: the handshake waited for the collector");
-                    continue;
-                }
+            if let Some(gate) = gate.lock().ok().and_then(|mut gate| gate.take())
+                && gate.recv_timeout(IO_TIMEOUT * 3).is_err()
+            {
+                // The handshake never finished while this request was held: reporting
+                // stalled it. Drop the report so the example fails.
+                eprintln!("collector: the handshake waited for the collector");
+                continue;
             }
             match receive(stream) {
                 Ok(report) => {
@@ -196,10 +196,10 @@ fn receive(stream: TcpStream) -> Result<ViolationReport> {
         if header.is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse::<usize>()?;
-            }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse::<usize>()?;
         }
     }
     let mut body = vec![0; length.min(1 << 20)];

@@ -334,7 +334,7 @@ fn written_pattern() -> impl Strategy<Value = (Model, String)> {
 /// A host near `pattern` (its own labels, often with one or two more in front, sometimes
 /// only a suffix of them; the same address for an IP pattern) or an unrelated one, and how it
 /// is written.
-fn written_host_near(pattern: &Model) -> impl Strategy<Value = (ModelHost, String)> {
+fn written_host_near(pattern: &Model) -> impl Strategy<Value = (ModelHost, String)> + use<> {
     let (base, same_ip) = match pattern {
         Model::Exact(labels) | Model::OneLabel(labels) | Model::AnyDepth(labels) => {
             (labels.clone(), None)

@@ -256,10 +256,8 @@ fn write_paths(
                 certificate.spki_pin,
                 certificate.subject
             )?;
-            if show_certificate_pins {
-                if let Some(pin) = certificate.certificate_pin {
-                    writeln!(f, "    {:<12}  {pin}", "")?;
-                }
+            if show_certificate_pins && let Some(pin) = certificate.certificate_pin {
+                writeln!(f, "    {:<12}  {pin}", "")?;
             }
         }
     }

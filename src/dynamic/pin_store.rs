@@ -504,16 +504,16 @@ impl PinStore {
         (BundleError, Option<u64>),
     > {
         let version = bundle.version();
-        if let Some(newest) = current.newest_version {
-            if version <= newest {
-                return Err((
-                    BundleError::NotNewer {
-                        version,
-                        current: newest,
-                    },
-                    Some(version),
-                ));
-            }
+        if let Some(newest) = current.newest_version
+            && version <= newest
+        {
+            return Err((
+                BundleError::NotNewer {
+                    version,
+                    current: newest,
+                },
+                Some(version),
+            ));
         }
         let dynamic = (self.make_verifier)(bundle.pins().clone())
             .map_err(|error| (BundleError::Verifier(error), Some(version)))?;

@@ -203,10 +203,10 @@ impl FromStr for Pin {
         // `sha256//` is curl's spelling, but the canonical `sha256/` followed by a digest
         // whose base64 starts with '/' looks the same. A 32-byte digest is always 44
         // base64 characters, so the length tells which one it is.
-        if let Some(b64) = input.strip_prefix("sha256//") {
-            if b64.len() == BASE64_DIGEST_LEN {
-                return decode_base64(input, b64).map(Self::spki_sha256);
-            }
+        if let Some(b64) = input.strip_prefix("sha256//")
+            && b64.len() == BASE64_DIGEST_LEN
+        {
+            return decode_base64(input, b64).map(Self::spki_sha256);
         }
         if let Some(b64) = input.strip_prefix("sha256/") {
             return decode_base64(input, b64).map(Self::spki_sha256);

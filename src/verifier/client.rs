@@ -259,10 +259,11 @@ impl ClientCertVerifier for PinningClientVerifier {
         }
         let refused = search.judge().host_rule() == HostRule::Refused;
         let finding = search.finish();
-        if finding.accepted.is_none() && (finding.tolerated.is_none() || refused) {
-            if let Some(refusal) = finding.most_severe_refusal() {
-                return Err(refusal_error(&entries, &finding, refusal).into_rustls());
-            }
+        if finding.accepted.is_none()
+            && (finding.tolerated.is_none() || refused)
+            && let Some(refusal) = finding.most_severe_refusal()
+        {
+            return Err(refusal_error(&entries, &finding, refusal).into_rustls());
         }
         if refused {
             return Err(ClientPinningError::ClientNotPinned {
@@ -370,15 +371,15 @@ impl PinningClientVerifierBuilder {
     /// missing from the store, or a certificate pin scoped to the root without root
     /// certificates.
     pub fn build(self) -> Result<Arc<PinningClientVerifier>, VerifierBuilderError> {
-        if self.webpki.lacks_root_certificates() {
-            if let Some((identity, scoped)) = self.policy.root_certificate_pin() {
-                return Err(
-                    VerifierBuilderError::ClientCertificatePinOnRootWithoutRootCertificates {
-                        identity: identity.cloned(),
-                        pin: scoped.pin(),
-                    },
-                );
-            }
+        if self.webpki.lacks_root_certificates()
+            && let Some((identity, scoped)) = self.policy.root_certificate_pin()
+        {
+            return Err(
+                VerifierBuilderError::ClientCertificatePinOnRootWithoutRootCertificates {
+                    identity: identity.cloned(),
+                    pin: scoped.pin(),
+                },
+            );
         }
         let root_hints = self.webpki.roots.subjects();
         let trust = WebPkiTrust::new(self.webpki, self.provider.signature_verification_algorithms)?;

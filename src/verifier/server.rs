@@ -182,15 +182,15 @@ impl PinningServerVerifierBuilder {
     /// missing from the store, or a certificate pin scoped to the root without root
     /// certificates.
     pub fn build(self) -> Result<Arc<PinningServerVerifier>, VerifierBuilderError> {
-        if self.webpki.lacks_root_certificates() {
-            if let Some((pattern, scoped)) = self.pins.root_certificate_pin() {
-                return Err(
-                    VerifierBuilderError::CertificatePinOnRootWithoutRootCertificates {
-                        pattern: pattern.cloned(),
-                        pin: scoped.pin(),
-                    },
-                );
-            }
+        if self.webpki.lacks_root_certificates()
+            && let Some((pattern, scoped)) = self.pins.root_certificate_pin()
+        {
+            return Err(
+                VerifierBuilderError::CertificatePinOnRootWithoutRootCertificates {
+                    pattern: pattern.cloned(),
+                    pin: scoped.pin(),
+                },
+            );
         }
         let trust = WebPkiTrust::new(self.webpki, self.supported)?;
         Ok(PinningServerVerifier::from_core(ServerCore::new(

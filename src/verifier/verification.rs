@@ -535,19 +535,18 @@ fn refusal_error(
         index,
         everywhere,
     } = verdict
+        && let Some(certificate) = described.and_then(|path| path.certificates.get(index))
     {
-        if let Some(certificate) = described.and_then(|path| path.certificates.get(index)) {
-            return ServerPinningError::DeniedPinMatched {
-                host,
-                pattern: match everywhere {
-                    true => None,
-                    false => entry.map(|entry| entry.pattern().clone()),
-                },
-                denied: pin,
-                certificate: certificate.clone(),
-                verified_paths: verified_paths(),
-            };
-        }
+        return ServerPinningError::DeniedPinMatched {
+            host,
+            pattern: match everywhere {
+                true => None,
+                false => entry.map(|entry| entry.pattern().clone()),
+            },
+            denied: pin,
+            certificate: certificate.clone(),
+            verified_paths: verified_paths(),
+        };
     }
     match entry {
         Some(entry) => ServerPinningError::NoPinMatched {

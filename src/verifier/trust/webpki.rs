@@ -345,7 +345,7 @@ impl WebPkiTrust {
         &self,
         path: &'p VerifiedPath<'p>,
         anchor: &'p AnchorDigests,
-    ) -> impl Iterator<Item = (Position, PathEntry<'p>)> {
+    ) -> impl Iterator<Item = (Position, PathEntry<'p>)> + use<'p> {
         let trust_anchor = path.anchor();
         core::iter::once((Position::Leaf, PathEntry::Parsed(path.end_entity())))
             .chain(path.intermediate_certificates().map(move |cert| {
