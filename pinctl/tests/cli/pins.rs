@@ -2,19 +2,14 @@
 //! malformed inputs (a clear error naming the file and the place in it, exit code 2, never a
 //! panic) and live chains from a TLS server on loopback.
 
-// Running pinctl: only this package's test binaries know where it was built.
-#[path = "common/cli.rs"]
-mod cli;
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
-use cli::*;
-use common::{Ca, KeyKind, LeafOptions, TestServer};
+use crate::cli::*;
+use crate::common::{self, Ca, KeyKind, LeafOptions, TestServer};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls_pinning::Pin;

@@ -8,9 +8,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
 use proptest::sample::select;
+use proptest::test_runner::FileFailurePersistence;
 use rustls_pinning::{HostPattern, Pin, PinEntry, PinKind, PinSet};
 
 /// Cases per property, unless `PROPTEST_CASES` asks for another number.
+///
+/// Failures are kept next to this file, in `properties.proptest-regressions`, and replayed
+/// first on every run. (proptest's default would look for a directory holding a `main.rs`
+/// above this file, which `tests/suite/` is, and keep them in `tests/proptest-regressions/`.)
 fn cases(default: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
@@ -18,6 +23,9 @@ fn cases(default: u32) -> ProptestConfig {
         .unwrap_or(default);
     ProptestConfig {
         cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
         ..ProptestConfig::default()
     }
 }

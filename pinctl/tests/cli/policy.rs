@@ -1,16 +1,11 @@
 //! `pinctl check`, `lint`, `expiry` and `convert`, run as separate processes against policy
 //! files, chains made by the test PKI and live TLS servers on loopback.
 
-// Running pinctl: only this package's test binaries know where it was built.
-#[path = "common/cli.rs"]
-mod cli;
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use cli::*;
-use common::{Ca, KeyKind, Leaf, LeafOptions, TestServer, DAY};
+use crate::cli::*;
+use crate::common::{self, Ca, KeyKind, Leaf, LeafOptions, TestServer, DAY};
 use rustls::pki_types::UnixTime;
 use rustls_pinning::config::{self, ConfigFormat};
 use rustls_pinning::{Date, Pin, PinSet};

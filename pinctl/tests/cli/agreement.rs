@@ -4,17 +4,12 @@
 //! verdict the row expects, and the same one; accept through the same pin on the same
 //! certificate; show the same verified path; and refuse with the same error.
 
-// Running pinctl: only this package's test binaries know where it was built.
-#[path = "common/cli.rs"]
-mod cli;
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cli::*;
-use common::{Ca, KeyKind, Leaf, LeafOptions};
+use crate::cli::*;
+use crate::common::{Ca, KeyKind, Leaf, LeafOptions};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::RootCertStore;

@@ -1,13 +1,9 @@
 //! `pinctl bundle keygen | sign | verify | inspect`, run as separate processes, with the
 //! library's `BundleVerifier` cross-checking what they write.
 
-// Running pinctl: only this package's test binaries know where it was built.
-#[path = "common/cli.rs"]
-mod cli;
-
 use std::path::Path;
 
-use cli::*;
+use crate::cli::*;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{SubjectPublicKeyInfoDer, UnixTime};
 use rustls_pinning::bundle::{BundleKey, BundleVerifier};

@@ -3,7 +3,7 @@
 
 use rustls_pinning_test_support as common;
 use rustls_pinning_test_support::integration as support;
-#[path = "../examples/ureq_connector/mod.rs"]
+#[path = "../../examples/ureq_connector/mod.rs"]
 mod ureq_connector;
 
 use common::providers;

@@ -1,8 +1,5 @@
 //! Running `pinctl` as a separate process, the way people and CI run it, and scratch files
 //! for its inputs.
-//!
-//! Not every test binary uses every helper.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

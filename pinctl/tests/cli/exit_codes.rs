@@ -9,18 +9,13 @@
 //! known), the server or the option concerned; with `--json` it is
 //! `{"error": "WHAT: REASON", "exit_code": N}`.
 
-// Running pinctl: only this package's test binaries know where it was built.
-#[path = "common/cli.rs"]
-mod cli;
-mod common;
-
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::thread;
 
-use cli::*;
-use common::{Ca, KeyKind, LeafOptions, TestServer};
+use crate::cli::*;
+use crate::common::{self, Ca, KeyKind, LeafOptions, TestServer};
 use rustls_pinning::Pin;
 
 const HOST: &str = "api.example.test";
