@@ -33,9 +33,54 @@ pub mod pki;
 pub use error_chain::find_rustls_error;
 pub use net::*;
 pub use pki::*;
-/// For [`define_providers`], which names rustls from the crate that expands it.
+/// For [`define_providers`] and [`define_provider`], which name rustls from the crate that
+/// expands them.
 #[doc(hidden)]
 pub use rustls;
+
+/// Defines, in the module that expands it, the crypto provider its tests run with:
+/// `PROVIDER`, the label assert messages print, and `provider()`, a new instance of it.
+/// `define_provider!(aws_lc_rs)` or `define_provider!(ring)`.
+///
+/// A test binary runs every test that needs a provider once per provider compiled in, the way
+/// rustls's own tests do: it declares one module per provider feature of its crate, each
+/// including the same test files, which use `super::provider()` and `super::PROVIDER` and
+/// never name a provider.
+///
+/// ```text
+/// #[cfg(feature = "ring")]
+/// #[path = "."]
+/// mod with_ring {
+///     rustls_pinning_test_support::define_provider!(ring);
+///
+///     mod verifier_webpki;
+/// }
+/// ```
+///
+/// Test names then say which provider a test ran with
+/// (`with_ring::verifier_webpki::leaf_spki_pin_...`). The `cfg`s are the test crate's own
+/// features: pinctl cannot forward its features to this dev-dependency (`cargo install`
+/// drops dev-dependencies and refuses features that name them).
+#[macro_export]
+macro_rules! define_provider {
+    (aws_lc_rs) => {
+        $crate::define_provider!(@define "aws-lc-rs", aws_lc_rs);
+    };
+    (ring) => {
+        $crate::define_provider!(@define "ring", ring);
+    };
+    (@define $label:literal, $module:ident) => {
+        /// The crypto provider of this module's tests, as assert messages name it.
+        #[allow(dead_code)]
+        pub(crate) const PROVIDER: &str = $label;
+
+        /// The crypto provider of this module's tests.
+        #[allow(dead_code)]
+        pub(crate) fn provider() -> ::std::sync::Arc<$crate::rustls::crypto::CryptoProvider> {
+            ::std::sync::Arc::new($crate::rustls::crypto::$module::default_provider())
+        }
+    };
+}
 
 /// Defines `pub fn providers()` in the crate that expands it: every rustls crypto provider
 /// compiled into that crate's build, with a label, as its own `aws-lc-rs` and `ring` features

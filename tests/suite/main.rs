@@ -1,12 +1,22 @@
 //! The integration tests of rustls-pinning, in one binary: one module per concept, named as
 //! the files of this directory are.
 //!
+//! A test that needs a crypto provider runs once per provider compiled in, without a loop:
+//! `with_aws_lc_rs` and `with_ring` include the same files, each with its own `provider()`
+//! and `PROVIDER` (the label assert messages print), so a test's name says which provider
+//! it ran with (`with_ring::verifier_webpki::...`). With only one provider feature only its
+//! module exists; with neither, only the modules compiled once. Those, at the top, need no
+//! provider, or take the build's default (`rustls_pinning::default_crypto_provider()`) for
+//! a signature whose algorithm is not what they test.
+//!
 //! Two tests run in processes of their own, being about the process itself:
 //! `tests/allocations.rs` installs a counting global allocator, and
 //! `tests/no_default_provider.rs` needs a process in which no default crypto provider was
 //! ever installed.
 
-mod adversarial;
+// Each provider module includes the same files.
+#![allow(clippy::duplicate_mod)]
+
 mod android_nsc;
 mod config;
 mod dynamic;
@@ -19,13 +29,11 @@ mod parser_limits;
 mod peers;
 mod pin;
 mod pin_set;
-mod pins_only;
 mod pki_smoke;
 mod properties;
 mod refresh;
 mod reports;
 mod rfc7469;
-mod verifier_webpki;
 mod with_hyper_rustls;
 mod with_platform_verifier;
 mod with_quinn;
@@ -33,4 +41,68 @@ mod with_reqwest;
 mod with_tokio_rustls;
 mod with_tonic;
 mod with_ureq;
-mod wrap;
+
+#[cfg(feature = "aws-lc-rs")]
+#[path = "."]
+mod with_aws_lc_rs {
+    rustls_pinning_test_support::define_provider!(aws_lc_rs);
+
+    mod adversarial;
+    mod pins_only;
+    mod verifier_webpki;
+    mod wrap;
+}
+
+#[cfg(feature = "ring")]
+#[path = "."]
+mod with_ring {
+    rustls_pinning_test_support::define_provider!(ring);
+
+    mod adversarial;
+    mod pins_only;
+    mod verifier_webpki;
+    mod wrap;
+}
+
+/// Every file of this directory is a module of the suite (a file that is not is never
+/// compiled, unlike a file of `tests/`), and both provider modules include the same files.
+#[test]
+fn every_file_is_a_module_and_both_providers_include_the_same_files() {
+    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/suite");
+    let main = std::fs::read_to_string(format!("{directory}/main.rs")).unwrap();
+    let modules = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|line| line.trim().strip_prefix("mod ")?.strip_suffix(';'))
+            .map(str::to_owned)
+            .collect()
+    };
+    let block = |name: &str| -> Vec<String> {
+        let start = main
+            .find(&format!("mod {name} {{"))
+            .unwrap_or_else(|| panic!("no module {name}"));
+        let end = start + main[start..].find("\n}").unwrap();
+        modules(&main[start..end])
+    };
+    let once: Vec<String> = modules(&main[..main.find("mod with_aws_lc_rs {").unwrap()]);
+    let aws_lc_rs = block("with_aws_lc_rs");
+    assert_eq!(aws_lc_rs, block("with_ring"), "the provider modules differ");
+    for module in &aws_lc_rs {
+        assert!(
+            !once.contains(module),
+            "{module} is both compiled once and per provider"
+        );
+    }
+    let mut files: Vec<String> = std::fs::read_dir(directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter_map(|name| Some(name.strip_suffix(".rs")?.to_owned()))
+        .filter(|name| name != "main")
+        .collect();
+    files.sort();
+    let mut declared: Vec<String> = once.into_iter().chain(aws_lc_rs).collect();
+    declared.sort();
+    assert_eq!(
+        declared, files,
+        "files of tests/suite/ and modules of main.rs"
+    );
+}

@@ -5,7 +5,7 @@ use rustls_pinning_test_support as common;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{connect, providers, Ca, LeafOptions, TestServer, GREETING};
+use common::{connect, Ca, LeafOptions, TestServer, GREETING};
 use rcgen::{CertificateParams, IsCa, KeyPair};
 use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -18,6 +18,8 @@ use rustls_pinning::{
     AfterExpiry, Pin, PinEntry, PinEntryBuilder, PinScope, PinSet, ServerPinningError,
     VerifierBuilderError,
 };
+
+use super::{provider, PROVIDER};
 
 /// A client config that verifies servers with a pins-only verifier, installed the only way
 /// it can be: rustls's dangerous path (it replaces the certificate authority).
@@ -111,279 +113,271 @@ const VERSIONS: [(&str, &SupportedProtocolVersion); 2] = [
 
 #[test]
 fn pinned_self_signed_leaf_is_accepted_directly_and_in_a_handshake() {
-    for (name, provider) in providers() {
-        let server_cert = SelfSigned::new(&[HOST]);
-        let verifier = pins_only(set(single_pin(HOST, server_cert.pin())), &provider)
-            .build()
-            .unwrap();
-        verify(&*verifier, &server_cert.cert, HOST)
-            .unwrap_or_else(|e| panic!("[{name}] pinned self-signed leaf: {e}"));
+    let provider = provider();
+    let server_cert = SelfSigned::new(&[HOST]);
+    let verifier = pins_only(set(single_pin(HOST, server_cert.pin())), &provider)
+        .build()
+        .unwrap();
+    verify(&*verifier, &server_cert.cert, HOST)
+        .unwrap_or_else(|e| panic!("[{PROVIDER}] pinned self-signed leaf: {e}"));
 
-        let server = TestServer::with_chain(
-            vec![server_cert.cert.clone()],
-            server_cert.key.clone_key(),
-            provider.clone(),
-        );
-        for (version_name, version) in VERSIONS {
-            let reply = connect(
-                server.addr,
-                HOST,
-                pins_only_client_config(verifier.clone(), &provider, version),
-            )
-            .unwrap_or_else(|e| panic!("[{name} {version_name}] handshake: {e}"));
-            assert_eq!(reply, GREETING, "[{name} {version_name}]");
-        }
+    let server = TestServer::with_chain(
+        vec![server_cert.cert.clone()],
+        server_cert.key.clone_key(),
+        provider.clone(),
+    );
+    for (version_name, version) in VERSIONS {
+        let reply = connect(
+            server.addr,
+            HOST,
+            pins_only_client_config(verifier.clone(), &provider, version),
+        )
+        .unwrap_or_else(|e| panic!("[{PROVIDER} {version_name}] handshake: {e}"));
+        assert_eq!(reply, GREETING, "[{PROVIDER} {version_name}]");
     }
 }
 
 #[test]
 fn pinned_leaf_from_an_untrusted_private_ca_is_accepted() {
-    for (name, provider) in providers() {
-        let private_ca = Ca::root("Private Device CA");
-        let leaf = private_ca.leaf(&[HOST]);
-        let verifier = pins_only(
-            set(single_pin(HOST, Pin::spki_of(&leaf.cert).unwrap())),
-            &provider,
-        )
-        .build()
-        .unwrap();
-        verify(&*verifier, &leaf.cert, HOST)
-            .unwrap_or_else(|e| panic!("[{name}] pinned leaf of a private CA: {e}"));
+    let provider = provider();
+    let private_ca = Ca::root("Private Device CA");
+    let leaf = private_ca.leaf(&[HOST]);
+    let verifier = pins_only(
+        set(single_pin(HOST, Pin::spki_of(&leaf.cert).unwrap())),
+        &provider,
+    )
+    .build()
+    .unwrap();
+    verify(&*verifier, &leaf.cert, HOST)
+        .unwrap_or_else(|e| panic!("[{PROVIDER}] pinned leaf of a private CA: {e}"));
 
-        let server = TestServer::with_chain(leaf.chain(&[]), leaf.private_key(), provider.clone());
-        let reply = connect(
-            server.addr,
-            HOST,
-            pins_only_client_config(verifier, &provider, &rustls::version::TLS13),
-        )
-        .unwrap_or_else(|e| panic!("[{name}] handshake: {e}"));
-        assert_eq!(reply, GREETING, "[{name}]");
-    }
+    let server = TestServer::with_chain(leaf.chain(&[]), leaf.private_key(), provider.clone());
+    let reply = connect(
+        server.addr,
+        HOST,
+        pins_only_client_config(verifier, &provider, &rustls::version::TLS13),
+    )
+    .unwrap_or_else(|e| panic!("[{PROVIDER}] handshake: {e}"));
+    assert_eq!(reply, GREETING, "[{PROVIDER}]");
 }
 
 #[test]
 fn unpinned_leaf_is_rejected_in_verify_and_handshake() {
-    for (name, provider) in providers() {
-        let pinned = SelfSigned::new(&[HOST]);
-        let other = SelfSigned::new(&[HOST]);
-        let verifier = pins_only(set(single_pin(HOST, pinned.pin())), &provider)
-            .build()
-            .unwrap();
-        match pinning_error(verify(&*verifier, &other.cert, HOST), name) {
-            ServerPinningError::NoPinMatched {
-                host,
-                pattern,
-                verified_paths,
-                ..
-            } => {
-                assert_eq!(host, HOST, "[{name}]");
-                assert_eq!(pattern.to_string(), HOST, "[{name}]");
-                assert_eq!(verified_paths.len(), 1, "[{name}]");
-                assert_eq!(verified_paths[0][0].spki_pin(), other.pin(), "[{name}]");
-            }
-            error => panic!("[{name}] expected NoPinMatched, got {error}"),
+    let provider = provider();
+    let pinned = SelfSigned::new(&[HOST]);
+    let other = SelfSigned::new(&[HOST]);
+    let verifier = pins_only(set(single_pin(HOST, pinned.pin())), &provider)
+        .build()
+        .unwrap();
+    match pinning_error(verify(&*verifier, &other.cert, HOST), PROVIDER) {
+        ServerPinningError::NoPinMatched {
+            host,
+            pattern,
+            verified_paths,
+            ..
+        } => {
+            assert_eq!(host, HOST, "[{PROVIDER}]");
+            assert_eq!(pattern.to_string(), HOST, "[{PROVIDER}]");
+            assert_eq!(verified_paths.len(), 1, "[{PROVIDER}]");
+            assert_eq!(verified_paths[0][0].spki_pin(), other.pin(), "[{PROVIDER}]");
         }
-
-        let server = TestServer::with_chain(
-            vec![other.cert.clone()],
-            other.key.clone_key(),
-            provider.clone(),
-        );
-        let error = connect(
-            server.addr,
-            HOST,
-            pins_only_client_config(verifier, &provider, &rustls::version::TLS13),
-        )
-        .unwrap_err();
-        assert!(
-            matches!(
-                ServerPinningError::from_rustls(&error),
-                Some(ServerPinningError::NoPinMatched { .. })
-            ),
-            "[{name}] handshake: {error:?}"
-        );
-        assert_eq!(server.completed(), 0, "[{name}]");
+        error => panic!("[{PROVIDER}] expected NoPinMatched, got {error}"),
     }
+
+    let server = TestServer::with_chain(
+        vec![other.cert.clone()],
+        other.key.clone_key(),
+        provider.clone(),
+    );
+    let error = connect(
+        server.addr,
+        HOST,
+        pins_only_client_config(verifier, &provider, &rustls::version::TLS13),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            ServerPinningError::from_rustls(&error),
+            Some(ServerPinningError::NoPinMatched { .. })
+        ),
+        "[{PROVIDER}] handshake: {error:?}"
+    );
+    assert_eq!(server.completed(), 0, "[{PROVIDER}]");
 }
 
 #[test]
 fn host_without_an_entry_is_rejected() {
-    for (name, provider) in providers() {
-        let server_cert = SelfSigned::new(&[HOST, "stranger.test"]);
-        let verifier = pins_only(set(single_pin(HOST, server_cert.pin())), &provider)
-            .build()
-            .unwrap();
-        match pinning_error(verify(&*verifier, &server_cert.cert, "stranger.test"), name) {
-            ServerPinningError::HostNotPinned { host } => {
-                assert_eq!(host, "stranger.test", "[{name}]")
-            }
-            error => panic!("[{name}] expected HostNotPinned, got {error}"),
+    let provider = provider();
+    let server_cert = SelfSigned::new(&[HOST, "stranger.test"]);
+    let verifier = pins_only(set(single_pin(HOST, server_cert.pin())), &provider)
+        .build()
+        .unwrap();
+    match pinning_error(
+        verify(&*verifier, &server_cert.cert, "stranger.test"),
+        PROVIDER,
+    ) {
+        ServerPinningError::HostNotPinned { host } => {
+            assert_eq!(host, "stranger.test", "[{PROVIDER}]")
         }
+        error => panic!("[{PROVIDER}] expected HostNotPinned, got {error}"),
     }
 }
 
 #[test]
 fn validity_dates_are_checked_unless_allowed() {
-    for (name, provider) in providers() {
-        let private_ca = Ca::root("Private Validity CA");
-        let expired = private_ca.leaf_with(LeafOptions::new(&[HOST]).expired());
-        let future = private_ca.leaf_with(LeafOptions::new(&[HOST]).not_yet_valid());
-        let pins = || {
-            set(PinEntry::builder(HOST.parse().unwrap())
-                .pin(Pin::spki_of(&expired.cert).unwrap())
-                .pin(Pin::spki_of(&future.cert).unwrap()))
-        };
-        let now = UnixTime::now();
+    let provider = provider();
+    let private_ca = Ca::root("Private Validity CA");
+    let expired = private_ca.leaf_with(LeafOptions::new(&[HOST]).expired());
+    let future = private_ca.leaf_with(LeafOptions::new(&[HOST]).not_yet_valid());
+    let pins = || {
+        set(PinEntry::builder(HOST.parse().unwrap())
+            .pin(Pin::spki_of(&expired.cert).unwrap())
+            .pin(Pin::spki_of(&future.cert).unwrap()))
+    };
+    let now = UnixTime::now();
 
-        let strict = pins_only(pins(), &provider).build().unwrap();
-        match verify_at(&*strict, &expired.cert, HOST, now) {
-            Err(Error::InvalidCertificate(CertificateError::ExpiredContext {
-                time,
-                not_after,
-            })) => {
-                assert_eq!(time, now, "[{name}]");
-                assert!(not_after.as_secs() < now.as_secs(), "[{name}]");
-            }
-            other => panic!("[{name}] expected ExpiredContext, got {other:?}"),
+    let strict = pins_only(pins(), &provider).build().unwrap();
+    match verify_at(&*strict, &expired.cert, HOST, now) {
+        Err(Error::InvalidCertificate(CertificateError::ExpiredContext { time, not_after })) => {
+            assert_eq!(time, now, "[{PROVIDER}]");
+            assert!(not_after.as_secs() < now.as_secs(), "[{PROVIDER}]");
         }
-        match verify_at(&*strict, &future.cert, HOST, now) {
-            Err(Error::InvalidCertificate(CertificateError::NotValidYetContext {
-                time,
-                not_before,
-            })) => {
-                assert_eq!(time, now, "[{name}]");
-                assert!(not_before.as_secs() > now.as_secs(), "[{name}]");
-            }
-            other => panic!("[{name}] expected NotValidYetContext, got {other:?}"),
-        }
-
-        let lenient = pins_only(pins(), &provider)
-            .allow_expired_certificates()
-            .build()
-            .unwrap();
-        verify_at(&*lenient, &expired.cert, HOST, now)
-            .unwrap_or_else(|e| panic!("[{name}] expired, allowed: {e}"));
-        verify_at(&*lenient, &future.cert, HOST, now)
-            .unwrap_or_else(|e| panic!("[{name}] not yet valid, allowed: {e}"));
+        other => panic!("[{PROVIDER}] expected ExpiredContext, got {other:?}"),
     }
+    match verify_at(&*strict, &future.cert, HOST, now) {
+        Err(Error::InvalidCertificate(CertificateError::NotValidYetContext {
+            time,
+            not_before,
+        })) => {
+            assert_eq!(time, now, "[{PROVIDER}]");
+            assert!(not_before.as_secs() > now.as_secs(), "[{PROVIDER}]");
+        }
+        other => panic!("[{PROVIDER}] expected NotValidYetContext, got {other:?}"),
+    }
+
+    let lenient = pins_only(pins(), &provider)
+        .allow_expired_certificates()
+        .build()
+        .unwrap();
+    verify_at(&*lenient, &expired.cert, HOST, now)
+        .unwrap_or_else(|e| panic!("[{PROVIDER}] expired, allowed: {e}"));
+    verify_at(&*lenient, &future.cert, HOST, now)
+        .unwrap_or_else(|e| panic!("[{PROVIDER}] not yet valid, allowed: {e}"));
 }
 
 #[test]
 fn server_name_is_checked_unless_allowed() {
-    for (name, provider) in providers() {
-        let other_host = "other-device.test";
-        let server_cert = SelfSigned::new(&[HOST]);
-        let pins = || set(single_pin(other_host, server_cert.pin()));
+    let provider = provider();
+    let other_host = "other-device.test";
+    let server_cert = SelfSigned::new(&[HOST]);
+    let pins = || set(single_pin(other_host, server_cert.pin()));
 
-        let strict = pins_only(pins(), &provider).build().unwrap();
-        match verify(&*strict, &server_cert.cert, other_host) {
-            Err(Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+    let strict = pins_only(pins(), &provider).build().unwrap();
+    match verify(&*strict, &server_cert.cert, other_host) {
+        Err(Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+            expected,
+            presented,
+        })) => {
+            assert_eq!(
                 expected,
-                presented,
-            })) => {
-                assert_eq!(
-                    expected,
-                    ServerName::try_from(other_host).unwrap(),
-                    "[{name}]"
-                );
-                assert_eq!(presented, [format!("DnsName(\"{HOST}\")")], "[{name}]");
-            }
-            other => panic!("[{name}] expected NotValidForNameContext, got {other:?}"),
+                ServerName::try_from(other_host).unwrap(),
+                "[{PROVIDER}]"
+            );
+            assert_eq!(presented, [format!("DnsName(\"{HOST}\")")], "[{PROVIDER}]");
         }
-
-        let lenient = pins_only(pins(), &provider)
-            .allow_any_server_name()
-            .build()
-            .unwrap();
-        verify(&*lenient, &server_cert.cert, other_host)
-            .unwrap_or_else(|e| panic!("[{name}] any name allowed: {e}"));
+        other => panic!("[{PROVIDER}] expected NotValidForNameContext, got {other:?}"),
     }
+
+    let lenient = pins_only(pins(), &provider)
+        .allow_any_server_name()
+        .build()
+        .unwrap();
+    verify(&*lenient, &server_cert.cert, other_host)
+        .unwrap_or_else(|e| panic!("[{PROVIDER}] any name allowed: {e}"));
 }
 
 #[test]
 fn expired_entry_has_no_fallback() {
-    for (name, provider) in providers() {
-        let server_cert = SelfSigned::new(&[HOST]);
-        let expiry = UnixTime::since_unix_epoch(
-            SystemTime::now().duration_since(UNIX_EPOCH).unwrap() - Duration::from_secs(3600),
-        );
-        let entry = || single_pin(HOST, server_cert.pin()).expires_at(expiry);
+    let provider = provider();
+    let server_cert = SelfSigned::new(&[HOST]);
+    let expiry = UnixTime::since_unix_epoch(
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap() - Duration::from_secs(3600),
+    );
+    let entry = || single_pin(HOST, server_cert.pin()).expires_at(expiry);
 
-        let skip = pins_only(set(entry()), &provider).build().unwrap();
-        match pinning_error(verify(&*skip, &server_cert.cert, HOST), name) {
-            ServerPinningError::EntryExpiredWithoutFallback {
-                host,
-                pattern,
-                expired_at,
-            } => {
-                assert_eq!(host, HOST, "[{name}]");
-                assert_eq!(pattern.to_string(), HOST, "[{name}]");
-                assert_eq!(expired_at, expiry, "[{name}]");
-            }
-            error => panic!("[{name}] expected EntryExpiredWithoutFallback, got {error}"),
+    let skip = pins_only(set(entry()), &provider).build().unwrap();
+    match pinning_error(verify(&*skip, &server_cert.cert, HOST), PROVIDER) {
+        ServerPinningError::EntryExpiredWithoutFallback {
+            host,
+            pattern,
+            expired_at,
+        } => {
+            assert_eq!(host, HOST, "[{PROVIDER}]");
+            assert_eq!(pattern.to_string(), HOST, "[{PROVIDER}]");
+            assert_eq!(expired_at, expiry, "[{PROVIDER}]");
         }
-
-        let keep = pins_only(
-            set(entry().after_expiry(AfterExpiry::KeepEnforcing)),
-            &provider,
-        )
-        .build()
-        .unwrap();
-        verify(&*keep, &server_cert.cert, HOST)
-            .unwrap_or_else(|e| panic!("[{name}] expired entry kept enforcing: {e}"));
+        error => panic!("[{PROVIDER}] expected EntryExpiredWithoutFallback, got {error}"),
     }
+
+    let keep = pins_only(
+        set(entry().after_expiry(AfterExpiry::KeepEnforcing)),
+        &provider,
+    )
+    .build()
+    .unwrap();
+    verify(&*keep, &server_cert.cert, HOST)
+        .unwrap_or_else(|e| panic!("[{PROVIDER}] expired entry kept enforcing: {e}"));
 }
 
 #[test]
 fn entries_that_need_a_ca_are_refused_at_build_time() {
-    for (name, provider) in providers() {
-        let pin = Pin::spki_sha256([1; 32]);
-        let backup = Pin::spki_sha256([2; 32]);
-        let cases = [
-            (
-                "report-only",
-                PinEntry::builder(HOST.parse().unwrap())
-                    .pin(pin)
-                    .pin(backup)
-                    .report_only(),
-            ),
-            (
-                "deny pins only",
-                PinEntry::builder(HOST.parse().unwrap()).deny(pin),
-            ),
-            (
-                "root-scoped pin",
-                PinEntry::builder(HOST.parse().unwrap())
-                    .pin(pin)
-                    .pin_at(backup, PinScope::Root),
-            ),
-            (
-                "intermediate-scoped pin",
-                PinEntry::builder(HOST.parse().unwrap())
-                    .pin(pin)
-                    .pin_at(backup, PinScope::Intermediate),
-            ),
-        ];
-        for (case, entry) in cases {
-            match pins_only(set(entry), &provider).build() {
-                Err(VerifierBuilderError::UnsupportedInPinsOnlyMode { pattern, .. }) => {
-                    assert_eq!(pattern.to_string(), HOST, "[{name}] {case}");
-                }
-                Err(other) => {
-                    panic!("[{name}] {case}: expected UnsupportedInPinsOnlyMode, got {other}")
-                }
-                Ok(_) => panic!("[{name}] {case}: built, expected UnsupportedInPinsOnlyMode"),
+    let provider = provider();
+    let pin = Pin::spki_sha256([1; 32]);
+    let backup = Pin::spki_sha256([2; 32]);
+    let cases = [
+        (
+            "report-only",
+            PinEntry::builder(HOST.parse().unwrap())
+                .pin(pin)
+                .pin(backup)
+                .report_only(),
+        ),
+        (
+            "deny pins only",
+            PinEntry::builder(HOST.parse().unwrap()).deny(pin),
+        ),
+        (
+            "root-scoped pin",
+            PinEntry::builder(HOST.parse().unwrap())
+                .pin(pin)
+                .pin_at(backup, PinScope::Root),
+        ),
+        (
+            "intermediate-scoped pin",
+            PinEntry::builder(HOST.parse().unwrap())
+                .pin(pin)
+                .pin_at(backup, PinScope::Intermediate),
+        ),
+    ];
+    for (case, entry) in cases {
+        match pins_only(set(entry), &provider).build() {
+            Err(VerifierBuilderError::UnsupportedInPinsOnlyMode { pattern, .. }) => {
+                assert_eq!(pattern.to_string(), HOST, "[{PROVIDER}] {case}");
             }
+            Err(other) => {
+                panic!("[{PROVIDER}] {case}: expected UnsupportedInPinsOnlyMode, got {other}")
+            }
+            Ok(_) => panic!("[{PROVIDER}] {case}: built, expected UnsupportedInPinsOnlyMode"),
         }
-
-        // A leaf-scoped pin is fine.
-        let leaf_scoped = PinEntry::builder(HOST.parse().unwrap())
-            .pin_at(pin, PinScope::Leaf)
-            .pin(backup);
-        pins_only(set(leaf_scoped), &provider)
-            .build()
-            .unwrap_or_else(|e| panic!("[{name}] leaf-scoped pins: {e}"));
     }
+
+    // A leaf-scoped pin is fine.
+    let leaf_scoped = PinEntry::builder(HOST.parse().unwrap())
+        .pin_at(pin, PinScope::Leaf)
+        .pin(backup);
+    pins_only(set(leaf_scoped), &provider)
+        .build()
+        .unwrap_or_else(|e| panic!("[{PROVIDER}] leaf-scoped pins: {e}"));
 }
 
 /// Serves the pinned certificate but signs the handshake with another key, which rustls's
@@ -414,61 +408,59 @@ fn mismatched_key_server(
 
 #[test]
 fn handshake_signature_by_another_key_is_rejected() {
-    for (name, provider) in providers() {
-        let pinned = SelfSigned::new(&[HOST]);
-        let thief = SelfSigned::new(&[HOST]);
-        let server = mismatched_key_server(&pinned.cert, thief.key.clone_key(), &provider);
-        let verifier = pins_only(set(single_pin(HOST, pinned.pin())), &provider)
-            .build()
-            .unwrap();
-        for (version_name, version) in VERSIONS {
-            let error = connect(
-                server.addr,
-                HOST,
-                pins_only_client_config(verifier.clone(), &provider, version),
-            )
-            .unwrap_err();
-            assert_eq!(
-                error,
-                Error::InvalidCertificate(CertificateError::BadSignature),
-                "[{name} {version_name}]"
-            );
-        }
-        assert_eq!(server.completed(), 0, "[{name}]");
+    let provider = provider();
+    let pinned = SelfSigned::new(&[HOST]);
+    let thief = SelfSigned::new(&[HOST]);
+    let server = mismatched_key_server(&pinned.cert, thief.key.clone_key(), &provider);
+    let verifier = pins_only(set(single_pin(HOST, pinned.pin())), &provider)
+        .build()
+        .unwrap();
+    for (version_name, version) in VERSIONS {
+        let error = connect(
+            server.addr,
+            HOST,
+            pins_only_client_config(verifier.clone(), &provider, version),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            Error::InvalidCertificate(CertificateError::BadSignature),
+            "[{PROVIDER} {version_name}]"
+        );
+    }
+    assert_eq!(server.completed(), 0, "[{PROVIDER}]");
 
-        // Sanity: the same server setup with the matching key passes.
-        let honest = mismatched_key_server(&pinned.cert, pinned.key.clone_key(), &provider);
-        for (version_name, version) in VERSIONS {
-            let reply = connect(
-                honest.addr,
-                HOST,
-                pins_only_client_config(verifier.clone(), &provider, version),
-            )
-            .unwrap_or_else(|e| panic!("[{name} {version_name}] matching key: {e}"));
-            assert_eq!(reply, GREETING, "[{name} {version_name}]");
-        }
+    // Sanity: the same server setup with the matching key passes.
+    let honest = mismatched_key_server(&pinned.cert, pinned.key.clone_key(), &provider);
+    for (version_name, version) in VERSIONS {
+        let reply = connect(
+            honest.addr,
+            HOST,
+            pins_only_client_config(verifier.clone(), &provider, version),
+        )
+        .unwrap_or_else(|e| panic!("[{PROVIDER} {version_name}] matching key: {e}"));
+        assert_eq!(reply, GREETING, "[{PROVIDER} {version_name}]");
     }
 }
 
 #[test]
 fn handshake_signature_by_another_key_passes_when_checking_is_skipped() {
-    for (name, provider) in providers() {
-        let pinned = SelfSigned::new(&[HOST]);
-        let thief = SelfSigned::new(&[HOST]);
-        let server = mismatched_key_server(&pinned.cert, thief.key.clone_key(), &provider);
-        let verifier = pins_only(set(single_pin(HOST, pinned.pin())), &provider)
-            .skip_handshake_signature_verification()
-            .build()
-            .unwrap();
-        for (version_name, version) in VERSIONS {
-            let reply = connect(
-                server.addr,
-                HOST,
-                pins_only_client_config(verifier.clone(), &provider, version),
-            )
-            .unwrap_or_else(|e| panic!("[{name} {version_name}] signature check skipped: {e}"));
-            assert_eq!(reply, GREETING, "[{name} {version_name}]");
-        }
+    let provider = provider();
+    let pinned = SelfSigned::new(&[HOST]);
+    let thief = SelfSigned::new(&[HOST]);
+    let server = mismatched_key_server(&pinned.cert, thief.key.clone_key(), &provider);
+    let verifier = pins_only(set(single_pin(HOST, pinned.pin())), &provider)
+        .skip_handshake_signature_verification()
+        .build()
+        .unwrap();
+    for (version_name, version) in VERSIONS {
+        let reply = connect(
+            server.addr,
+            HOST,
+            pins_only_client_config(verifier.clone(), &provider, version),
+        )
+        .unwrap_or_else(|e| panic!("[{PROVIDER} {version_name}] signature check skipped: {e}"));
+        assert_eq!(reply, GREETING, "[{PROVIDER} {version_name}]");
     }
 }
 
@@ -476,38 +468,36 @@ fn handshake_signature_by_another_key_passes_when_checking_is_skipped() {
 fn rustls_refuses_the_mismatched_key_without_a_custom_resolver() {
     // Why the tests above build the `CertifiedKey` by hand: the checked constructor (used by
     // `with_single_cert`) refuses a key that does not match the certificate.
-    for (name, provider) in providers() {
-        let pinned = SelfSigned::new(&[HOST]);
-        let thief = SelfSigned::new(&[HOST]);
-        let result =
-            CertifiedKey::from_der(vec![pinned.cert.clone()], thief.key.clone_key(), &provider);
-        assert_eq!(
-            result.err(),
-            Some(Error::InconsistentKeys(InconsistentKeys::KeyMismatch)),
-            "[{name}]"
-        );
-    }
+    let provider = provider();
+    let pinned = SelfSigned::new(&[HOST]);
+    let thief = SelfSigned::new(&[HOST]);
+    let result =
+        CertifiedKey::from_der(vec![pinned.cert.clone()], thief.key.clone_key(), &provider);
+    assert_eq!(
+        result.err(),
+        Some(Error::InconsistentKeys(InconsistentKeys::KeyMismatch)),
+        "[{PROVIDER}]"
+    );
 }
 
 #[test]
 fn deny_pins_apply_to_the_pinned_leaf() {
-    for (name, provider) in providers() {
-        let device = SelfSigned::new(&[HOST]);
-        let pins = PinSet::builder()
-            .entry(single_pin(HOST, Pin::certificate_of(&device.cert)))
-            .deny_everywhere(device.pin())
-            .build()
-            .unwrap();
-        let verifier = pins_only(pins, &provider).build().unwrap();
-        match pinning_error(verify(&*verifier, &device.cert, HOST), name) {
-            ServerPinningError::DeniedPinMatched {
-                pattern, denied, ..
-            } => {
-                assert_eq!(pattern, None, "[{name}]");
-                assert_eq!(denied.pin(), device.pin(), "[{name}]");
-            }
-            other => panic!("[{name}] expected DeniedPinMatched, got {other}"),
+    let provider = provider();
+    let device = SelfSigned::new(&[HOST]);
+    let pins = PinSet::builder()
+        .entry(single_pin(HOST, Pin::certificate_of(&device.cert)))
+        .deny_everywhere(device.pin())
+        .build()
+        .unwrap();
+    let verifier = pins_only(pins, &provider).build().unwrap();
+    match pinning_error(verify(&*verifier, &device.cert, HOST), PROVIDER) {
+        ServerPinningError::DeniedPinMatched {
+            pattern, denied, ..
+        } => {
+            assert_eq!(pattern, None, "[{PROVIDER}]");
+            assert_eq!(denied.pin(), device.pin(), "[{PROVIDER}]");
         }
+        other => panic!("[{PROVIDER}] expected DeniedPinMatched, got {other}"),
     }
 }
 
@@ -515,22 +505,21 @@ fn deny_pins_apply_to_the_pinned_leaf() {
 fn certificate_errors_are_reported_before_pin_errors() {
     // An expired certificate with the wrong key is reported as expired, as WebPKI mode and
     // rustls report certificate problems before trust problems.
-    for (name, provider) in providers() {
-        let private_ca = Ca::root("Private Order CA");
-        let expired = private_ca.leaf_with(LeafOptions::new(&[HOST]).expired());
-        let pinned = SelfSigned::new(&[HOST]);
-        let verifier = pins_only(set(single_pin(HOST, pinned.pin())), &provider)
-            .build()
-            .unwrap();
-        let result = verify(&*verifier, &expired.cert, HOST);
-        assert!(
-            matches!(
-                result,
-                Err(Error::InvalidCertificate(
-                    CertificateError::ExpiredContext { .. }
-                ))
-            ),
-            "[{name}] got {result:?}"
-        );
-    }
+    let provider = provider();
+    let private_ca = Ca::root("Private Order CA");
+    let expired = private_ca.leaf_with(LeafOptions::new(&[HOST]).expired());
+    let pinned = SelfSigned::new(&[HOST]);
+    let verifier = pins_only(set(single_pin(HOST, pinned.pin())), &provider)
+        .build()
+        .unwrap();
+    let result = verify(&*verifier, &expired.cert, HOST);
+    assert!(
+        matches!(
+            result,
+            Err(Error::InvalidCertificate(
+                CertificateError::ExpiredContext { .. }
+            ))
+        ),
+        "[{PROVIDER}] got {result:?}"
+    );
 }

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{copy_key_pair, providers, root_store, Ca, CaOptions, Leaf, LeafOptions};
+use common::{copy_key_pair, root_store, Ca, CaOptions, Leaf, LeafOptions};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
@@ -19,6 +19,8 @@ use rustls_pinning::{
     PinSet, PinningServerVerifier, Position, ScopedPin, ServerPinningError, UnpinnedHostPolicy,
     VerifierBuilderError,
 };
+
+use super::{provider, PROVIDER};
 
 const HOST: &str = "pinned.test";
 const ORGANIZATION: &str = "rustls-pinning test PKI";
@@ -270,152 +272,161 @@ impl Pki {
 
 #[test]
 fn leaf_spki_pin_accepts_the_leaf_and_rejects_a_sibling_leaf() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let allowed = [any(spki(&pki.leaf.cert)), any(backup(1))];
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(allowed[0].pin())
-                .pin(allowed[1].pin())]),
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let allowed = [any(spki(&pki.leaf.cert)), any(backup(1))];
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(allowed[0].pin())
+            .pin(allowed[1].pin())]),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 
-        let err = verify(&*v, &pki.sibling.cert, &pki.ints(), HOST).unwrap_err();
-        assert_no_pin_matched(&err, name, HOST, HOST, &allowed, &[pki.path(&pki.sibling)]);
-    }
+    let err = verify(&*v, &pki.sibling.cert, &pki.ints(), HOST).unwrap_err();
+    assert_no_pin_matched(
+        &err,
+        PROVIDER,
+        HOST,
+        HOST,
+        &allowed,
+        &[pki.path(&pki.sibling)],
+    );
 }
 
 #[test]
 fn leaf_certificate_pin_accepts_the_leaf_and_rejects_a_sibling_leaf() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let allowed = [any(cert_pin(&pki.leaf.cert)), any(backup(2))];
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(allowed[0].pin())
-                .pin(allowed[1].pin())]),
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let allowed = [any(cert_pin(&pki.leaf.cert)), any(backup(2))];
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(allowed[0].pin())
+            .pin(allowed[1].pin())]),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 
-        let err = verify(&*v, &pki.sibling.cert, &pki.ints(), HOST).unwrap_err();
-        assert_no_pin_matched(&err, name, HOST, HOST, &allowed, &[pki.path(&pki.sibling)]);
-    }
+    let err = verify(&*v, &pki.sibling.cert, &pki.ints(), HOST).unwrap_err();
+    assert_no_pin_matched(
+        &err,
+        PROVIDER,
+        HOST,
+        HOST,
+        &allowed,
+        &[pki.path(&pki.sibling)],
+    );
 }
 
 #[test]
 fn intermediate_spki_pin_accepts_its_leaves_and_rejects_another_ca() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let allowed = [any(spki(pki.int.cert_der())), any(backup(3))];
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(allowed[0].pin())
-                .pin(allowed[1].pin())]),
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
-        assert_eq!(
-            verify(&*v, &pki.sibling.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}] any leaf under the pinned intermediate"
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let allowed = [any(spki(pki.int.cert_der())), any(backup(3))];
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(allowed[0].pin())
+            .pin(allowed[1].pin())]),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
+    assert_eq!(
+        verify(&*v, &pki.sibling.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}] any leaf under the pinned intermediate"
+    );
 
-        let err = verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST).unwrap_err();
-        assert_no_pin_matched(
-            &err,
-            name,
-            HOST,
-            HOST,
-            &allowed,
-            &[pki.other_path(&pki.stranger)],
-        );
-    }
+    let err = verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST).unwrap_err();
+    assert_no_pin_matched(
+        &err,
+        PROVIDER,
+        HOST,
+        HOST,
+        &allowed,
+        &[pki.other_path(&pki.stranger)],
+    );
 }
 
 #[test]
 fn root_spki_pin_matches_an_anchor_the_server_does_not_send() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let allowed = [any(spki(pki.root.cert_der())), any(backup(4))];
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(allowed[0].pin())
-                .pin(allowed[1].pin())]),
-            &provider,
-        );
-        // The server sends only the intermediate: the root comes from the trust store.
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let allowed = [any(spki(pki.root.cert_der())), any(backup(4))];
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(allowed[0].pin())
+            .pin(allowed[1].pin())]),
+        &provider,
+    );
+    // The server sends only the intermediate: the root comes from the trust store.
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 
-        let err = verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST).unwrap_err();
-        assert_no_pin_matched(
-            &err,
-            name,
-            HOST,
-            HOST,
-            &allowed,
-            &[pki.other_path(&pki.stranger)],
-        );
-    }
+    let err = verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST).unwrap_err();
+    assert_no_pin_matched(
+        &err,
+        PROVIDER,
+        HOST,
+        HOST,
+        &allowed,
+        &[pki.other_path(&pki.stranger)],
+    );
 }
 
 #[test]
 fn root_certificate_pin_matches_when_root_certificates_are_given() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let allowed = [
-            ScopedPin::new(cert_pin(pki.root.cert_der()), PinScope::Root),
-            any(backup(5)),
-        ];
-        let v = PinningServerVerifier::builder(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin_at(allowed[0].pin(), PinScope::Root)
-                .pin(allowed[1].pin())]),
-            provider.clone(),
-        )
-        .with_root_certificates([
-            pki.root.cert_der().clone(),
-            pki.other_root.cert_der().clone(),
-        ])
-        .build()
-        .unwrap();
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let allowed = [
+        ScopedPin::new(cert_pin(pki.root.cert_der()), PinScope::Root),
+        any(backup(5)),
+    ];
+    let v = PinningServerVerifier::builder(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin_at(allowed[0].pin(), PinScope::Root)
+            .pin(allowed[1].pin())]),
+        provider.clone(),
+    )
+    .with_root_certificates([
+        pki.root.cert_der().clone(),
+        pki.other_root.cert_der().clone(),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 
-        let err = verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST).unwrap_err();
-        // With the root certificates known, the report carries the anchor's certificate pin.
-        let expected_path = vec![
-            Node::leaf(&pki.stranger, HOST),
-            Node::intermediate(&pki.other_int),
-            Node::root(&pki.other_root, true),
-        ];
-        assert_no_pin_matched(&err, name, HOST, HOST, &allowed, &[expected_path]);
-    }
+    let err = verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST).unwrap_err();
+    // With the root certificates known, the report carries the anchor's certificate pin.
+    let expected_path = vec![
+        Node::leaf(&pki.stranger, HOST),
+        Node::intermediate(&pki.other_int),
+        Node::root(&pki.other_root, true),
+    ];
+    assert_no_pin_matched(&err, PROVIDER, HOST, HOST, &allowed, &[expected_path]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,142 +450,138 @@ fn scoped_verifier(
 
 #[test]
 fn leaf_scoped_pin_does_not_match_the_intermediate_key() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let int_key = spki(pki.int.cert_der());
-        let v = scoped_verifier(&pki, int_key, PinScope::Leaf, &provider);
-        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
-        assert_no_pin_matched(
-            &err,
-            name,
-            HOST,
-            HOST,
-            &[ScopedPin::new(int_key, PinScope::Leaf), any(backup(6))],
-            &[pki.path(&pki.leaf)],
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let int_key = spki(pki.int.cert_der());
+    let v = scoped_verifier(&pki, int_key, PinScope::Leaf, &provider);
+    let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
+    assert_no_pin_matched(
+        &err,
+        PROVIDER,
+        HOST,
+        HOST,
+        &[ScopedPin::new(int_key, PinScope::Leaf), any(backup(6))],
+        &[pki.path(&pki.leaf)],
+    );
 
-        // The same scope does match the leaf's own key.
-        let v = scoped_verifier(&pki, spki(&pki.leaf.cert), PinScope::Leaf, &provider);
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
-    }
+    // The same scope does match the leaf's own key.
+    let v = scoped_verifier(&pki, spki(&pki.leaf.cert), PinScope::Leaf, &provider);
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 }
 
 #[test]
 fn intermediate_scoped_pin_matches_the_intermediate_only() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let v = scoped_verifier(
-            &pki,
-            spki(pki.int.cert_der()),
-            PinScope::Intermediate,
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let v = scoped_verifier(
+        &pki,
+        spki(pki.int.cert_der()),
+        PinScope::Intermediate,
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 
-        for (what, pin) in [
-            ("leaf key", spki(&pki.leaf.cert)),
-            ("root key", spki(pki.root.cert_der())),
-        ] {
-            let v = scoped_verifier(&pki, pin, PinScope::Intermediate, &provider);
-            let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
-            assert_no_pin_matched(
-                &err,
-                &format!("{name}: {what}"),
-                HOST,
-                HOST,
-                &[ScopedPin::new(pin, PinScope::Intermediate), any(backup(6))],
-                &[pki.path(&pki.leaf)],
-            );
-        }
+    for (what, pin) in [
+        ("leaf key", spki(&pki.leaf.cert)),
+        ("root key", spki(pki.root.cert_der())),
+    ] {
+        let v = scoped_verifier(&pki, pin, PinScope::Intermediate, &provider);
+        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
+        assert_no_pin_matched(
+            &err,
+            &format!("{PROVIDER}: {what}"),
+            HOST,
+            HOST,
+            &[ScopedPin::new(pin, PinScope::Intermediate), any(backup(6))],
+            &[pki.path(&pki.leaf)],
+        );
     }
 }
 
 #[test]
 fn root_scoped_pin_matches_only_the_trust_anchor() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let v = scoped_verifier(&pki, spki(pki.root.cert_der()), PinScope::Root, &provider);
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let v = scoped_verifier(&pki, spki(pki.root.cert_der()), PinScope::Root, &provider);
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 
-        for (what, pin) in [
-            ("leaf key", spki(&pki.leaf.cert)),
-            ("intermediate key", spki(pki.int.cert_der())),
-        ] {
-            let v = scoped_verifier(&pki, pin, PinScope::Root, &provider);
-            let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
-            assert_no_pin_matched(
-                &err,
-                &format!("{name}: {what}"),
-                HOST,
-                HOST,
-                &[ScopedPin::new(pin, PinScope::Root), any(backup(6))],
-                &[pki.path(&pki.leaf)],
-            );
-        }
+    for (what, pin) in [
+        ("leaf key", spki(&pki.leaf.cert)),
+        ("intermediate key", spki(pki.int.cert_der())),
+    ] {
+        let v = scoped_verifier(&pki, pin, PinScope::Root, &provider);
+        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
+        assert_no_pin_matched(
+            &err,
+            &format!("{PROVIDER}: {what}"),
+            HOST,
+            HOST,
+            &[ScopedPin::new(pin, PinScope::Root), any(backup(6))],
+            &[pki.path(&pki.leaf)],
+        );
     }
 }
 
 #[test]
 fn root_scoped_pin_ignores_the_same_key_in_a_cross_certificate() {
     // Only B is trusted; A's key reaches the path as an intermediate (A cross-signed by B).
-    for (name, provider) in providers() {
-        let root_a = Ca::root("Scope Root A");
-        let root_b = Ca::root("Scope Root B");
-        let int = root_a.intermediate("Scope Intermediate");
-        let leaf = int.leaf(&[HOST]);
-        let cross = root_b.cross_sign(&root_a);
-        let presented = vec![int.cert_der().clone(), cross.clone()];
-        let a_key = spki(root_a.cert_der());
+    let provider = provider();
+    let root_a = Ca::root("Scope Root A");
+    let root_b = Ca::root("Scope Root B");
+    let int = root_a.intermediate("Scope Intermediate");
+    let leaf = int.leaf(&[HOST]);
+    let cross = root_b.cross_sign(&root_a);
+    let presented = vec![int.cert_der().clone(), cross.clone()];
+    let a_key = spki(root_a.cert_der());
 
-        let roots = root_store(&[&root_b]);
-        let v = verifier(
-            roots.clone(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin_at(a_key, PinScope::Root)
-                .pin(backup(7))]),
-            &provider,
-        );
-        let err = verify(&*v, &leaf.cert, &presented, HOST).unwrap_err();
-        let expected_path = vec![
-            Node::leaf(&leaf, HOST),
-            Node::intermediate(&int),
-            Node::intermediate_cert(&cross, root_a.common_name()),
-            Node::root(&root_b, false),
-        ];
-        assert_no_pin_matched(
-            &err,
-            name,
-            HOST,
-            HOST,
-            &[ScopedPin::new(a_key, PinScope::Root), any(backup(7))],
-            &[expected_path],
-        );
+    let roots = root_store(&[&root_b]);
+    let v = verifier(
+        roots.clone(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin_at(a_key, PinScope::Root)
+            .pin(backup(7))]),
+        &provider,
+    );
+    let err = verify(&*v, &leaf.cert, &presented, HOST).unwrap_err();
+    let expected_path = vec![
+        Node::leaf(&leaf, HOST),
+        Node::intermediate(&int),
+        Node::intermediate_cert(&cross, root_a.common_name()),
+        Node::root(&root_b, false),
+    ];
+    assert_no_pin_matched(
+        &err,
+        PROVIDER,
+        HOST,
+        HOST,
+        &[ScopedPin::new(a_key, PinScope::Root), any(backup(7))],
+        &[expected_path],
+    );
 
-        let v = verifier(
-            roots,
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin_at(a_key, PinScope::Intermediate)
-                .pin(backup(7))]),
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &leaf.cert, &presented, HOST),
-            Ok(()),
-            "[{name}]"
-        );
-    }
+    let v = verifier(
+        roots,
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin_at(a_key, PinScope::Intermediate)
+            .pin(backup(7))]),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &leaf.cert, &presented, HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,61 +635,58 @@ fn assert_stuffing_rejected(
 
 #[test]
 fn chain_stuffing_with_the_pinned_leaf_certificate_is_rejected() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let stuffed = [pki.leaf.cert.clone()];
-        assert_stuffing_rejected(
-            &format!("{name}: leaf spki"),
-            &provider,
-            &pki,
-            spki(&pki.leaf.cert),
-            &stuffed,
-        );
-        assert_stuffing_rejected(
-            &format!("{name}: leaf certificate"),
-            &provider,
-            &pki,
-            cert_pin(&pki.leaf.cert),
-            &stuffed,
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let stuffed = [pki.leaf.cert.clone()];
+    assert_stuffing_rejected(
+        &format!("{PROVIDER}: leaf spki"),
+        &provider,
+        &pki,
+        spki(&pki.leaf.cert),
+        &stuffed,
+    );
+    assert_stuffing_rejected(
+        &format!("{PROVIDER}: leaf certificate"),
+        &provider,
+        &pki,
+        cert_pin(&pki.leaf.cert),
+        &stuffed,
+    );
 }
 
 #[test]
 fn chain_stuffing_with_the_pinned_intermediate_is_rejected() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let stuffed = [pki.int.cert_der().clone()];
-        assert_stuffing_rejected(
-            &format!("{name}: intermediate spki"),
-            &provider,
-            &pki,
-            spki(pki.int.cert_der()),
-            &stuffed,
-        );
-        assert_stuffing_rejected(
-            &format!("{name}: intermediate certificate"),
-            &provider,
-            &pki,
-            cert_pin(pki.int.cert_der()),
-            &stuffed,
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let stuffed = [pki.int.cert_der().clone()];
+    assert_stuffing_rejected(
+        &format!("{PROVIDER}: intermediate spki"),
+        &provider,
+        &pki,
+        spki(pki.int.cert_der()),
+        &stuffed,
+    );
+    assert_stuffing_rejected(
+        &format!("{PROVIDER}: intermediate certificate"),
+        &provider,
+        &pki,
+        cert_pin(pki.int.cert_der()),
+        &stuffed,
+    );
 }
 
 #[test]
 fn chain_stuffing_with_the_pinned_root_is_rejected() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let stuffed = [pki.int.cert_der().clone(), pki.root.cert_der().clone()];
-        assert_stuffing_rejected(
-            &format!("{name}: root spki"),
-            &provider,
-            &pki,
-            spki(pki.root.cert_der()),
-            &stuffed,
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let stuffed = [pki.int.cert_der().clone(), pki.root.cert_der().clone()];
+    assert_stuffing_rejected(
+        &format!("{PROVIDER}: root spki"),
+        &provider,
+        &pki,
+        spki(pki.root.cert_der()),
+        &stuffed,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -738,73 +742,70 @@ impl CrossSigned {
 
 #[test]
 fn cross_signed_path_to_the_pinned_root_b_is_found() {
-    for (name, provider) in providers() {
-        let pki = CrossSigned::new();
-        // leaf -> I -> A is valid too, but only leaf -> I -> A(signed by B) -> B carries B.
-        let v = pki.verifier_pinning_root(spki(pki.root_b.cert_der()), &provider);
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.presented(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
-    }
+    let provider = provider();
+    let pki = CrossSigned::new();
+    // leaf -> I -> A is valid too, but only leaf -> I -> A(signed by B) -> B carries B.
+    let v = pki.verifier_pinning_root(spki(pki.root_b.cert_der()), &provider);
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.presented(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 }
 
 #[test]
 fn cross_signed_pin_on_root_a_is_accepted() {
-    for (name, provider) in providers() {
-        let pki = CrossSigned::new();
-        let v = pki.verifier_pinning_root(spki(pki.root_a.cert_der()), &provider);
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.presented(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
-    }
+    let provider = provider();
+    let pki = CrossSigned::new();
+    let v = pki.verifier_pinning_root(spki(pki.root_a.cert_der()), &provider);
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.presented(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 }
 
 #[test]
 fn cross_signed_without_a_matching_pin_reports_every_verified_path() {
-    for (name, provider) in providers() {
-        let pki = CrossSigned::new();
-        let v = pki.verifier_pinning_root(backup(10), &provider);
-        let err = verify(&*v, &pki.leaf.cert, &pki.presented(), HOST).unwrap_err();
-        let ServerPinningError::NoPinMatched {
-            host,
-            pattern: actual_pattern,
-            verified_paths,
-            ..
-        } = pinning_error(&err, name)
-        else {
-            panic!("[{name}] expected NoPinMatched, got {err:?}");
-        };
-        assert_eq!(host, HOST, "[{name}]");
-        assert_eq!(actual_pattern, pattern(HOST), "[{name}]");
-        assert!(
-            verified_paths.len() >= 2,
-            "[{name}] expected both paths, got {verified_paths:?}"
-        );
-        let paths = nodes(&verified_paths);
-        let via_a = vec![
-            Node::leaf(&pki.leaf, HOST),
-            Node::intermediate(&pki.int),
-            Node::root(&pki.root_a, false),
-        ];
-        let via_b = vec![
-            Node::leaf(&pki.leaf, HOST),
-            Node::intermediate(&pki.int),
-            Node::intermediate_cert(&pki.cross, pki.root_a.common_name()),
-            Node::root(&pki.root_b, false),
-        ];
-        assert!(
-            paths.contains(&via_a),
-            "[{name}] missing path via A: {paths:?}"
-        );
-        assert!(
-            paths.contains(&via_b),
-            "[{name}] missing path via B: {paths:?}"
-        );
-    }
+    let provider = provider();
+    let pki = CrossSigned::new();
+    let v = pki.verifier_pinning_root(backup(10), &provider);
+    let err = verify(&*v, &pki.leaf.cert, &pki.presented(), HOST).unwrap_err();
+    let ServerPinningError::NoPinMatched {
+        host,
+        pattern: actual_pattern,
+        verified_paths,
+        ..
+    } = pinning_error(&err, PROVIDER)
+    else {
+        panic!("[{PROVIDER}] expected NoPinMatched, got {err:?}");
+    };
+    assert_eq!(host, HOST, "[{PROVIDER}]");
+    assert_eq!(actual_pattern, pattern(HOST), "[{PROVIDER}]");
+    assert!(
+        verified_paths.len() >= 2,
+        "[{PROVIDER}] expected both paths, got {verified_paths:?}"
+    );
+    let paths = nodes(&verified_paths);
+    let via_a = vec![
+        Node::leaf(&pki.leaf, HOST),
+        Node::intermediate(&pki.int),
+        Node::root(&pki.root_a, false),
+    ];
+    let via_b = vec![
+        Node::leaf(&pki.leaf, HOST),
+        Node::intermediate(&pki.int),
+        Node::intermediate_cert(&pki.cross, pki.root_a.common_name()),
+        Node::root(&pki.root_b, false),
+    ];
+    assert!(
+        paths.contains(&via_a),
+        "[{PROVIDER}] missing path via A: {paths:?}"
+    );
+    assert!(
+        paths.contains(&via_b),
+        "[{PROVIDER}] missing path via B: {paths:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -813,43 +814,42 @@ fn cross_signed_without_a_matching_pin_reports_every_verified_path() {
 
 #[test]
 fn reissued_leaf_with_the_same_key_keeps_spki_pins_but_not_certificate_pins() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let renewed = pki
-            .int
-            .leaf_with(LeafOptions::new(&[HOST]).key(copy_key_pair(&pki.leaf.key_pair)));
-        assert_eq!(spki(&renewed.cert), spki(&pki.leaf.cert), "[{name}]");
-        assert_ne!(renewed.cert, pki.leaf.cert, "[{name}]");
+    let provider = provider();
+    let pki = Pki::new();
+    let renewed = pki
+        .int
+        .leaf_with(LeafOptions::new(&[HOST]).key(copy_key_pair(&pki.leaf.key_pair)));
+    assert_eq!(spki(&renewed.cert), spki(&pki.leaf.cert), "[{PROVIDER}]");
+    assert_ne!(renewed.cert, pki.leaf.cert, "[{PROVIDER}]");
 
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(spki(&pki.leaf.cert))
-                .pin(backup(11))]),
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &renewed.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(spki(&pki.leaf.cert))
+            .pin(backup(11))]),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &renewed.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 
-        let allowed = [any(cert_pin(&pki.leaf.cert)), any(backup(11))];
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(allowed[0].pin())
-                .pin(allowed[1].pin())]),
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
-        let err = verify(&*v, &renewed.cert, &pki.ints(), HOST).unwrap_err();
-        assert_no_pin_matched(&err, name, HOST, HOST, &allowed, &[pki.path(&renewed)]);
-    }
+    let allowed = [any(cert_pin(&pki.leaf.cert)), any(backup(11))];
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(allowed[0].pin())
+            .pin(allowed[1].pin())]),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
+    let err = verify(&*v, &renewed.cert, &pki.ints(), HOST).unwrap_err();
+    assert_no_pin_matched(&err, PROVIDER, HOST, HOST, &allowed, &[pki.path(&renewed)]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -878,116 +878,113 @@ fn pki_around_2030() -> (Ca, Leaf) {
 
 #[test]
 fn expired_entry_is_skipped_at_the_time_rustls_passes() {
-    for (name, provider) in providers() {
-        let (root, leaf) = pki_around_2030();
-        let expiry = NEW_YEAR_2030 + 12 * 3600 + 7;
-        let allowed = [any(backup(12)), any(backup(13))];
-        let v = verifier(
-            root.root_store(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(allowed[0].pin())
-                .pin(allowed[1].pin())
-                .expires_at(at(expiry))]),
-            &provider,
-        );
-        let host = ServerName::try_from(HOST).unwrap();
-        let path = [vec![Node::leaf(&leaf, HOST), Node::root(&root, false)]];
+    let provider = provider();
+    let (root, leaf) = pki_around_2030();
+    let expiry = NEW_YEAR_2030 + 12 * 3600 + 7;
+    let allowed = [any(backup(12)), any(backup(13))];
+    let v = verifier(
+        root.root_store(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(allowed[0].pin())
+            .pin(allowed[1].pin())
+            .expires_at(at(expiry))]),
+        &provider,
+    );
+    let host = ServerName::try_from(HOST).unwrap();
+    let path = [vec![Node::leaf(&leaf, HOST), Node::root(&root, false)]];
 
-        for before in [expiry - 86_400, expiry - 1] {
-            let err = verify_at(&*v, &leaf.cert, &[], &host, at(before)).unwrap_err();
-            assert_no_pin_matched(
-                &err,
-                &format!("{name} at {before}"),
-                HOST,
-                HOST,
-                &allowed,
-                &path,
-            );
-        }
-        for after in [expiry, expiry + 1, expiry + 30 * 86_400] {
-            assert_eq!(
-                verify_at(&*v, &leaf.cert, &[], &host, at(after)),
-                Ok(()),
-                "[{name}] at {after} the entry is skipped"
-            );
-        }
-        // Skipping the entry leaves plain WebPKI in force.
-        let untrusted = Ca::root("Untrusted Root").leaf_with(LeafOptions::new(&[HOST]).validity(
-            system_time(NEW_YEAR_2030 - 86_400),
-            system_time(NEW_YEAR_2030 + 86_400),
-        ));
-        assert_eq!(
-            verify_at(&*v, &untrusted.cert, &[], &host, at(expiry + 1)),
-            Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
-            "[{name}]"
+    for before in [expiry - 86_400, expiry - 1] {
+        let err = verify_at(&*v, &leaf.cert, &[], &host, at(before)).unwrap_err();
+        assert_no_pin_matched(
+            &err,
+            &format!("{PROVIDER} at {before}"),
+            HOST,
+            HOST,
+            &allowed,
+            &path,
         );
     }
+    for after in [expiry, expiry + 1, expiry + 30 * 86_400] {
+        assert_eq!(
+            verify_at(&*v, &leaf.cert, &[], &host, at(after)),
+            Ok(()),
+            "[{PROVIDER}] at {after} the entry is skipped"
+        );
+    }
+    // Skipping the entry leaves plain WebPKI in force.
+    let untrusted = Ca::root("Untrusted Root").leaf_with(LeafOptions::new(&[HOST]).validity(
+        system_time(NEW_YEAR_2030 - 86_400),
+        system_time(NEW_YEAR_2030 + 86_400),
+    ));
+    assert_eq!(
+        verify_at(&*v, &untrusted.cert, &[], &host, at(expiry + 1)),
+        Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        "[{PROVIDER}]"
+    );
 }
 
 #[test]
 fn expired_entry_keeps_enforcing_when_asked_to() {
-    for (name, provider) in providers() {
-        let (root, leaf) = pki_around_2030();
-        let expiry = NEW_YEAR_2030;
-        let allowed = [any(backup(12)), any(backup(13))];
-        let v = verifier(
-            root.root_store(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(allowed[0].pin())
-                .pin(allowed[1].pin())
-                .expires_at(at(expiry))
-                .after_expiry(AfterExpiry::KeepEnforcing)]),
-            &provider,
+    let provider = provider();
+    let (root, leaf) = pki_around_2030();
+    let expiry = NEW_YEAR_2030;
+    let allowed = [any(backup(12)), any(backup(13))];
+    let v = verifier(
+        root.root_store(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(allowed[0].pin())
+            .pin(allowed[1].pin())
+            .expires_at(at(expiry))
+            .after_expiry(AfterExpiry::KeepEnforcing)]),
+        &provider,
+    );
+    let host = ServerName::try_from(HOST).unwrap();
+    let path = [vec![Node::leaf(&leaf, HOST), Node::root(&root, false)]];
+    for now in [expiry - 1, expiry, expiry + 1, expiry + 30 * 86_400] {
+        let err = verify_at(&*v, &leaf.cert, &[], &host, at(now)).unwrap_err();
+        assert_no_pin_matched(
+            &err,
+            &format!("{PROVIDER} at {now}"),
+            HOST,
+            HOST,
+            &allowed,
+            &path,
         );
-        let host = ServerName::try_from(HOST).unwrap();
-        let path = [vec![Node::leaf(&leaf, HOST), Node::root(&root, false)]];
-        for now in [expiry - 1, expiry, expiry + 1, expiry + 30 * 86_400] {
-            let err = verify_at(&*v, &leaf.cert, &[], &host, at(now)).unwrap_err();
-            assert_no_pin_matched(
-                &err,
-                &format!("{name} at {now}"),
-                HOST,
-                HOST,
-                &allowed,
-                &path,
-            );
-        }
     }
 }
 
 #[test]
 fn expires_on_date_means_midnight_utc() {
-    for (name, provider) in providers() {
-        let (root, leaf) = pki_around_2030();
-        let date: Date = "2030-01-01".parse().unwrap();
-        assert_eq!(date, Date::new(2030, 1, 1).unwrap(), "[{name}]");
-        let pins = pin_set([PinEntry::builder(pattern(HOST))
-            .pin(backup(14))
-            .pin(backup(15))
-            .expires_on(date)]);
-        assert_eq!(
-            pins.lookup(HOST).unwrap().expires_at(),
-            Some(at(NEW_YEAR_2030)),
-            "[{name}]"
-        );
+    let provider = provider();
+    let (root, leaf) = pki_around_2030();
+    let date: Date = "2030-01-01".parse().unwrap();
+    assert_eq!(date, Date::new(2030, 1, 1).unwrap(), "[{PROVIDER}]");
+    let pins = pin_set([PinEntry::builder(pattern(HOST))
+        .pin(backup(14))
+        .pin(backup(15))
+        .expires_on(date)]);
+    assert_eq!(
+        pins.lookup(HOST).unwrap().expires_at(),
+        Some(at(NEW_YEAR_2030)),
+        "[{PROVIDER}]"
+    );
 
-        let v = verifier(root.root_store(), pins, &provider);
-        let host = ServerName::try_from(HOST).unwrap();
-        let err = verify_at(&*v, &leaf.cert, &[], &host, at(NEW_YEAR_2030 - 1)).unwrap_err();
-        assert_no_pin_matched(
-            &err,
-            name,
-            HOST,
-            HOST,
-            &[any(backup(14)), any(backup(15))],
-            &[vec![Node::leaf(&leaf, HOST), Node::root(&root, false)]],
-        );
-        assert_eq!(
-            verify_at(&*v, &leaf.cert, &[], &host, at(NEW_YEAR_2030)),
-            Ok(()),
-            "[{name}]"
-        );
-    }
+    let v = verifier(root.root_store(), pins, &provider);
+    let host = ServerName::try_from(HOST).unwrap();
+    let err = verify_at(&*v, &leaf.cert, &[], &host, at(NEW_YEAR_2030 - 1)).unwrap_err();
+    assert_no_pin_matched(
+        &err,
+        PROVIDER,
+        HOST,
+        HOST,
+        &[any(backup(14)), any(backup(15))],
+        &[vec![Node::leaf(&leaf, HOST), Node::root(&root, false)]],
+    );
+    assert_eq!(
+        verify_at(&*v, &leaf.cert, &[], &host, at(NEW_YEAR_2030)),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -996,125 +993,125 @@ fn expires_on_date_means_midnight_utc() {
 
 #[test]
 fn report_only_entry_tolerates_wrong_pins() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(backup(16))
-                .report_only()]),
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
-        assert_eq!(
-            verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(backup(16))
+            .report_only()]),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
+    assert_eq!(
+        verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 }
 
 #[test]
 fn report_only_entry_still_rejects_chain_and_name_errors() {
-    for (name, provider) in providers() {
-        let root = Ca::root("Report Root");
-        let int = root.intermediate("Report Intermediate");
-        let untrusted_root = Ca::root("Report Untrusted Root");
-        let untrusted = untrusted_root.leaf(&[HOST]);
-        let wrong_name = int.leaf(&["other.test"]);
-        let ints = vec![int.cert_der().clone()];
+    let provider = provider();
+    let root = Ca::root("Report Root");
+    let int = root.intermediate("Report Intermediate");
+    let untrusted_root = Ca::root("Report Untrusted Root");
+    let untrusted = untrusted_root.leaf(&[HOST]);
+    let wrong_name = int.leaf(&["other.test"]);
+    let ints = vec![int.cert_der().clone()];
 
-        let v = verifier(
-            root.root_store(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(spki(&untrusted.cert))
-                .pin(spki(&wrong_name.cert))
-                .report_only()]),
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &untrusted.cert, &[], HOST),
-            Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
-            "[{name}]"
-        );
+    let v = verifier(
+        root.root_store(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(spki(&untrusted.cert))
+            .pin(spki(&wrong_name.cert))
+            .report_only()]),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &untrusted.cert, &[], HOST),
+        Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        "[{PROVIDER}]"
+    );
 
-        let err = verify(&*v, &wrong_name.cert, &ints, HOST).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })
-            ),
-            "[{name}] got {err:?}"
-        );
-        let webpki =
-            WebPkiServerVerifier::builder_with_provider(root.root_store(), provider.clone())
-                .build()
-                .unwrap();
-        assert_eq!(
-            Err(err),
-            verify(&*webpki, &wrong_name.cert, &ints, HOST),
-            "[{name}]"
-        );
-    }
+    let err = verify(&*v, &wrong_name.cert, &ints, HOST).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })
+        ),
+        "[{PROVIDER}] got {err:?}"
+    );
+    let webpki = WebPkiServerVerifier::builder_with_provider(root.root_store(), provider.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        Err(err),
+        verify(&*webpki, &wrong_name.cert, &ints, HOST),
+        "[{PROVIDER}]"
+    );
 }
 
 #[test]
 fn report_only_entry_tolerates_its_own_deny_pins_but_not_global_ones() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(backup(17))
-                .deny(spki(&pki.leaf.cert))
-                .report_only()]),
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(backup(17))
+            .deny(spki(&pki.leaf.cert))
+            .report_only()]),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 
-        let int_key = spki(pki.int.cert_der());
-        let v = verifier(
-            pki.roots(),
-            PinSet::builder()
-                .entry(
-                    PinEntry::builder(pattern(HOST))
-                        .pin(spki(&pki.leaf.cert))
-                        .report_only(),
-                )
-                .deny_everywhere(int_key)
-                .build()
-                .unwrap(),
-            &provider,
-        );
-        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
-        match pinning_error(&err, name) {
-            ServerPinningError::DeniedPinMatched {
-                host,
-                pattern,
-                denied,
-                certificate,
-                verified_paths,
-            } => {
-                assert_eq!(host, HOST, "[{name}]");
-                assert_eq!(pattern, None, "[{name}]");
-                assert_eq!(denied, any(int_key), "[{name}]");
-                assert_eq!(
-                    Node::of(&certificate),
-                    Node::intermediate(&pki.int),
-                    "[{name}]"
-                );
-                assert_eq!(nodes(&verified_paths), [pki.path(&pki.leaf)], "[{name}]");
-            }
-            other => panic!("[{name}] expected DeniedPinMatched, got {other:?}"),
+    let int_key = spki(pki.int.cert_der());
+    let v = verifier(
+        pki.roots(),
+        PinSet::builder()
+            .entry(
+                PinEntry::builder(pattern(HOST))
+                    .pin(spki(&pki.leaf.cert))
+                    .report_only(),
+            )
+            .deny_everywhere(int_key)
+            .build()
+            .unwrap(),
+        &provider,
+    );
+    let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
+    match pinning_error(&err, PROVIDER) {
+        ServerPinningError::DeniedPinMatched {
+            host,
+            pattern,
+            denied,
+            certificate,
+            verified_paths,
+        } => {
+            assert_eq!(host, HOST, "[{PROVIDER}]");
+            assert_eq!(pattern, None, "[{PROVIDER}]");
+            assert_eq!(denied, any(int_key), "[{PROVIDER}]");
+            assert_eq!(
+                Node::of(&certificate),
+                Node::intermediate(&pki.int),
+                "[{PROVIDER}]"
+            );
+            assert_eq!(
+                nodes(&verified_paths),
+                [pki.path(&pki.leaf)],
+                "[{PROVIDER}]"
+            );
         }
+        other => panic!("[{PROVIDER}] expected DeniedPinMatched, got {other:?}"),
     }
 }
 
@@ -1124,91 +1121,101 @@ fn report_only_entry_tolerates_its_own_deny_pins_but_not_global_ones() {
 
 #[test]
 fn deny_pin_beats_an_allowed_pin() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let int_key = spki(pki.int.cert_der());
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(spki(&pki.leaf.cert))
-                .pin(backup(18))
-                .deny(int_key)]),
-            &provider,
-        );
-        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
-        match pinning_error(&err, name) {
-            ServerPinningError::DeniedPinMatched {
-                host,
-                pattern: actual_pattern,
-                denied,
-                certificate,
-                verified_paths,
-            } => {
-                assert_eq!(host, HOST, "[{name}]");
-                assert_eq!(actual_pattern, Some(pattern(HOST)), "[{name}]");
-                assert_eq!(denied, any(int_key), "[{name}]");
-                assert_eq!(certificate.position(), Position::Intermediate, "[{name}]");
-                assert_eq!(
-                    certificate.subject(),
-                    subject("Pinned Intermediate"),
-                    "[{name}]"
-                );
-                assert_eq!(
-                    Node::of(&certificate),
-                    Node::intermediate(&pki.int),
-                    "[{name}]"
-                );
-                assert_eq!(nodes(&verified_paths), [pki.path(&pki.leaf)], "[{name}]");
-            }
-            other => panic!("[{name}] expected DeniedPinMatched, got {other:?}"),
+    let provider = provider();
+    let pki = Pki::new();
+    let int_key = spki(pki.int.cert_der());
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(spki(&pki.leaf.cert))
+            .pin(backup(18))
+            .deny(int_key)]),
+        &provider,
+    );
+    let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
+    match pinning_error(&err, PROVIDER) {
+        ServerPinningError::DeniedPinMatched {
+            host,
+            pattern: actual_pattern,
+            denied,
+            certificate,
+            verified_paths,
+        } => {
+            assert_eq!(host, HOST, "[{PROVIDER}]");
+            assert_eq!(actual_pattern, Some(pattern(HOST)), "[{PROVIDER}]");
+            assert_eq!(denied, any(int_key), "[{PROVIDER}]");
+            assert_eq!(
+                certificate.position(),
+                Position::Intermediate,
+                "[{PROVIDER}]"
+            );
+            assert_eq!(
+                certificate.subject(),
+                subject("Pinned Intermediate"),
+                "[{PROVIDER}]"
+            );
+            assert_eq!(
+                Node::of(&certificate),
+                Node::intermediate(&pki.int),
+                "[{PROVIDER}]"
+            );
+            assert_eq!(
+                nodes(&verified_paths),
+                [pki.path(&pki.leaf)],
+                "[{PROVIDER}]"
+            );
         }
+        other => panic!("[{PROVIDER}] expected DeniedPinMatched, got {other:?}"),
     }
 }
 
 #[test]
 fn global_deny_pin_applies_to_unpinned_hosts() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let root_key = spki(pki.root.cert_der());
-        let v = verifier(
-            pki.roots(),
-            PinSet::builder()
-                .entry(
-                    PinEntry::builder(pattern("elsewhere.test"))
-                        .pin(backup(19))
-                        .pin(backup(20)),
-                )
-                .deny_everywhere(root_key)
-                .build()
-                .unwrap(),
-            &provider,
-        );
-        assert_eq!(
-            verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST),
-            Ok(()),
-            "[{name}] a chain to the other root is fine"
-        );
-        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
-        match pinning_error(&err, name) {
-            ServerPinningError::DeniedPinMatched {
-                host,
-                pattern,
-                denied,
-                certificate,
-                verified_paths,
-            } => {
-                assert_eq!(host, HOST, "[{name}]");
-                assert_eq!(pattern, None, "[{name}]");
-                assert_eq!(denied, any(root_key), "[{name}]");
-                assert_eq!(
-                    Node::of(&certificate),
-                    Node::root(&pki.root, false),
-                    "[{name}]"
-                );
-                assert_eq!(nodes(&verified_paths), [pki.path(&pki.leaf)], "[{name}]");
-            }
-            other => panic!("[{name}] expected DeniedPinMatched, got {other:?}"),
+    let provider = provider();
+    let pki = Pki::new();
+    let root_key = spki(pki.root.cert_der());
+    let v = verifier(
+        pki.roots(),
+        PinSet::builder()
+            .entry(
+                PinEntry::builder(pattern("elsewhere.test"))
+                    .pin(backup(19))
+                    .pin(backup(20)),
+            )
+            .deny_everywhere(root_key)
+            .build()
+            .unwrap(),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}] a chain to the other root is fine"
+    );
+    let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
+    match pinning_error(&err, PROVIDER) {
+        ServerPinningError::DeniedPinMatched {
+            host,
+            pattern,
+            denied,
+            certificate,
+            verified_paths,
+        } => {
+            assert_eq!(host, HOST, "[{PROVIDER}]");
+            assert_eq!(pattern, None, "[{PROVIDER}]");
+            assert_eq!(denied, any(root_key), "[{PROVIDER}]");
+            assert_eq!(
+                Node::of(&certificate),
+                Node::root(&pki.root, false),
+                "[{PROVIDER}]"
+            );
+            assert_eq!(
+                nodes(&verified_paths),
+                [pki.path(&pki.leaf)],
+                "[{PROVIDER}]"
+            );
         }
+        other => panic!("[{PROVIDER}] expected DeniedPinMatched, got {other:?}"),
     }
 }
 
@@ -1220,71 +1227,73 @@ const UNLISTED: &str = "unlisted.test";
 
 #[test]
 fn unpinned_host_gets_plain_webpki_by_default() {
-    for (name, provider) in providers() {
-        let root = Ca::root("Unpinned Root");
-        let leaf = root.leaf(&[HOST, UNLISTED]);
-        let untrusted = Ca::root("Unpinned Untrusted Root").leaf(&[UNLISTED]);
-        let v = verifier(
-            root.root_store(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(backup(21))
-                .pin(backup(22))]),
-            &provider,
-        );
-        assert_eq!(verify(&*v, &leaf.cert, &[], UNLISTED), Ok(()), "[{name}]");
-        assert_eq!(
-            verify(&*v, &untrusted.cert, &[], UNLISTED),
-            Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
-            "[{name}]"
-        );
-        // The listed host on the same certificate is still pinned.
-        let err = verify(&*v, &leaf.cert, &[], HOST).unwrap_err();
-        assert_no_pin_matched(
-            &err,
-            name,
-            HOST,
-            HOST,
-            &[any(backup(21)), any(backup(22))],
-            &[vec![Node::leaf(&leaf, HOST), Node::root(&root, false)]],
-        );
-    }
+    let provider = provider();
+    let root = Ca::root("Unpinned Root");
+    let leaf = root.leaf(&[HOST, UNLISTED]);
+    let untrusted = Ca::root("Unpinned Untrusted Root").leaf(&[UNLISTED]);
+    let v = verifier(
+        root.root_store(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(backup(21))
+            .pin(backup(22))]),
+        &provider,
+    );
+    assert_eq!(
+        verify(&*v, &leaf.cert, &[], UNLISTED),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
+    assert_eq!(
+        verify(&*v, &untrusted.cert, &[], UNLISTED),
+        Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        "[{PROVIDER}]"
+    );
+    // The listed host on the same certificate is still pinned.
+    let err = verify(&*v, &leaf.cert, &[], HOST).unwrap_err();
+    assert_no_pin_matched(
+        &err,
+        PROVIDER,
+        HOST,
+        HOST,
+        &[any(backup(21)), any(backup(22))],
+        &[vec![Node::leaf(&leaf, HOST), Node::root(&root, false)]],
+    );
 }
 
 #[test]
 fn unpinned_host_is_rejected_when_the_policy_says_so() {
-    for (name, provider) in providers() {
-        let root = Ca::root("Strict Root");
-        let leaf = root.leaf(&[HOST, UNLISTED]);
-        let untrusted = Ca::root("Strict Untrusted Root").leaf(&[UNLISTED]);
-        let v = verifier(
-            root.root_store(),
-            PinSet::builder()
-                .entry(
-                    PinEntry::builder(pattern(HOST))
-                        .pin(spki(&leaf.cert))
-                        .pin(backup(23)),
-                )
-                .unpinned_hosts(UnpinnedHostPolicy::Reject)
-                .build()
-                .unwrap(),
-            &provider,
-        );
-        let err = verify(&*v, &leaf.cert, &[], UNLISTED).unwrap_err();
-        assert_eq!(
-            pinning_error(&err, name),
-            ServerPinningError::HostNotPinned {
-                host: UNLISTED.to_owned()
-            },
-            "[{name}]"
-        );
-        assert_eq!(verify(&*v, &leaf.cert, &[], HOST), Ok(()), "[{name}]");
-        // A broken chain is still reported as such.
-        assert_eq!(
-            verify(&*v, &untrusted.cert, &[], UNLISTED),
-            Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
-            "[{name}]"
-        );
-    }
+    let provider = provider();
+    let root = Ca::root("Strict Root");
+    let leaf = root.leaf(&[HOST, UNLISTED]);
+    let untrusted = Ca::root("Strict Untrusted Root").leaf(&[UNLISTED]);
+    let v = verifier(
+        root.root_store(),
+        PinSet::builder()
+            .entry(
+                PinEntry::builder(pattern(HOST))
+                    .pin(spki(&leaf.cert))
+                    .pin(backup(23)),
+            )
+            .unpinned_hosts(UnpinnedHostPolicy::Reject)
+            .build()
+            .unwrap(),
+        &provider,
+    );
+    let err = verify(&*v, &leaf.cert, &[], UNLISTED).unwrap_err();
+    assert_eq!(
+        pinning_error(&err, PROVIDER),
+        ServerPinningError::HostNotPinned {
+            host: UNLISTED.to_owned()
+        },
+        "[{PROVIDER}]"
+    );
+    assert_eq!(verify(&*v, &leaf.cert, &[], HOST), Ok(()), "[{PROVIDER}]");
+    // A broken chain is still reported as such.
+    assert_eq!(
+        verify(&*v, &untrusted.cert, &[], UNLISTED),
+        Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        "[{PROVIDER}]"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1304,96 +1313,93 @@ fn webpki_verifier(
 
 #[test]
 fn wrong_name_with_a_matching_pin_is_the_webpki_name_error() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern("wrong.test"))
-                .pin(spki(&pki.leaf.cert))
-                .pin(backup(24))]),
-            &provider,
-        );
-        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), "wrong.test").unwrap_err();
-        assert!(
-            matches!(
-                &err,
-                Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })
-            ),
-            "[{name}] got {err:?}"
-        );
-        let webpki = webpki_verifier(pki.roots(), vec![], &provider);
-        assert_eq!(
-            Err(err),
-            verify(&*webpki, &pki.leaf.cert, &pki.ints(), "wrong.test"),
-            "[{name}]"
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern("wrong.test"))
+            .pin(spki(&pki.leaf.cert))
+            .pin(backup(24))]),
+        &provider,
+    );
+    let err = verify(&*v, &pki.leaf.cert, &pki.ints(), "wrong.test").unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })
+        ),
+        "[{PROVIDER}] got {err:?}"
+    );
+    let webpki = webpki_verifier(pki.roots(), vec![], &provider);
+    assert_eq!(
+        Err(err),
+        verify(&*webpki, &pki.leaf.cert, &pki.ints(), "wrong.test"),
+        "[{PROVIDER}]"
+    );
 }
 
 #[test]
 fn expired_leaf_with_a_matching_pin_is_the_webpki_expiry_error() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let expired = pki.int.leaf_with(LeafOptions::new(&[HOST]).expired());
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(spki(&expired.cert))
-                .pin(backup(25))]),
-            &provider,
-        );
-        let host = ServerName::try_from(HOST).unwrap();
-        let now = UnixTime::now();
-        let err = verify_at(&*v, &expired.cert, &pki.ints(), &host, now).unwrap_err();
-        assert!(
-            matches!(
-                &err,
-                Error::InvalidCertificate(CertificateError::ExpiredContext { time, .. })
-                    if *time == now
-            ),
-            "[{name}] got {err:?}"
-        );
-        let webpki = webpki_verifier(pki.roots(), vec![], &provider);
-        assert_eq!(
-            Err(err),
-            verify_at(&*webpki, &expired.cert, &pki.ints(), &host, now),
-            "[{name}]"
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let expired = pki.int.leaf_with(LeafOptions::new(&[HOST]).expired());
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(spki(&expired.cert))
+            .pin(backup(25))]),
+        &provider,
+    );
+    let host = ServerName::try_from(HOST).unwrap();
+    let now = UnixTime::now();
+    let err = verify_at(&*v, &expired.cert, &pki.ints(), &host, now).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::InvalidCertificate(CertificateError::ExpiredContext { time, .. })
+                if *time == now
+        ),
+        "[{PROVIDER}] got {err:?}"
+    );
+    let webpki = webpki_verifier(pki.roots(), vec![], &provider);
+    assert_eq!(
+        Err(err),
+        verify_at(&*webpki, &expired.cert, &pki.ints(), &host, now),
+        "[{PROVIDER}]"
+    );
 }
 
 #[test]
 fn revoked_leaf_with_a_matching_pin_is_revoked() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let crls = vec![pki.root.crl(&[]), pki.int.crl(&[pki.leaf.serial])];
-        let v = PinningServerVerifier::builder(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(spki(&pki.leaf.cert))
-                .pin(spki(&pki.sibling.cert))]),
-            provider.clone(),
-        )
-        .with_crls(crls.clone())
-        .build()
-        .unwrap();
-        assert_eq!(
-            verify(&*v, &pki.sibling.cert, &pki.ints(), HOST),
-            Ok(()),
-            "[{name}] the unrevoked sibling passes"
-        );
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-            Err(Error::InvalidCertificate(CertificateError::Revoked)),
-            "[{name}]"
-        );
-        let webpki = webpki_verifier(pki.roots(), crls, &provider);
-        assert_eq!(
-            verify(&*webpki, &pki.leaf.cert, &pki.ints(), HOST),
-            Err(Error::InvalidCertificate(CertificateError::Revoked)),
-            "[{name}]"
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let crls = vec![pki.root.crl(&[]), pki.int.crl(&[pki.leaf.serial])];
+    let v = PinningServerVerifier::builder(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(spki(&pki.leaf.cert))
+            .pin(spki(&pki.sibling.cert))]),
+        provider.clone(),
+    )
+    .with_crls(crls.clone())
+    .build()
+    .unwrap();
+    assert_eq!(
+        verify(&*v, &pki.sibling.cert, &pki.ints(), HOST),
+        Ok(()),
+        "[{PROVIDER}] the unrevoked sibling passes"
+    );
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+        Err(Error::InvalidCertificate(CertificateError::Revoked)),
+        "[{PROVIDER}]"
+    );
+    let webpki = webpki_verifier(pki.roots(), crls, &provider);
+    assert_eq!(
+        verify(&*webpki, &pki.leaf.cert, &pki.ints(), HOST),
+        Err(Error::InvalidCertificate(CertificateError::Revoked)),
+        "[{PROVIDER}]"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1430,176 +1436,173 @@ fn same_error(a: &Error, b: &Error) -> bool {
 
 #[test]
 fn broken_inputs_give_exactly_the_errors_of_webpki_server_verifier() {
-    for (name, provider) in providers() {
-        let root = Ca::root("Parity Root");
-        let int = root.intermediate("Parity Intermediate");
-        let good = int.leaf(&[HOST]);
-        let untrusted_root = Ca::root("Parity Untrusted Root");
-        let untrusted_int = untrusted_root.intermediate("Parity Untrusted Intermediate");
-        let untrusted = untrusted_int.leaf(&[HOST]);
-        let expired = int.leaf_with(LeafOptions::new(&[HOST]).expired());
-        let not_yet_valid = int.leaf_with(LeafOptions::new(&[HOST]).not_yet_valid());
-        let wrong_name = int.leaf(&["other.test"]);
-        let revoked = int.leaf(&[HOST]);
-        let client_only = int.leaf_with(LeafOptions::new(&[HOST]).client_auth());
-        let ca_as_leaf = int.leaf_with(LeafOptions::new(&[HOST]).ca());
-        // Same issuer name as `int`, different key: the leaf's signature does not verify.
-        let forger = root.intermediate("Parity Intermediate");
-        let forged = forger.leaf(&[HOST]);
+    let provider = provider();
+    let root = Ca::root("Parity Root");
+    let int = root.intermediate("Parity Intermediate");
+    let good = int.leaf(&[HOST]);
+    let untrusted_root = Ca::root("Parity Untrusted Root");
+    let untrusted_int = untrusted_root.intermediate("Parity Untrusted Intermediate");
+    let untrusted = untrusted_int.leaf(&[HOST]);
+    let expired = int.leaf_with(LeafOptions::new(&[HOST]).expired());
+    let not_yet_valid = int.leaf_with(LeafOptions::new(&[HOST]).not_yet_valid());
+    let wrong_name = int.leaf(&["other.test"]);
+    let revoked = int.leaf(&[HOST]);
+    let client_only = int.leaf_with(LeafOptions::new(&[HOST]).client_auth());
+    let ca_as_leaf = int.leaf_with(LeafOptions::new(&[HOST]).ca());
+    // Same issuer name as `int`, different key: the leaf's signature does not verify.
+    let forger = root.intermediate("Parity Intermediate");
+    let forged = forger.leaf(&[HOST]);
 
-        let ints = vec![int.cert_der().clone()];
-        let chain_crls = || vec![root.crl(&[]), int.crl(&[revoked.serial])];
-        let case = |what: &'static str,
-                    leaf: &CertificateDer<'static>,
-                    expected: fn(&Error) -> bool| BrokenCase {
-            what,
-            leaf: leaf.clone(),
-            intermediates: ints.clone(),
-            host: HOST,
-            revocation: RevocationOptions::default(),
-            expected,
-        };
+    let ints = vec![int.cert_der().clone()];
+    let chain_crls = || vec![root.crl(&[]), int.crl(&[revoked.serial])];
+    let case = |what: &'static str,
+                leaf: &CertificateDer<'static>,
+                expected: fn(&Error) -> bool| BrokenCase {
+        what,
+        leaf: leaf.clone(),
+        intermediates: ints.clone(),
+        host: HOST,
+        revocation: RevocationOptions::default(),
+        expected,
+    };
 
-        let cases = vec![
-            BrokenCase {
-                intermediates: vec![untrusted_int.cert_der().clone()],
-                ..case("untrusted root", &untrusted.cert, |e| {
-                    *e == Error::InvalidCertificate(CertificateError::UnknownIssuer)
-                })
+    let cases = vec![
+        BrokenCase {
+            intermediates: vec![untrusted_int.cert_der().clone()],
+            ..case("untrusted root", &untrusted.cert, |e| {
+                *e == Error::InvalidCertificate(CertificateError::UnknownIssuer)
+            })
+        },
+        case("expired leaf", &expired.cert, |e| {
+            matches!(
+                e,
+                Error::InvalidCertificate(CertificateError::ExpiredContext { .. })
+            )
+        }),
+        case("not yet valid leaf", &not_yet_valid.cert, |e| {
+            matches!(
+                e,
+                Error::InvalidCertificate(CertificateError::NotValidYetContext { .. })
+            )
+        }),
+        case("wrong name", &wrong_name.cert, |e| {
+            matches!(
+                e,
+                Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })
+            )
+        }),
+        BrokenCase {
+            revocation: RevocationOptions {
+                crls: chain_crls(),
+                ..RevocationOptions::default()
             },
-            case("expired leaf", &expired.cert, |e| {
-                matches!(
-                    e,
-                    Error::InvalidCertificate(CertificateError::ExpiredContext { .. })
-                )
-            }),
-            case("not yet valid leaf", &not_yet_valid.cert, |e| {
-                matches!(
-                    e,
-                    Error::InvalidCertificate(CertificateError::NotValidYetContext { .. })
-                )
-            }),
-            case("wrong name", &wrong_name.cert, |e| {
-                matches!(
-                    e,
-                    Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })
-                )
-            }),
-            BrokenCase {
-                revocation: RevocationOptions {
-                    crls: chain_crls(),
-                    ..RevocationOptions::default()
-                },
-                ..case("revoked leaf, whole chain checked", &revoked.cert, |e| {
-                    *e == Error::InvalidCertificate(CertificateError::Revoked)
-                })
+            ..case("revoked leaf, whole chain checked", &revoked.cert, |e| {
+                *e == Error::InvalidCertificate(CertificateError::Revoked)
+            })
+        },
+        BrokenCase {
+            revocation: RevocationOptions {
+                crls: vec![int.crl(&[revoked.serial])],
+                end_entity_only: true,
+                allow_unknown: false,
             },
-            BrokenCase {
-                revocation: RevocationOptions {
-                    crls: vec![int.crl(&[revoked.serial])],
-                    end_entity_only: true,
-                    allow_unknown: false,
-                },
-                ..case("revoked leaf, end entity only", &revoked.cert, |e| {
-                    *e == Error::InvalidCertificate(CertificateError::Revoked)
-                })
+            ..case("revoked leaf, end entity only", &revoked.cert, |e| {
+                *e == Error::InvalidCertificate(CertificateError::Revoked)
+            })
+        },
+        BrokenCase {
+            revocation: RevocationOptions {
+                crls: vec![int.crl(&[revoked.serial])],
+                end_entity_only: false,
+                allow_unknown: true,
             },
-            BrokenCase {
-                revocation: RevocationOptions {
-                    crls: vec![int.crl(&[revoked.serial])],
-                    end_entity_only: false,
-                    allow_unknown: true,
-                },
-                ..case("revoked leaf, unknown status allowed", &revoked.cert, |e| {
-                    *e == Error::InvalidCertificate(CertificateError::Revoked)
-                })
+            ..case("revoked leaf, unknown status allowed", &revoked.cert, |e| {
+                *e == Error::InvalidCertificate(CertificateError::Revoked)
+            })
+        },
+        BrokenCase {
+            revocation: RevocationOptions {
+                crls: vec![int.crl(&[])],
+                ..RevocationOptions::default()
             },
-            BrokenCase {
-                revocation: RevocationOptions {
-                    crls: vec![int.crl(&[])],
-                    ..RevocationOptions::default()
-                },
-                ..case("intermediate without a CRL", &good.cert, |e| {
-                    *e == Error::InvalidCertificate(CertificateError::UnknownRevocationStatus)
-                })
-            },
-            BrokenCase {
-                intermediates: vec![],
-                ..case("missing intermediate", &good.cert, |e| {
-                    *e == Error::InvalidCertificate(CertificateError::UnknownIssuer)
-                })
-            },
-            case(
-                "garbage DER leaf",
-                &CertificateDer::from(vec![1, 2, 3]),
-                |e| *e == Error::InvalidCertificate(CertificateError::BadEncoding),
-            ),
-            case("client-auth-only leaf", &client_only.cert, |e| {
-                matches!(
-                    e,
-                    Error::InvalidCertificate(CertificateError::InvalidPurposeContext { .. })
-                )
-            }),
-            case("CA certificate as leaf", &ca_as_leaf.cert, |e| {
-                matches!(e, Error::InvalidCertificate(CertificateError::Other(_)))
-                    && format!("{e:?}").contains("CaUsedAsEndEntity")
-            }),
-            case("forged issuer signature", &forged.cert, |e| {
-                *e == Error::InvalidCertificate(CertificateError::BadSignature)
-            }),
-        ];
+            ..case("intermediate without a CRL", &good.cert, |e| {
+                *e == Error::InvalidCertificate(CertificateError::UnknownRevocationStatus)
+            })
+        },
+        BrokenCase {
+            intermediates: vec![],
+            ..case("missing intermediate", &good.cert, |e| {
+                *e == Error::InvalidCertificate(CertificateError::UnknownIssuer)
+            })
+        },
+        case(
+            "garbage DER leaf",
+            &CertificateDer::from(vec![1, 2, 3]),
+            |e| *e == Error::InvalidCertificate(CertificateError::BadEncoding),
+        ),
+        case("client-auth-only leaf", &client_only.cert, |e| {
+            matches!(
+                e,
+                Error::InvalidCertificate(CertificateError::InvalidPurposeContext { .. })
+            )
+        }),
+        case("CA certificate as leaf", &ca_as_leaf.cert, |e| {
+            matches!(e, Error::InvalidCertificate(CertificateError::Other(_)))
+                && format!("{e:?}").contains("CaUsedAsEndEntity")
+        }),
+        case("forged issuer signature", &forged.cert, |e| {
+            *e == Error::InvalidCertificate(CertificateError::BadSignature)
+        }),
+    ];
 
-        let now = UnixTime::now();
-        for case in cases {
-            let label = format!("{name}: {}", case.what);
-            let mut allowed = vec![cert_pin(&case.leaf), spki(int.cert_der())];
-            if let Ok(pin) = Pin::spki_of(&case.leaf) {
-                allowed.push(pin);
-            }
-            let pins = pin_set([allowed
-                .iter()
-                .fold(PinEntry::builder(pattern(HOST)), |entry, pin| {
-                    entry.pin(*pin)
-                })]);
-
-            let RevocationOptions {
-                crls,
-                end_entity_only,
-                allow_unknown,
-            } = case.revocation;
-            let mut pinning =
-                PinningServerVerifier::builder(root.root_store(), pins, provider.clone())
-                    .with_crls(crls.clone());
-            let mut webpki =
-                WebPkiServerVerifier::builder_with_provider(root.root_store(), provider.clone())
-                    .with_crls(crls);
-            if end_entity_only {
-                pinning = pinning.only_check_end_entity_revocation();
-                webpki = webpki.only_check_end_entity_revocation();
-            }
-            if allow_unknown {
-                pinning = pinning.allow_unknown_revocation_status();
-                webpki = webpki.allow_unknown_revocation_status();
-            }
-            let pinning = pinning.build().unwrap();
-            let webpki = webpki.build().unwrap();
-
-            let host = ServerName::try_from(case.host).unwrap();
-            let expected = verify_at(&*webpki, &case.leaf, &case.intermediates, &host, now)
-                .expect_err(&format!("[{label}] rustls accepted the broken input"));
-            assert!(
-                (case.expected)(&expected),
-                "[{label}] unexpected rustls error {expected:?}"
-            );
-            let actual = verify_at(&*pinning, &case.leaf, &case.intermediates, &host, now)
-                .expect_err(&format!(
-                    "[{label}] pinning verifier accepted the broken input"
-                ));
-            assert!(
-                same_error(&actual, &expected),
-                "[{label}] pinning verifier returned {actual:?}, rustls {expected:?}"
-            );
+    let now = UnixTime::now();
+    for case in cases {
+        let label = format!("{PROVIDER}: {}", case.what);
+        let mut allowed = vec![cert_pin(&case.leaf), spki(int.cert_der())];
+        if let Ok(pin) = Pin::spki_of(&case.leaf) {
+            allowed.push(pin);
         }
+        let pins = pin_set([allowed
+            .iter()
+            .fold(PinEntry::builder(pattern(HOST)), |entry, pin| {
+                entry.pin(*pin)
+            })]);
+
+        let RevocationOptions {
+            crls,
+            end_entity_only,
+            allow_unknown,
+        } = case.revocation;
+        let mut pinning = PinningServerVerifier::builder(root.root_store(), pins, provider.clone())
+            .with_crls(crls.clone());
+        let mut webpki =
+            WebPkiServerVerifier::builder_with_provider(root.root_store(), provider.clone())
+                .with_crls(crls);
+        if end_entity_only {
+            pinning = pinning.only_check_end_entity_revocation();
+            webpki = webpki.only_check_end_entity_revocation();
+        }
+        if allow_unknown {
+            pinning = pinning.allow_unknown_revocation_status();
+            webpki = webpki.allow_unknown_revocation_status();
+        }
+        let pinning = pinning.build().unwrap();
+        let webpki = webpki.build().unwrap();
+
+        let host = ServerName::try_from(case.host).unwrap();
+        let expected = verify_at(&*webpki, &case.leaf, &case.intermediates, &host, now)
+            .expect_err(&format!("[{label}] rustls accepted the broken input"));
+        assert!(
+            (case.expected)(&expected),
+            "[{label}] unexpected rustls error {expected:?}"
+        );
+        let actual = verify_at(&*pinning, &case.leaf, &case.intermediates, &host, now).expect_err(
+            &format!("[{label}] pinning verifier accepted the broken input"),
+        );
+        assert!(
+            same_error(&actual, &expected),
+            "[{label}] pinning verifier returned {actual:?}, rustls {expected:?}"
+        );
     }
 }
 
@@ -1609,52 +1612,50 @@ fn broken_inputs_give_exactly_the_errors_of_webpki_server_verifier() {
 
 #[test]
 fn ip_address_hosts_are_pinned() {
-    for (name, provider) in providers() {
-        let root = Ca::root("IP Root");
-        let leaf = root.leaf_with(
-            LeafOptions::new(&[])
-                .ip(Ipv4Addr::LOCALHOST)
-                .ip(Ipv6Addr::LOCALHOST),
+    let provider = provider();
+    let root = Ca::root("IP Root");
+    let leaf = root.leaf_with(
+        LeafOptions::new(&[])
+            .ip(Ipv4Addr::LOCALHOST)
+            .ip(Ipv6Addr::LOCALHOST),
+    );
+    let path = vec![Node::leaf(&leaf, "test leaf"), Node::root(&root, false)];
+    for (entry, address) in [
+        ("127.0.0.1", IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        ("[::1]", IpAddr::V6(Ipv6Addr::LOCALHOST)),
+    ] {
+        let label = format!("{PROVIDER}: {entry}");
+        let server_name = ServerName::IpAddress(address.into());
+        let right = verifier(
+            root.root_store(),
+            pin_set([PinEntry::builder(pattern(entry))
+                .pin(spki(&leaf.cert))
+                .pin(backup(26))]),
+            &provider,
         );
-        let path = vec![Node::leaf(&leaf, "test leaf"), Node::root(&root, false)];
-        for (entry, address) in [
-            ("127.0.0.1", IpAddr::V4(Ipv4Addr::LOCALHOST)),
-            ("[::1]", IpAddr::V6(Ipv6Addr::LOCALHOST)),
-        ] {
-            let label = format!("{name}: {entry}");
-            let server_name = ServerName::IpAddress(address.into());
-            let right = verifier(
-                root.root_store(),
-                pin_set([PinEntry::builder(pattern(entry))
-                    .pin(spki(&leaf.cert))
-                    .pin(backup(26))]),
-                &provider,
-            );
-            assert_eq!(
-                verify_at(&*right, &leaf.cert, &[], &server_name, UnixTime::now()),
-                Ok(()),
-                "[{label}]"
-            );
+        assert_eq!(
+            verify_at(&*right, &leaf.cert, &[], &server_name, UnixTime::now()),
+            Ok(()),
+            "[{label}]"
+        );
 
-            let allowed = [any(backup(26)), any(backup(27))];
-            let wrong = verifier(
-                root.root_store(),
-                pin_set([PinEntry::builder(pattern(entry))
-                    .pin(allowed[0].pin())
-                    .pin(allowed[1].pin())]),
-                &provider,
-            );
-            let err =
-                verify_at(&*wrong, &leaf.cert, &[], &server_name, UnixTime::now()).unwrap_err();
-            assert_no_pin_matched(
-                &err,
-                &label,
-                &address.to_string(),
-                entry,
-                &allowed,
-                std::slice::from_ref(&path),
-            );
-        }
+        let allowed = [any(backup(26)), any(backup(27))];
+        let wrong = verifier(
+            root.root_store(),
+            pin_set([PinEntry::builder(pattern(entry))
+                .pin(allowed[0].pin())
+                .pin(allowed[1].pin())]),
+            &provider,
+        );
+        let err = verify_at(&*wrong, &leaf.cert, &[], &server_name, UnixTime::now()).unwrap_err();
+        assert_no_pin_matched(
+            &err,
+            &label,
+            &address.to_string(),
+            entry,
+            &allowed,
+            std::slice::from_ref(&path),
+        );
     }
 }
 
@@ -1668,148 +1669,144 @@ fn simple_pins(first: Pin) -> PinSet {
 
 #[test]
 fn builder_rejects_an_empty_root_store() {
-    for (name, provider) in providers() {
-        let err = PinningServerVerifier::builder(
-            Arc::new(RootCertStore::empty()),
-            simple_pins(backup(29)),
-            provider,
-        )
-        .build()
-        .unwrap_err();
-        assert_eq!(err, VerifierBuilderError::NoRootAnchors, "[{name}]");
-    }
+    let provider = provider();
+    let err = PinningServerVerifier::builder(
+        Arc::new(RootCertStore::empty()),
+        simple_pins(backup(29)),
+        provider,
+    )
+    .build()
+    .unwrap_err();
+    assert_eq!(err, VerifierBuilderError::NoRootAnchors, "[{PROVIDER}]");
 }
 
 #[test]
 fn builder_rejects_a_root_certificate_pin_without_root_certificates() {
-    for (name, provider) in providers() {
-        let root = Ca::root("Builder Root");
-        let root_cert_pin = cert_pin(root.cert_der());
-        let pins = pin_set([PinEntry::builder(pattern(HOST))
-            .pin_at(root_cert_pin, PinScope::Root)
-            .pin(backup(30))]);
-        let err = PinningServerVerifier::builder(root.root_store(), pins.clone(), provider.clone())
-            .build()
-            .unwrap_err();
-        assert_eq!(
-            err,
-            VerifierBuilderError::CertificatePinOnRootWithoutRootCertificates {
-                pattern: Some(pattern(HOST)),
-                pin: root_cert_pin,
-            },
-            "[{name}]"
-        );
+    let provider = provider();
+    let root = Ca::root("Builder Root");
+    let root_cert_pin = cert_pin(root.cert_der());
+    let pins = pin_set([PinEntry::builder(pattern(HOST))
+        .pin_at(root_cert_pin, PinScope::Root)
+        .pin(backup(30))]);
+    let err = PinningServerVerifier::builder(root.root_store(), pins.clone(), provider.clone())
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        VerifierBuilderError::CertificatePinOnRootWithoutRootCertificates {
+            pattern: Some(pattern(HOST)),
+            pin: root_cert_pin,
+        },
+        "[{PROVIDER}]"
+    );
 
-        // The same pin on the global deny list names no entry.
-        let global = PinSet::builder()
-            .deny_everywhere_at(root_cert_pin, PinScope::Root)
-            .build()
-            .unwrap();
-        let err = PinningServerVerifier::builder(root.root_store(), global, provider.clone())
-            .build()
-            .unwrap_err();
-        assert_eq!(
-            err,
-            VerifierBuilderError::CertificatePinOnRootWithoutRootCertificates {
-                pattern: None,
-                pin: root_cert_pin,
-            },
-            "[{name}]"
-        );
+    // The same pin on the global deny list names no entry.
+    let global = PinSet::builder()
+        .deny_everywhere_at(root_cert_pin, PinScope::Root)
+        .build()
+        .unwrap();
+    let err = PinningServerVerifier::builder(root.root_store(), global, provider.clone())
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        VerifierBuilderError::CertificatePinOnRootWithoutRootCertificates {
+            pattern: None,
+            pin: root_cert_pin,
+        },
+        "[{PROVIDER}]"
+    );
 
-        // Given the root certificate, it builds.
-        PinningServerVerifier::builder(root.root_store(), pins, provider.clone())
-            .with_root_certificates([root.cert_der().clone()])
-            .build()
-            .unwrap_or_else(|e| panic!("[{name}] {e}"));
-    }
+    // Given the root certificate, it builds.
+    PinningServerVerifier::builder(root.root_store(), pins, provider.clone())
+        .with_root_certificates([root.cert_der().clone()])
+        .build()
+        .unwrap_or_else(|e| panic!("[{PROVIDER}] {e}"));
 }
 
 #[test]
 fn builder_rejects_a_root_certificate_not_in_the_store() {
-    for (name, provider) in providers() {
-        let root = Ca::root("Builder Store Root");
-        let stray = Ca::root("Builder Stray Root");
-        for (index, certificates) in [
-            (0, vec![stray.cert_der().clone()]),
-            (1, vec![root.cert_der().clone(), stray.cert_der().clone()]),
-        ] {
-            let err = PinningServerVerifier::builder(
-                root.root_store(),
-                simple_pins(backup(31)),
-                provider.clone(),
-            )
-            .with_root_certificates(certificates)
-            .build()
-            .unwrap_err();
-            assert_eq!(
-                err,
-                VerifierBuilderError::RootCertificateNotInStore {
-                    index,
-                    subject: subject("Builder Stray Root"),
-                },
-                "[{name}]"
-            );
-        }
+    let provider = provider();
+    let root = Ca::root("Builder Store Root");
+    let stray = Ca::root("Builder Stray Root");
+    for (index, certificates) in [
+        (0, vec![stray.cert_der().clone()]),
+        (1, vec![root.cert_der().clone(), stray.cert_der().clone()]),
+    ] {
+        let err = PinningServerVerifier::builder(
+            root.root_store(),
+            simple_pins(backup(31)),
+            provider.clone(),
+        )
+        .with_root_certificates(certificates)
+        .build()
+        .unwrap_err();
+        assert_eq!(
+            err,
+            VerifierBuilderError::RootCertificateNotInStore {
+                index,
+                subject: subject("Builder Stray Root"),
+            },
+            "[{PROVIDER}]"
+        );
     }
 }
 
 #[test]
 fn builder_rejects_an_invalid_crl() {
-    for (name, provider) in providers() {
-        let root = Ca::root("Builder CRL Root");
-        // What rustls's own verifier builder says of the same CRL.
-        let rustls_says = |crl: CertificateRevocationListDer<'static>| {
-            match rustls::client::WebPkiServerVerifier::builder_with_provider(
-                root.root_store(),
-                provider.clone(),
+    let provider = provider();
+    let root = Ca::root("Builder CRL Root");
+    // What rustls's own verifier builder says of the same CRL.
+    let rustls_says = |crl: CertificateRevocationListDer<'static>| {
+        match rustls::client::WebPkiServerVerifier::builder_with_provider(
+            root.root_store(),
+            provider.clone(),
+        )
+        .with_crls([crl])
+        .build()
+        {
+            Err(rustls::client::VerifierBuilderError::InvalidCrl(error)) => error,
+            other => panic!("[{PROVIDER}] rustls accepted the CRL: {other:?}"),
+        }
+    };
+    let garbage = CertificateRevocationListDer::from(vec![1, 2, 3]);
+    let err = PinningServerVerifier::builder(
+        root.root_store(),
+        simple_pins(backup(32)),
+        provider.clone(),
+    )
+    .with_crls([garbage.clone()])
+    .build()
+    .unwrap_err();
+    match err {
+        VerifierBuilderError::InvalidCrl { index: 0, error } => {
+            assert_eq!(
+                format!("{error:?}"),
+                format!("{:?}", rustls_says(garbage)),
+                "[{PROVIDER}]"
             )
-            .with_crls([crl])
-            .build()
-            {
-                Err(rustls::client::VerifierBuilderError::InvalidCrl(error)) => error,
-                other => panic!("[{name}] rustls accepted the CRL: {other:?}"),
-            }
-        };
-        let garbage = CertificateRevocationListDer::from(vec![1, 2, 3]);
-        let err = PinningServerVerifier::builder(
-            root.root_store(),
-            simple_pins(backup(32)),
-            provider.clone(),
-        )
-        .with_crls([garbage.clone()])
-        .build()
-        .unwrap_err();
-        match err {
-            VerifierBuilderError::InvalidCrl { index: 0, error } => {
-                assert_eq!(
-                    format!("{error:?}"),
-                    format!("{:?}", rustls_says(garbage)),
-                    "[{name}]"
-                )
-            }
-            other => panic!("[{name}] got {other:?}"),
         }
+        other => panic!("[{PROVIDER}] got {other:?}"),
+    }
 
-        let empty = CertificateRevocationListDer::from(vec![0x30, 0x00]);
-        let err = PinningServerVerifier::builder(
-            root.root_store(),
-            simple_pins(backup(32)),
-            provider.clone(),
-        )
-        .with_crls([root.crl(&[]), empty.clone()])
-        .build()
-        .unwrap_err();
-        match err {
-            VerifierBuilderError::InvalidCrl { index: 1, error } => {
-                assert_eq!(
-                    format!("{error:?}"),
-                    format!("{:?}", rustls_says(empty)),
-                    "[{name}]"
-                )
-            }
-            other => panic!("[{name}] got {other:?}"),
+    let empty = CertificateRevocationListDer::from(vec![0x30, 0x00]);
+    let err = PinningServerVerifier::builder(
+        root.root_store(),
+        simple_pins(backup(32)),
+        provider.clone(),
+    )
+    .with_crls([root.crl(&[]), empty.clone()])
+    .build()
+    .unwrap_err();
+    match err {
+        VerifierBuilderError::InvalidCrl { index: 1, error } => {
+            assert_eq!(
+                format!("{error:?}"),
+                format!("{:?}", rustls_says(empty)),
+                "[{PROVIDER}]"
+            )
         }
+        other => panic!("[{PROVIDER}] got {other:?}"),
     }
 }
 
@@ -1819,54 +1816,53 @@ fn builder_rejects_an_invalid_crl() {
 
 #[test]
 fn no_pin_matched_message_lists_the_verified_path_and_the_pins() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let allowed = [
-            any(spki(&pki.leaf.cert)),
-            ScopedPin::new(cert_pin(pki.int.cert_der()), PinScope::Leaf),
-            ScopedPin::new(backup(33), PinScope::Root),
-        ];
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern("**.pinned.test"))
-                .pin(allowed[0].pin())
-                .pin_at(allowed[1].pin(), PinScope::Leaf)
-                .pin_at(allowed[2].pin(), PinScope::Root)]),
-            &provider,
-        );
-        let err = verify(&*v, &pki.sibling.cert, &pki.ints(), HOST).unwrap_err();
-        let pinning = pinning_error(&err, name);
-        assert!(
-            matches!(&pinning, ServerPinningError::NoPinMatched { .. }),
-            "[{name}] got {pinning:?}"
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let allowed = [
+        any(spki(&pki.leaf.cert)),
+        ScopedPin::new(cert_pin(pki.int.cert_der()), PinScope::Leaf),
+        ScopedPin::new(backup(33), PinScope::Root),
+    ];
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern("**.pinned.test"))
+            .pin(allowed[0].pin())
+            .pin_at(allowed[1].pin(), PinScope::Leaf)
+            .pin_at(allowed[2].pin(), PinScope::Root)]),
+        &provider,
+    );
+    let err = verify(&*v, &pki.sibling.cert, &pki.ints(), HOST).unwrap_err();
+    let pinning = pinning_error(&err, PROVIDER);
+    assert!(
+        matches!(&pinning, ServerPinningError::NoPinMatched { .. }),
+        "[{PROVIDER}] got {pinning:?}"
+    );
 
-        for text in [pinning.to_string(), err.to_string()] {
+    for text in [pinning.to_string(), err.to_string()] {
+        assert!(
+            text.contains(&format!("\"{HOST}\"")),
+            "[{PROVIDER}] host in {text}"
+        );
+        assert!(
+            text.contains("\"**.pinned.test\""),
+            "[{PROVIDER}] pattern in {text}"
+        );
+        for node in pki.path(&pki.sibling) {
+            let line = format!("{}: {}", node.spki, node.subject);
             assert!(
-                text.contains(&format!("\"{HOST}\"")),
-                "[{name}] host in {text}"
+                text.lines()
+                    .any(|l| l.contains(&line) && l.contains(&node.position.to_string())),
+                "[{PROVIDER}] missing `{line}` in {text}"
             );
-            assert!(
-                text.contains("\"**.pinned.test\""),
-                "[{name}] pattern in {text}"
-            );
-            for node in pki.path(&pki.sibling) {
-                let line = format!("{}: {}", node.spki, node.subject);
-                assert!(
-                    text.lines()
-                        .any(|l| l.contains(&line) && l.contains(&node.position.to_string())),
-                    "[{name}] missing `{line}` in {text}"
-                );
-            }
-            for pin in &allowed {
-                assert!(
-                    text.contains(&pin.to_string()),
-                    "[{name}] missing {pin} in {text}"
-                );
-            }
         }
-        assert_eq!(format!("{pinning:?}"), pinning.to_string(), "[{name}]");
+        for pin in &allowed {
+            assert!(
+                text.contains(&pin.to_string()),
+                "[{PROVIDER}] missing {pin} in {text}"
+            );
+        }
     }
+    assert_eq!(format!("{pinning:?}"), pinning.to_string(), "[{PROVIDER}]");
 }
 
 /// The host as rustls's `ServerName` carries it (pki-types drops a trailing dot).
@@ -1879,34 +1875,33 @@ fn server_name_text(host: &str) -> String {
 
 #[test]
 fn host_spelling_does_not_bypass_the_entry() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let allowed = [any(backup(34)), any(backup(35))];
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern(HOST))
-                .pin(allowed[0].pin())
-                .pin(allowed[1].pin())]),
-            &provider,
+    let provider = provider();
+    let pki = Pki::new();
+    let allowed = [any(backup(34)), any(backup(35))];
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern(HOST))
+            .pin(allowed[0].pin())
+            .pin(allowed[1].pin())]),
+        &provider,
+    );
+    for spelling in ["PINNED.TEST", "Pinned.Test", "pinned.test."] {
+        let label = format!("{PROVIDER}: {spelling}");
+        let result = verify(&*v, &pki.leaf.cert, &pki.ints(), spelling);
+        let webpki = webpki_verifier(pki.roots(), vec![], &provider);
+        assert_eq!(
+            verify(&*webpki, &pki.leaf.cert, &pki.ints(), spelling),
+            Ok(()),
+            "[{label}] rustls accepts this spelling"
         );
-        for spelling in ["PINNED.TEST", "Pinned.Test", "pinned.test."] {
-            let label = format!("{name}: {spelling}");
-            let result = verify(&*v, &pki.leaf.cert, &pki.ints(), spelling);
-            let webpki = webpki_verifier(pki.roots(), vec![], &provider);
-            assert_eq!(
-                verify(&*webpki, &pki.leaf.cert, &pki.ints(), spelling),
-                Ok(()),
-                "[{label}] rustls accepts this spelling"
-            );
-            assert_no_pin_matched(
-                &result.unwrap_err(),
-                &label,
-                &server_name_text(spelling),
-                HOST,
-                &allowed,
-                &[pki.path(&pki.leaf)],
-            );
-        }
+        assert_no_pin_matched(
+            &result.unwrap_err(),
+            &label,
+            &server_name_text(spelling),
+            HOST,
+            &allowed,
+            &[pki.path(&pki.leaf)],
+        );
     }
 }
 
@@ -1914,58 +1909,56 @@ fn host_spelling_does_not_bypass_the_entry() {
 
 #[test]
 fn name_errors_win_over_pin_errors() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let v = verifier(
-            pki.roots(),
-            pin_set([PinEntry::builder(pattern("other.test"))
-                .pin(backup(1))
-                .pin(backup(2))]),
-            &provider,
-        );
-        // The leaf names pinned.test only and no pin matches: the name is what is reported.
-        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), "other.test").unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })
-            ),
-            "[{name}] got {err:?}"
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let v = verifier(
+        pki.roots(),
+        pin_set([PinEntry::builder(pattern("other.test"))
+            .pin(backup(1))
+            .pin(backup(2))]),
+        &provider,
+    );
+    // The leaf names pinned.test only and no pin matches: the name is what is reported.
+    let err = verify(&*v, &pki.leaf.cert, &pki.ints(), "other.test").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })
+        ),
+        "[{PROVIDER}] got {err:?}"
+    );
 }
 
 #[test]
 fn report_only_entry_deny_does_not_hide_a_global_deny_further_up() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let pins = PinSet::builder()
-            .entry(
-                PinEntry::builder(pattern(HOST))
-                    .pin(backup(1))
-                    .deny(spki(&pki.leaf.cert))
-                    .report_only(),
-            )
-            .deny_everywhere(spki(pki.int.cert_der()))
-            .build()
-            .unwrap();
-        let v = verifier(pki.roots(), pins, &provider);
-        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
-        match pinning_error(&err, name) {
-            ServerPinningError::DeniedPinMatched {
-                pattern,
-                certificate,
-                ..
-            } => {
-                assert_eq!(pattern, None, "[{name}] the global list denied it");
-                assert_eq!(
-                    certificate.subject(),
-                    subject("Pinned Intermediate"),
-                    "[{name}]"
-                );
-            }
-            other => panic!("[{name}] expected DeniedPinMatched, got {other}"),
+    let provider = provider();
+    let pki = Pki::new();
+    let pins = PinSet::builder()
+        .entry(
+            PinEntry::builder(pattern(HOST))
+                .pin(backup(1))
+                .deny(spki(&pki.leaf.cert))
+                .report_only(),
+        )
+        .deny_everywhere(spki(pki.int.cert_der()))
+        .build()
+        .unwrap();
+    let v = verifier(pki.roots(), pins, &provider);
+    let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
+    match pinning_error(&err, PROVIDER) {
+        ServerPinningError::DeniedPinMatched {
+            pattern,
+            certificate,
+            ..
+        } => {
+            assert_eq!(pattern, None, "[{PROVIDER}] the global list denied it");
+            assert_eq!(
+                certificate.subject(),
+                subject("Pinned Intermediate"),
+                "[{PROVIDER}]"
+            );
         }
+        other => panic!("[{PROVIDER}] expected DeniedPinMatched, got {other}"),
     }
 }
 
@@ -1973,53 +1966,51 @@ fn report_only_entry_deny_does_not_hide_a_global_deny_further_up() {
 fn report_only_accepts_when_any_path_fails_only_the_entry() {
     // Two verified paths: through root A (globally denied) and through root B (no allowed pin
     // matches). The second only breaks the report-only entry's pins, so it is tolerated.
-    for (name, provider) in providers() {
-        let pki = CrossSigned::new();
-        let pins = PinSet::builder()
-            .entry(
-                PinEntry::builder(pattern(HOST))
-                    .pin(backup(1))
-                    .report_only(),
-            )
-            .deny_everywhere_at(spki(pki.root_a.cert_der()), PinScope::Root)
-            .build()
-            .unwrap();
-        let v = verifier(pki.roots(), pins, &provider);
-        assert_eq!(
-            verify(&*v, &pki.leaf.cert, &pki.presented(), HOST),
-            Ok(()),
-            "[{name}]"
-        );
-    }
+    let provider = provider();
+    let pki = CrossSigned::new();
+    let pins = PinSet::builder()
+        .entry(
+            PinEntry::builder(pattern(HOST))
+                .pin(backup(1))
+                .report_only(),
+        )
+        .deny_everywhere_at(spki(pki.root_a.cert_der()), PinScope::Root)
+        .build()
+        .unwrap();
+    let v = verifier(pki.roots(), pins, &provider);
+    assert_eq!(
+        verify(&*v, &pki.leaf.cert, &pki.presented(), HOST),
+        Ok(()),
+        "[{PROVIDER}]"
+    );
 }
 
 #[test]
 fn certificate_pins_match_every_given_issue_of_a_root() {
     // A root re-issued with the same name and key is the same trust anchor; a certificate pin
     // on either issue matches, whatever order the certificates are given in.
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let reissued = Ca::root_with_key("Pinned Root", copy_key_pair(pki.root.key_pair()));
-        assert_ne!(pki.root.cert_der(), reissued.cert_der());
-        let orders = [
-            [pki.root.cert_der().clone(), reissued.cert_der().clone()],
-            [reissued.cert_der().clone(), pki.root.cert_der().clone()],
-        ];
-        for (order, certificates) in orders.iter().enumerate() {
-            for pinned in [pki.root.cert_der(), reissued.cert_der()] {
-                let pins = pin_set([PinEntry::builder(pattern(HOST))
-                    .pin_at(cert_pin(pinned), PinScope::Root)
-                    .pin(backup(1))]);
-                let v = PinningServerVerifier::builder(pki.roots(), pins, provider.clone())
-                    .with_root_certificates(certificates.clone())
-                    .build()
-                    .unwrap();
-                assert_eq!(
-                    verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-                    Ok(()),
-                    "[{name}] order {order}"
-                );
-            }
+    let provider = provider();
+    let pki = Pki::new();
+    let reissued = Ca::root_with_key("Pinned Root", copy_key_pair(pki.root.key_pair()));
+    assert_ne!(pki.root.cert_der(), reissued.cert_der());
+    let orders = [
+        [pki.root.cert_der().clone(), reissued.cert_der().clone()],
+        [reissued.cert_der().clone(), pki.root.cert_der().clone()],
+    ];
+    for (order, certificates) in orders.iter().enumerate() {
+        for pinned in [pki.root.cert_der(), reissued.cert_der()] {
+            let pins = pin_set([PinEntry::builder(pattern(HOST))
+                .pin_at(cert_pin(pinned), PinScope::Root)
+                .pin(backup(1))]);
+            let v = PinningServerVerifier::builder(pki.roots(), pins, provider.clone())
+                .with_root_certificates(certificates.clone())
+                .build()
+                .unwrap();
+            assert_eq!(
+                verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+                Ok(()),
+                "[{PROVIDER}] order {order}"
+            );
         }
     }
 }
