@@ -8,7 +8,7 @@ use rustls_pinning_test_support as common;
 
 use std::sync::Arc;
 
-use common::{providers, root_store, Ca, Leaf};
+use common::{root_store, Ca, Leaf};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
@@ -20,6 +20,8 @@ use rustls_pinning::{
     PinningServerVerifier, PolicyStanding, Position, Reporting, ServerPinningError, Standing,
     UnpinnedHostPolicy,
 };
+
+use super::{provider, PROVIDER};
 
 const HOST: &str = "explain.test";
 const BACKUP: Pin = Pin::spki_sha256([0xB0; 32]);
@@ -183,187 +185,182 @@ fn assert_same(
 
 #[test]
 fn explain_gives_the_verifiers_result_decision_and_matched_pin() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let chain = [pki.int.cert_der().clone()];
-        let name = ServerName::try_from(HOST).unwrap();
-        let now = UnixTime::now();
-        for case in cases(&pki) {
-            let reporting = || {
-                let events = Arc::new(MemoryReporter::new(16));
-                (events.clone(), Reporting::new(events))
-            };
-            let (webpki_events, webpki_reporting) = reporting();
-            let (wrap_events, wrap_reporting) = reporting();
-            let verifiers: [(&str, Arc<PinningServerVerifier>, Arc<MemoryReporter>); 2] = [
-                (
-                    "WebPKI",
-                    PinningServerVerifier::builder(
-                        pki.roots(),
-                        case.pins.clone(),
-                        provider.clone(),
-                    )
+    let provider = provider();
+    let pki = Pki::new();
+    let chain = [pki.int.cert_der().clone()];
+    let name = ServerName::try_from(HOST).unwrap();
+    let now = UnixTime::now();
+    for case in cases(&pki) {
+        let reporting = || {
+            let events = Arc::new(MemoryReporter::new(16));
+            (events.clone(), Reporting::new(events))
+        };
+        let (webpki_events, webpki_reporting) = reporting();
+        let (wrap_events, wrap_reporting) = reporting();
+        let verifiers: [(&str, Arc<PinningServerVerifier>, Arc<MemoryReporter>); 2] = [
+            (
+                "WebPKI",
+                PinningServerVerifier::builder(pki.roots(), case.pins.clone(), provider.clone())
                     .with_reporting(webpki_reporting)
                     .build()
                     .unwrap(),
-                    webpki_events,
+                webpki_events,
+            ),
+            (
+                "wrap",
+                PinningServerVerifier::wrap(
+                    webpki_inner(pki.roots(), &provider),
+                    case.pins.clone(),
+                    provider.clone(),
+                )
+                .with_ca_certificates([pki.root.cert_der().clone()])
+                .with_reporting(wrap_reporting)
+                .build()
+                .unwrap(),
+                wrap_events,
+            ),
+        ];
+        for (mode, verifier, events) in verifiers {
+            let label = format!("{PROVIDER}: {}, {mode}", case.name);
+            let explanation = verifier.explain(&pki.leaf.cert, &chain, &name, now);
+            assert!(
+                events.events().is_empty(),
+                "[{label}] explain raised events"
+            );
+            let verified = verifier
+                .verify_server_cert(&pki.leaf.cert, &chain, &name, &[], now)
+                .map(|_| ());
+            assert_same(&explanation.result, &verified, &label);
+            assert_eq!(explanation.decision, case.decision, "[{label}] decision");
+            // The pin error: the one returned when the pins refused, the one enforcement
+            // would return when only report-only entries refused, none otherwise.
+            match (case.decision, &explanation.result) {
+                (Decision::AcceptedReportOnly, Ok(())) => assert!(
+                    matches!(
+                        explanation.pin_error,
+                        Some(ServerPinningError::NoPinMatched { .. })
+                    ),
+                    "[{label}] {:?}",
+                    explanation.pin_error
                 ),
+                (_, Ok(())) => assert_eq!(explanation.pin_error, None, "[{label}]"),
+                (_, Err(error)) => assert_eq!(
+                    explanation.pin_error.as_ref(),
+                    ServerPinningError::from_rustls(error),
+                    "[{label}] pin error"
+                ),
+            }
+            assert_eq!(
+                explanation.decision.is_accepted(),
+                verified.is_ok(),
+                "[{label}]"
+            );
+            assert_eq!(explanation.host, HOST);
+            assert_eq!(explanation.policies.len(), 1, "[{label}]");
+            assert_eq!(explanation.policies[0].standing, case.standing, "[{label}]");
+            let through = explanation.accepted_through().map(|(path, matched)| {
                 (
-                    "wrap",
-                    PinningServerVerifier::wrap(
-                        webpki_inner(pki.roots(), &provider),
-                        case.pins.clone(),
-                        provider.clone(),
-                    )
-                    .with_ca_certificates([pki.root.cert_der().clone()])
-                    .with_reporting(wrap_reporting)
-                    .build()
-                    .unwrap(),
-                    wrap_events,
-                ),
-            ];
-            for (mode, verifier, events) in verifiers {
-                let label = format!("{provider_name}: {}, {mode}", case.name);
-                let explanation = verifier.explain(&pki.leaf.cert, &chain, &name, now);
-                assert!(
-                    events.events().is_empty(),
-                    "[{label}] explain raised events"
-                );
-                let verified = verifier
-                    .verify_server_cert(&pki.leaf.cert, &chain, &name, &[], now)
-                    .map(|_| ());
-                assert_same(&explanation.result, &verified, &label);
-                assert_eq!(explanation.decision, case.decision, "[{label}] decision");
-                // The pin error: the one returned when the pins refused, the one enforcement
-                // would return when only report-only entries refused, none otherwise.
-                match (case.decision, &explanation.result) {
-                    (Decision::AcceptedReportOnly, Ok(())) => assert!(
-                        matches!(
-                            explanation.pin_error,
-                            Some(ServerPinningError::NoPinMatched { .. })
-                        ),
-                        "[{label}] {:?}",
-                        explanation.pin_error
-                    ),
-                    (_, Ok(())) => assert_eq!(explanation.pin_error, None, "[{label}]"),
-                    (_, Err(error)) => assert_eq!(
-                        explanation.pin_error.as_ref(),
-                        ServerPinningError::from_rustls(error),
-                        "[{label}] pin error"
-                    ),
-                }
+                    matched.pin.pin(),
+                    path.certificates[matched.certificate].position(),
+                )
+            });
+            // Wrap mode sees a CA by proof: a proven, self-issued root is the root, and
+            // the intermediate the server sent is an intermediate, as in WebPKI mode.
+            assert_eq!(through, case.through, "[{label}] accepted through");
+            match case.decision {
+                Decision::Rejected if case.standing == Standing::RefusesUnpinned => {}
+                _ => assert!(!explanation.paths.is_empty(), "[{label}] no path recorded"),
+            }
+            if case.decision == Decision::Accepted {
+                let accepted = explanation
+                    .paths
+                    .iter()
+                    .filter(|path| path.outcome == PathOutcome::Accepted)
+                    .count();
                 assert_eq!(
-                    explanation.decision.is_accepted(),
-                    verified.is_ok(),
+                    accepted, 1,
+                    "[{label}] the search stops at the accepted path"
+                );
+            }
+            // Every pin that matches a certificate is listed, with its role, and the
+            // standing-level helper finds the same ones on the same certificate.
+            let standing = PolicyStanding::for_host(&case.pins, &name, now);
+            assert_eq!(standing, explanation.policies[0], "[{label}] standing");
+            for path in &explanation.paths {
+                for (index, certificate) in path.certificates.iter().enumerate() {
+                    let listed: Vec<(Pin, PinRole)> = path
+                        .matching
+                        .iter()
+                        .filter(|found| found.certificate == index)
+                        .map(|found| (found.pin.pin(), found.role))
+                        .collect();
+                    let der = [&pki.leaf.cert, pki.int.cert_der(), pki.root.cert_der()]
+                        .into_iter()
+                        .find(|der| spki(der) == certificate.spki_pin());
+                    if let Some(der) = der {
+                        let direct: Vec<(Pin, PinRole)> = standing
+                            .matching_pins(der, certificate.position())
+                            .into_iter()
+                            .map(|found| (found.pin.pin(), found.role))
+                            .collect();
+                        assert_eq!(listed, direct, "[{label}] certificate {index}");
+                    }
+                }
+            }
+            if case.name == "backup pin on the intermediate" {
+                let listed = explanation.paths[0]
+                    .matching
+                    .iter()
+                    .map(|found| (found.certificate, found.pin.pin(), found.role))
+                    .collect::<Vec<_>>();
+                assert_eq!(
+                    listed,
+                    vec![(1, spki(pki.int.cert_der()), PinRole::Backup)],
                     "[{label}]"
                 );
-                assert_eq!(explanation.host, HOST);
-                assert_eq!(explanation.policies.len(), 1, "[{label}]");
-                assert_eq!(explanation.policies[0].standing, case.standing, "[{label}]");
-                let through = explanation.accepted_through().map(|(path, matched)| {
-                    (
-                        matched.pin.pin(),
-                        path.certificates[matched.certificate].position(),
-                    )
-                });
-                // Wrap mode sees a CA by proof: a proven, self-issued root is the root, and
-                // the intermediate the server sent is an intermediate, as in WebPKI mode.
-                assert_eq!(through, case.through, "[{label}] accepted through");
-                match case.decision {
-                    Decision::Rejected if case.standing == Standing::RefusesUnpinned => {}
-                    _ => assert!(!explanation.paths.is_empty(), "[{label}] no path recorded"),
-                }
-                if case.decision == Decision::Accepted {
-                    let accepted = explanation
-                        .paths
-                        .iter()
-                        .filter(|path| path.outcome == PathOutcome::Accepted)
-                        .count();
-                    assert_eq!(
-                        accepted, 1,
-                        "[{label}] the search stops at the accepted path"
-                    );
-                }
-                // Every pin that matches a certificate is listed, with its role, and the
-                // standing-level helper finds the same ones on the same certificate.
-                let standing = PolicyStanding::for_host(&case.pins, &name, now);
-                assert_eq!(standing, explanation.policies[0], "[{label}] standing");
-                for path in &explanation.paths {
-                    for (index, certificate) in path.certificates.iter().enumerate() {
-                        let listed: Vec<(Pin, PinRole)> = path
-                            .matching
-                            .iter()
-                            .filter(|found| found.certificate == index)
-                            .map(|found| (found.pin.pin(), found.role))
-                            .collect();
-                        let der = [&pki.leaf.cert, pki.int.cert_der(), pki.root.cert_der()]
-                            .into_iter()
-                            .find(|der| spki(der) == certificate.spki_pin());
-                        if let Some(der) = der {
-                            let direct: Vec<(Pin, PinRole)> = standing
-                                .matching_pins(der, certificate.position())
-                                .into_iter()
-                                .map(|found| (found.pin.pin(), found.role))
-                                .collect();
-                            assert_eq!(listed, direct, "[{label}] certificate {index}");
-                        }
-                    }
-                }
-                if case.name == "backup pin on the intermediate" {
-                    let listed = explanation.paths[0]
+            }
+            // Every pin that matches a certificate is listed, with its role, and the
+            // standing-level helper finds the same ones on the same certificate.
+            let standing = PolicyStanding::for_host(&case.pins, &name, now);
+            assert_eq!(standing, explanation.policies[0], "[{label}] standing");
+            for path in &explanation.paths {
+                for (index, certificate) in path.certificates.iter().enumerate() {
+                    let listed: Vec<(Pin, PinRole)> = path
                         .matching
                         .iter()
-                        .map(|found| (found.certificate, found.pin.pin(), found.role))
-                        .collect::<Vec<_>>();
-                    assert_eq!(
-                        listed,
-                        vec![(1, spki(pki.int.cert_der()), PinRole::Backup)],
-                        "[{label}]"
-                    );
-                }
-                // Every pin that matches a certificate is listed, with its role, and the
-                // standing-level helper finds the same ones on the same certificate.
-                let standing = PolicyStanding::for_host(&case.pins, &name, now);
-                assert_eq!(standing, explanation.policies[0], "[{label}] standing");
-                for path in &explanation.paths {
-                    for (index, certificate) in path.certificates.iter().enumerate() {
-                        let listed: Vec<(Pin, PinRole)> = path
-                            .matching
-                            .iter()
-                            .filter(|found| found.certificate == index)
+                        .filter(|found| found.certificate == index)
+                        .map(|found| (found.pin.pin(), found.role))
+                        .collect();
+                    let der = [&pki.leaf.cert, pki.int.cert_der(), pki.root.cert_der()]
+                        .into_iter()
+                        .find(|der| spki(der) == certificate.spki_pin());
+                    if let Some(der) = der {
+                        let direct: Vec<(Pin, PinRole)> = standing
+                            .matching_pins(der, certificate.position())
+                            .into_iter()
                             .map(|found| (found.pin.pin(), found.role))
                             .collect();
-                        let der = [&pki.leaf.cert, pki.int.cert_der(), pki.root.cert_der()]
-                            .into_iter()
-                            .find(|der| spki(der) == certificate.spki_pin());
-                        if let Some(der) = der {
-                            let direct: Vec<(Pin, PinRole)> = standing
-                                .matching_pins(der, certificate.position())
-                                .into_iter()
-                                .map(|found| (found.pin.pin(), found.role))
-                                .collect();
-                            assert_eq!(listed, direct, "[{label}] certificate {index}");
-                        }
+                        assert_eq!(listed, direct, "[{label}] certificate {index}");
                     }
                 }
-                if case.name == "backup pin on the intermediate" {
-                    let listed = explanation.paths[0]
-                        .matching
-                        .iter()
-                        .map(|found| (found.certificate, found.pin.pin(), found.role))
-                        .collect::<Vec<_>>();
-                    assert_eq!(
-                        listed,
-                        vec![(1, spki(pki.int.cert_der()), PinRole::Backup)],
-                        "[{label}]"
-                    );
-                }
-                if case.name == "the intermediate denied" {
-                    let denied = explanation.paths.iter().flat_map(|path| &path.checks).any(
-                        |check| matches!(check, PinCheck::Denied { pin, everywhere: false, .. } if pin.pin() == spki(pki.int.cert_der())),
-                    );
-                    assert!(denied, "[{label}] the deny pin is named");
-                }
+            }
+            if case.name == "backup pin on the intermediate" {
+                let listed = explanation.paths[0]
+                    .matching
+                    .iter()
+                    .map(|found| (found.certificate, found.pin.pin(), found.role))
+                    .collect::<Vec<_>>();
+                assert_eq!(
+                    listed,
+                    vec![(1, spki(pki.int.cert_der()), PinRole::Backup)],
+                    "[{label}]"
+                );
+            }
+            if case.name == "the intermediate denied" {
+                let denied = explanation.paths.iter().flat_map(|path| &path.checks).any(
+                    |check| matches!(check, PinCheck::Denied { pin, everywhere: false, .. } if pin.pin() == spki(pki.int.cert_der())),
+                );
+                assert!(denied, "[{label}] the deny pin is named");
             }
         }
     }
@@ -372,67 +369,65 @@ fn explain_gives_the_verifiers_result_decision_and_matched_pin() {
 /// A chain that does not validate: the same rustls error from both, and no path.
 #[test]
 fn explain_reports_chain_errors_exactly_as_the_verifier() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let stranger = Ca::root("Stranger Root");
-        let pins = PinSet::builder()
-            .entry(
-                PinEntry::builder(HOST.parse().unwrap())
-                    .pin(NOWHERE)
-                    .backup_pin(BACKUP),
-            )
-            .build()
-            .unwrap();
-        let verifier =
-            PinningServerVerifier::builder(root_store(&[&stranger]), pins, provider.clone())
-                .build()
-                .unwrap();
-        let name = ServerName::try_from(HOST).unwrap();
-        let now = UnixTime::now();
-        let chain = [pki.int.cert_der().clone()];
-        let explanation = verifier.explain(&pki.leaf.cert, &chain, &name, now);
-        assert_eq!(
-            explanation.result,
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer
-            )),
-            "[{provider_name}]"
-        );
-        assert_eq!(explanation.decision, Decision::Rejected);
-        assert!(explanation.paths.is_empty());
-        let wrong_name = ServerName::try_from("other.test").unwrap();
-        // The leaf's key is pinned for the name asked for, so the pins accept the path.
-        let trusted = PinningServerVerifier::builder(
-            pki.roots(),
-            PinSet::builder()
-                .entry(
-                    PinEntry::builder("other.test".parse().unwrap())
-                        .pin(spki(&pki.leaf.cert))
-                        .backup_pin(BACKUP),
-                )
-                .build()
-                .unwrap(),
-            provider.clone(),
+    let provider = provider();
+    let pki = Pki::new();
+    let stranger = Ca::root("Stranger Root");
+    let pins = PinSet::builder()
+        .entry(
+            PinEntry::builder(HOST.parse().unwrap())
+                .pin(NOWHERE)
+                .backup_pin(BACKUP),
         )
         .build()
         .unwrap();
-        let explanation = trusted.explain(&pki.leaf.cert, &chain, &wrong_name, now);
-        // The pins accepted the path, but the name was refused: no pin accepted the
-        // connection.
-        assert!(explanation.accepted_through().is_none());
-        assert_eq!(explanation.pin_error, None);
-        assert_same(
-            &explanation.result,
-            &trusted
-                .verify_server_cert(&pki.leaf.cert, &chain, &wrong_name, &[], now)
-                .map(|_| ()),
-            &format!("{provider_name}: name error"),
-        );
-        assert!(matches!(
-            explanation.result,
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::NotValidForNameContext { .. }
-            ))
-        ));
-    }
+    let verifier = PinningServerVerifier::builder(root_store(&[&stranger]), pins, provider.clone())
+        .build()
+        .unwrap();
+    let name = ServerName::try_from(HOST).unwrap();
+    let now = UnixTime::now();
+    let chain = [pki.int.cert_der().clone()];
+    let explanation = verifier.explain(&pki.leaf.cert, &chain, &name, now);
+    assert_eq!(
+        explanation.result,
+        Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer
+        )),
+        "[{PROVIDER}]"
+    );
+    assert_eq!(explanation.decision, Decision::Rejected);
+    assert!(explanation.paths.is_empty());
+    let wrong_name = ServerName::try_from("other.test").unwrap();
+    // The leaf's key is pinned for the name asked for, so the pins accept the path.
+    let trusted = PinningServerVerifier::builder(
+        pki.roots(),
+        PinSet::builder()
+            .entry(
+                PinEntry::builder("other.test".parse().unwrap())
+                    .pin(spki(&pki.leaf.cert))
+                    .backup_pin(BACKUP),
+            )
+            .build()
+            .unwrap(),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let explanation = trusted.explain(&pki.leaf.cert, &chain, &wrong_name, now);
+    // The pins accepted the path, but the name was refused: no pin accepted the
+    // connection.
+    assert!(explanation.accepted_through().is_none());
+    assert_eq!(explanation.pin_error, None);
+    assert_same(
+        &explanation.result,
+        &trusted
+            .verify_server_cert(&pki.leaf.cert, &chain, &wrong_name, &[], now)
+            .map(|_| ()),
+        &format!("{PROVIDER}: name error"),
+    );
+    assert!(matches!(
+        explanation.result,
+        Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::NotValidForNameContext { .. }
+        ))
+    ));
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{copy_key_pair, providers, root_store, Ca, CaOptions, Leaf, LeafOptions};
+use common::{copy_key_pair, root_store, Ca, CaOptions, Leaf, LeafOptions};
 use rcgen::{GeneralSubtree, KeyPair, NameConstraints};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
@@ -28,6 +28,8 @@ use rustls_pinning::{
     ClientPinEntry, ClientPinSet, ClientPinningError, Pin, PinEntry, PinScope, PinSet,
     PinningClientVerifier, PinningServerVerifier, Position, ServerPinningError, UnpinnedHostPolicy,
 };
+
+use super::{provider, PROVIDER};
 
 const HOST: &str = "hostile.test";
 const OTHER: &str = "other.hostile.test";
@@ -265,31 +267,30 @@ impl Pki {
 /// Expected: DeniedPinMatched for the intermediate, whatever the number and place of decoys.
 #[test]
 fn wrap_mode_decoys_under_other_names_cannot_hide_a_denied_ca() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let int = pki.int.cert_der().clone();
-        for (policy_name, pins, list) in pki.denying_policies() {
-            let verifier = wrapped(pki.roots(), pins, Vec::new(), &provider);
-            for decoys in [1, 8, 9, 40] {
-                let decoys = (0..decoys)
-                    .map(|k| pki.decoy(&format!("Decoy {k}"), &pki.int))
-                    .collect::<Vec<_>>();
-                for (order, chain) in [
-                    ("decoys first", [decoys.clone(), vec![int.clone()]].concat()),
-                    ("decoys last", [vec![int.clone()], decoys.clone()].concat()),
-                ] {
-                    let label = format!(
-                        "{provider_name}: {policy_name}, {} decoys, {order}",
-                        decoys.len()
-                    );
-                    assert_denied(
-                        verify(&*verifier, &pki.leaf.cert, &chain, HOST),
-                        &label,
-                        spki(&int),
-                        "Denied Intermediate",
-                        list,
-                    );
-                }
+    let provider = provider();
+    let pki = Pki::new();
+    let int = pki.int.cert_der().clone();
+    for (policy_name, pins, list) in pki.denying_policies() {
+        let verifier = wrapped(pki.roots(), pins, Vec::new(), &provider);
+        for decoys in [1, 8, 9, 40] {
+            let decoys = (0..decoys)
+                .map(|k| pki.decoy(&format!("Decoy {k}"), &pki.int))
+                .collect::<Vec<_>>();
+            for (order, chain) in [
+                ("decoys first", [decoys.clone(), vec![int.clone()]].concat()),
+                ("decoys last", [vec![int.clone()], decoys.clone()].concat()),
+            ] {
+                let label = format!(
+                    "{PROVIDER}: {policy_name}, {} decoys, {order}",
+                    decoys.len()
+                );
+                assert_denied(
+                    verify(&*verifier, &pki.leaf.cert, &chain, HOST),
+                    &label,
+                    spki(&int),
+                    "Denied Intermediate",
+                    list,
+                );
             }
         }
     }
@@ -299,92 +300,90 @@ fn wrap_mode_decoys_under_other_names_cannot_hide_a_denied_ca() {
 /// one proof, so they cannot crowd the denied certificate out. Expected: DeniedPinMatched.
 #[test]
 fn wrap_mode_copies_of_an_allowed_root_cannot_hide_a_denied_ca() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let int = pki.int.cert_der().clone();
-        let root = pki.root.cert_der().clone();
-        // The root re-issued with its own name and key but another serial: a distinct
-        // certificate making the same proof.
-        let reissued = Ca::root_opts(
-            pki.root.common_name(),
-            CaOptions::with_key(copy_key_pair(pki.root.key_pair())),
+    let provider = provider();
+    let pki = Pki::new();
+    let int = pki.int.cert_der().clone();
+    let root = pki.root.cert_der().clone();
+    // The root re-issued with its own name and key but another serial: a distinct
+    // certificate making the same proof.
+    let reissued = Ca::root_opts(
+        pki.root.common_name(),
+        CaOptions::with_key(copy_key_pair(pki.root.key_pair())),
+    )
+    .cert_der()
+    .clone();
+    let pins = PinSet::builder()
+        .entry(
+            entry(HOST)
+                .pin_at(spki(&root), PinScope::Root)
+                .backup_pin(BACKUP),
         )
-        .cert_der()
-        .clone();
-        let pins = PinSet::builder()
-            .entry(
-                entry(HOST)
-                    .pin_at(spki(&root), PinScope::Root)
-                    .backup_pin(BACKUP),
-            )
-            .deny_everywhere(spki(&int))
-            .build()
-            .unwrap();
-        let verifier = wrapped(pki.roots(), pins, Vec::new(), &provider);
-        for (what, copies) in [
-            ("the same root eight times", vec![root.clone(); 8]),
-            ("eight re-issues of the root", vec![reissued.clone(); 8]),
-        ] {
-            let chain = [copies, vec![int.clone()]].concat();
-            assert_denied(
-                verify(&*verifier, &pki.leaf.cert, &chain, HOST),
-                &format!("{provider_name}: {what} before the denied intermediate"),
-                spki(&int),
-                "Denied Intermediate",
-                None,
-            );
-        }
-        // The control: without the denied intermediate's key on the path, the root pin
-        // accepts (a clean chain from the same server).
-        let clean_int = pki.root.intermediate("Clean Intermediate");
-        let clean_leaf = clean_int.leaf(&[HOST]);
-        assert_eq!(
-            verify(
-                &*verifier,
-                &clean_leaf.cert,
-                &[clean_int.cert_der().clone(), root.clone()],
-                HOST
-            ),
-            Ok(()),
-            "[{provider_name}] a clean chain to the pinned root"
+        .deny_everywhere(spki(&int))
+        .build()
+        .unwrap();
+    let verifier = wrapped(pki.roots(), pins, Vec::new(), &provider);
+    for (what, copies) in [
+        ("the same root eight times", vec![root.clone(); 8]),
+        ("eight re-issues of the root", vec![reissued.clone(); 8]),
+    ] {
+        let chain = [copies, vec![int.clone()]].concat();
+        assert_denied(
+            verify(&*verifier, &pki.leaf.cert, &chain, HOST),
+            &format!("{PROVIDER}: {what} before the denied intermediate"),
+            spki(&int),
+            "Denied Intermediate",
+            None,
         );
     }
+    // The control: without the denied intermediate's key on the path, the root pin
+    // accepts (a clean chain from the same server).
+    let clean_int = pki.root.intermediate("Clean Intermediate");
+    let clean_leaf = clean_int.leaf(&[HOST]);
+    assert_eq!(
+        verify(
+            &*verifier,
+            &clean_leaf.cert,
+            &[clean_int.cert_der().clone(), root.clone()],
+            HOST
+        ),
+        Ok(()),
+        "[{PROVIDER}] a clean chain to the pinned root"
+    );
 }
 
 /// Denied keys given to `with_ca_certificates` (a root the server does not send) are
 /// candidates like presented ones: configured decoys before it change nothing.
 #[test]
 fn wrap_mode_configured_ca_certificates_are_decided_deny_first() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let root = pki.root.cert_der().clone();
-        let pins = PinSet::builder()
-            .entry(entry(HOST).pin(spki(&pki.leaf.cert)).backup_pin(BACKUP))
-            .deny_everywhere_at(spki(&root), PinScope::Root)
-            .build()
-            .unwrap();
-        let decoys = (0..12)
-            .map(|k| pki.decoy(&format!("Configured Decoy {k}"), &pki.root))
-            .collect::<Vec<_>>();
-        let verifier = wrapped(
-            pki.roots(),
-            pins,
-            [decoys, vec![root.clone()]].concat(),
-            &provider,
-        );
-        assert_denied(
-            verify(
-                &*verifier,
-                &pki.leaf.cert,
-                &[pki.int.cert_der().clone()],
-                HOST,
-            ),
-            &format!("{provider_name}: denied root behind twelve configured decoys"),
-            spki(&root),
-            "Hostile Root",
-            None,
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let root = pki.root.cert_der().clone();
+    let pins = PinSet::builder()
+        .entry(entry(HOST).pin(spki(&pki.leaf.cert)).backup_pin(BACKUP))
+        .deny_everywhere_at(spki(&root), PinScope::Root)
+        .build()
+        .unwrap();
+    let decoys = (0..12)
+        .map(|k| pki.decoy(&format!("Configured Decoy {k}"), &pki.root))
+        .collect::<Vec<_>>();
+    let verifier = wrapped(
+        pki.roots(),
+        pins,
+        [decoys, vec![root.clone()]].concat(),
+        &provider,
+    );
+    assert_denied(
+        verify(
+            &*verifier,
+            &pki.leaf.cert,
+            &[pki.int.cert_der().clone()],
+            HOST,
+        ),
+        &format!("{PROVIDER}: denied root behind twelve configured decoys"),
+        spki(&root),
+        "Hostile Root",
+        None,
+    );
 }
 
 /// When the certificates that may carry a denied key make more distinct proofs than wrap
@@ -394,55 +393,54 @@ fn wrap_mode_configured_ca_certificates_are_decided_deny_first() {
 /// DeniedPinMatched at it.
 #[test]
 fn wrap_mode_refuses_when_deny_candidates_exceed_the_proof_budget() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let int = pki.int.cert_der().clone();
-        for (policy_name, pins, list) in pki.denying_policies() {
-            let verifier = wrapped(pki.roots(), pins, Vec::new(), &provider);
-            // Eight distinct proofs (seven copies and the intermediate): all decided.
-            let seven = (0..7)
-                .map(|k| pki.constrained_copy(&pki.int, k, false))
-                .collect::<Vec<_>>();
-            assert_denied(
-                verify(
-                    &*verifier,
-                    &pki.leaf.cert,
-                    &[seven.clone(), vec![int.clone()]].concat(),
-                    HOST,
-                ),
-                &format!("{provider_name}: {policy_name}, eight deny proofs"),
-                spki(&int),
-                "Denied Intermediate",
-                list,
-            );
-            // Nine: one more than the budget.
-            let eight = (0..8)
-                .map(|k| pki.constrained_copy(&pki.int, k, false))
-                .collect::<Vec<_>>();
-            let label = format!("{provider_name}: {policy_name}, nine deny proofs");
-            match pinning_error(
-                verify(
-                    &*verifier,
-                    &pki.leaf.cert,
-                    &[eight, vec![int.clone()]].concat(),
-                    HOST,
-                ),
-                &label,
-            ) {
-                ServerPinningError::ProofBudgetExhausted {
-                    host,
-                    candidates,
-                    denied,
-                    budget,
-                } => {
-                    assert_eq!(
-                        (host.as_str(), candidates, denied, budget),
-                        (HOST, 9, true, 8),
-                        "[{label}]"
-                    );
-                }
-                other => panic!("[{label}] expected ProofBudgetExhausted, got {other}"),
+    let provider = provider();
+    let pki = Pki::new();
+    let int = pki.int.cert_der().clone();
+    for (policy_name, pins, list) in pki.denying_policies() {
+        let verifier = wrapped(pki.roots(), pins, Vec::new(), &provider);
+        // Eight distinct proofs (seven copies and the intermediate): all decided.
+        let seven = (0..7)
+            .map(|k| pki.constrained_copy(&pki.int, k, false))
+            .collect::<Vec<_>>();
+        assert_denied(
+            verify(
+                &*verifier,
+                &pki.leaf.cert,
+                &[seven.clone(), vec![int.clone()]].concat(),
+                HOST,
+            ),
+            &format!("{PROVIDER}: {policy_name}, eight deny proofs"),
+            spki(&int),
+            "Denied Intermediate",
+            list,
+        );
+        // Nine: one more than the budget.
+        let eight = (0..8)
+            .map(|k| pki.constrained_copy(&pki.int, k, false))
+            .collect::<Vec<_>>();
+        let label = format!("{PROVIDER}: {policy_name}, nine deny proofs");
+        match pinning_error(
+            verify(
+                &*verifier,
+                &pki.leaf.cert,
+                &[eight, vec![int.clone()]].concat(),
+                HOST,
+            ),
+            &label,
+        ) {
+            ServerPinningError::ProofBudgetExhausted {
+                host,
+                candidates,
+                denied,
+                budget,
+            } => {
+                assert_eq!(
+                    (host.as_str(), candidates, denied, budget),
+                    (HOST, 9, true, 8),
+                    "[{label}]"
+                );
             }
+            other => panic!("[{label}] expected ProofBudgetExhausted, got {other}"),
         }
     }
 }
@@ -453,48 +451,47 @@ fn wrap_mode_refuses_when_deny_candidates_exceed_the_proof_budget() {
 /// intermediate first, accepted.
 #[test]
 fn wrap_mode_allowed_candidates_past_the_budget_fail_closed() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let int = pki.int.cert_der().clone();
-        let pins = PinSet::builder()
-            .entry(
-                entry(HOST)
-                    .pin_at(spki(&int), PinScope::Intermediate)
-                    .backup_pin(BACKUP),
-            )
-            .build()
-            .unwrap();
-        let verifier = wrapped(pki.roots(), pins, Vec::new(), &provider);
-        // Copies whose constraints exclude the host: each a proof that fails.
-        let copies = (0..8)
-            .map(|k| pki.constrained_copy(&pki.int, k, false))
-            .collect::<Vec<_>>();
-        let label = format!("{provider_name}: eight failing copies, then the genuine one");
-        match pinning_error(
-            verify(
-                &*verifier,
-                &pki.leaf.cert,
-                &[copies.clone(), vec![int.clone()]].concat(),
-                HOST,
-            ),
-            &label,
-        ) {
-            ServerPinningError::ProofBudgetExhausted {
-                candidates, denied, ..
-            } => assert_eq!((candidates, denied), (1, false), "[{label}]"),
-            other => panic!("[{label}] expected ProofBudgetExhausted, got {other}"),
-        }
-        assert_eq!(
-            verify(
-                &*verifier,
-                &pki.leaf.cert,
-                &[vec![int.clone()], copies].concat(),
-                HOST
-            ),
-            Ok(()),
-            "[{provider_name}] the genuine intermediate first"
-        );
+    let provider = provider();
+    let pki = Pki::new();
+    let int = pki.int.cert_der().clone();
+    let pins = PinSet::builder()
+        .entry(
+            entry(HOST)
+                .pin_at(spki(&int), PinScope::Intermediate)
+                .backup_pin(BACKUP),
+        )
+        .build()
+        .unwrap();
+    let verifier = wrapped(pki.roots(), pins, Vec::new(), &provider);
+    // Copies whose constraints exclude the host: each a proof that fails.
+    let copies = (0..8)
+        .map(|k| pki.constrained_copy(&pki.int, k, false))
+        .collect::<Vec<_>>();
+    let label = format!("{PROVIDER}: eight failing copies, then the genuine one");
+    match pinning_error(
+        verify(
+            &*verifier,
+            &pki.leaf.cert,
+            &[copies.clone(), vec![int.clone()]].concat(),
+            HOST,
+        ),
+        &label,
+    ) {
+        ServerPinningError::ProofBudgetExhausted {
+            candidates, denied, ..
+        } => assert_eq!((candidates, denied), (1, false), "[{label}]"),
+        other => panic!("[{label}] expected ProofBudgetExhausted, got {other}"),
     }
+    assert_eq!(
+        verify(
+            &*verifier,
+            &pki.leaf.cert,
+            &[vec![int.clone()], copies].concat(),
+            HOST
+        ),
+        Ok(()),
+        "[{PROVIDER}] the genuine intermediate first"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,67 +505,60 @@ fn wrap_mode_allowed_candidates_past_the_budget_fail_closed() {
 /// all six cases, intermediate scope NoPinMatched in all six.
 #[test]
 fn a_pins_position_does_not_depend_on_whether_the_root_is_sent() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let root = pki.root.cert_der().clone();
-        let int = pki.int.cert_der().clone();
-        let pins = |pin: Pin, scope| {
-            PinSet::builder()
-                .entry(entry(HOST).pin_at(pin, scope).backup_pin(BACKUP))
-                .build()
-                .unwrap()
-        };
-        for (what, pin) in [("SPKI", spki(&root)), ("certificate", cert_pin(&root))] {
-            for (scope, accepted) in [(PinScope::Root, true), (PinScope::Intermediate, false)] {
-                let verifiers: [(&str, Arc<PinningServerVerifier>); 2] = [
-                    (
-                        "WebPKI",
-                        PinningServerVerifier::builder(
-                            pki.roots(),
-                            pins(pin, scope),
-                            provider.clone(),
-                        )
+    let provider = provider();
+    let pki = Pki::new();
+    let root = pki.root.cert_der().clone();
+    let int = pki.int.cert_der().clone();
+    let pins = |pin: Pin, scope| {
+        PinSet::builder()
+            .entry(entry(HOST).pin_at(pin, scope).backup_pin(BACKUP))
+            .build()
+            .unwrap()
+    };
+    for (what, pin) in [("SPKI", spki(&root)), ("certificate", cert_pin(&root))] {
+        for (scope, accepted) in [(PinScope::Root, true), (PinScope::Intermediate, false)] {
+            let verifiers: [(&str, Arc<PinningServerVerifier>); 2] = [
+                (
+                    "WebPKI",
+                    PinningServerVerifier::builder(pki.roots(), pins(pin, scope), provider.clone())
                         .with_root_certificates([root.clone()])
                         .build()
                         .unwrap(),
-                    ),
+                ),
+                (
+                    "wrap",
+                    wrapped(pki.roots(), pins(pin, scope), vec![root.clone()], &provider),
+                ),
+            ];
+            for (mode, verifier) in verifiers {
+                for (sent, chain) in [
+                    ("root not sent", vec![int.clone()]),
+                    ("root sent", vec![int.clone(), root.clone()]),
                     (
-                        "wrap",
-                        wrapped(pki.roots(), pins(pin, scope), vec![root.clone()], &provider),
+                        "root sent twice",
+                        vec![root.clone(), int.clone(), root.clone()],
                     ),
-                ];
-                for (mode, verifier) in verifiers {
-                    for (sent, chain) in [
-                        ("root not sent", vec![int.clone()]),
-                        ("root sent", vec![int.clone(), root.clone()]),
-                        (
-                            "root sent twice",
-                            vec![root.clone(), int.clone(), root.clone()],
-                        ),
-                    ] {
-                        let label = format!(
-                            "{provider_name}: {what} pin on the root at {scope:?}, {mode}, {sent}"
-                        );
-                        let result = verify(&*verifier, &pki.leaf.cert, &chain, HOST);
-                        match accepted {
-                            true => assert_eq!(result, Ok(()), "[{label}]"),
-                            false => {
-                                let error = pinning_error(result, &label);
-                                let ServerPinningError::NoPinMatched { verified_paths, .. } =
-                                    &error
-                                else {
-                                    panic!("[{label}] expected NoPinMatched, got {error}");
-                                };
-                                // Wherever the root's key shows up, it is listed as the root.
-                                for path in verified_paths {
-                                    for certificate in path {
-                                        if certificate.spki_pin() == spki(&root) {
-                                            assert_eq!(
-                                                certificate.position(),
-                                                Position::Root,
-                                                "[{label}] {error}"
-                                            );
-                                        }
+                ] {
+                    let label =
+                        format!("{PROVIDER}: {what} pin on the root at {scope:?}, {mode}, {sent}");
+                    let result = verify(&*verifier, &pki.leaf.cert, &chain, HOST);
+                    match accepted {
+                        true => assert_eq!(result, Ok(()), "[{label}]"),
+                        false => {
+                            let error = pinning_error(result, &label);
+                            let ServerPinningError::NoPinMatched { verified_paths, .. } = &error
+                            else {
+                                panic!("[{label}] expected NoPinMatched, got {error}");
+                            };
+                            // Wherever the root's key shows up, it is listed as the root.
+                            for path in verified_paths {
+                                for certificate in path {
+                                    if certificate.spki_pin() == spki(&root) {
+                                        assert_eq!(
+                                            certificate.position(),
+                                            Position::Root,
+                                            "[{label}] {error}"
+                                        );
                                     }
                                 }
                             }
@@ -591,38 +581,37 @@ fn a_pins_position_does_not_depend_on_whether_the_root_is_sent() {
 /// the tenth copy.
 #[test]
 fn a_deny_on_the_last_of_many_paths_is_still_the_reported_refusal() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let copies = (0..10)
-            .map(|_| pki.root.cross_sign(&pki.int))
-            .collect::<Vec<_>>();
-        let last = copies.last().unwrap().clone();
-        let pins = PinSet::builder()
-            .entry(entry(HOST).pin(NOWHERE).backup_pin(BACKUP))
-            .deny_everywhere(cert_pin(&last))
-            .build()
-            .unwrap();
-        let verifier = webpki(pki.roots(), pins, &provider);
-        let label = format!("{provider_name}: ten paths, the deny on the last");
-        match pinning_error(verify(&*verifier, &pki.leaf.cert, &copies, HOST), &label) {
-            ServerPinningError::DeniedPinMatched {
-                denied,
-                certificate,
-                pattern,
-                verified_paths,
-                ..
-            } => {
-                assert_eq!(denied.pin(), cert_pin(&last), "[{label}]");
-                assert_eq!(certificate.certificate_pin(), Some(cert_pin(&last)));
-                assert_eq!(pattern, None, "[{label}]");
-                assert!(
-                    verified_paths.len() <= 9 && verified_paths.len() >= 2,
-                    "[{label}] {} paths described",
-                    verified_paths.len()
-                );
-            }
-            other => panic!("[{label}] expected DeniedPinMatched, got {other}"),
+    let provider = provider();
+    let pki = Pki::new();
+    let copies = (0..10)
+        .map(|_| pki.root.cross_sign(&pki.int))
+        .collect::<Vec<_>>();
+    let last = copies.last().unwrap().clone();
+    let pins = PinSet::builder()
+        .entry(entry(HOST).pin(NOWHERE).backup_pin(BACKUP))
+        .deny_everywhere(cert_pin(&last))
+        .build()
+        .unwrap();
+    let verifier = webpki(pki.roots(), pins, &provider);
+    let label = format!("{PROVIDER}: ten paths, the deny on the last");
+    match pinning_error(verify(&*verifier, &pki.leaf.cert, &copies, HOST), &label) {
+        ServerPinningError::DeniedPinMatched {
+            denied,
+            certificate,
+            pattern,
+            verified_paths,
+            ..
+        } => {
+            assert_eq!(denied.pin(), cert_pin(&last), "[{label}]");
+            assert_eq!(certificate.certificate_pin(), Some(cert_pin(&last)));
+            assert_eq!(pattern, None, "[{label}]");
+            assert!(
+                verified_paths.len() <= 9 && verified_paths.len() >= 2,
+                "[{label}] {} paths described",
+                verified_paths.len()
+            );
         }
+        other => panic!("[{label}] expected DeniedPinMatched, got {other}"),
     }
 }
 
@@ -703,53 +692,51 @@ const MODES: [HybridMode; 2] = [HybridMode::Either, HybridMode::Both];
 /// still judged by their pins.
 #[test]
 fn a_bundle_cannot_lift_the_rule_for_unpinned_hosts() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let other = pki.int.leaf(&[OTHER]);
-        let chain = [pki.int.cert_der().clone()];
-        let strict = |host: &str, leaf: &Leaf| {
-            PinSet::builder()
-                .entry(entry(host).pin(spki(&leaf.cert)).backup_pin(BACKUP))
-                .unpinned_hosts(UnpinnedHostPolicy::Reject)
-                .build()
-                .unwrap()
-        };
-        let lenient = |host: &str, leaf: &Leaf| {
-            PinSet::builder()
-                .entry(entry(host).pin(spki(&leaf.cert)).backup_pin(BACKUP))
-                .build()
-                .unwrap()
-        };
-        for mode in MODES {
-            for (direction, static_pins, bundle_pins) in [
-                (
-                    "strict static, lenient bundle",
-                    strict(HOST, &pki.leaf),
-                    lenient(OTHER, &other),
-                ),
-                (
-                    "lenient static, strict bundle",
-                    lenient(HOST, &pki.leaf),
-                    strict(OTHER, &other),
-                ),
-            ] {
-                let store =
-                    store_with_bundle(pki.roots(), static_pins, &bundle_pins, mode, &provider);
-                let verifier = store.verifier();
-                let label = format!("{provider_name}: {mode:?}, {direction}");
-                assert_host_not_pinned(
-                    verify(&*verifier, &pki.stranger.cert, &chain, STRANGER),
-                    &label,
-                    STRANGER,
-                );
-                assert_eq!(
-                    verify(&*verifier, &pki.leaf.cert, &chain, HOST),
-                    Ok(()),
-                    "[{label}] the host the static policy pins"
-                );
-                let other_result = verify(&*verifier, &other.cert, &chain, OTHER);
-                assert_eq!(other_result, Ok(()), "[{label}] the host the bundle pins");
-            }
+    let provider = provider();
+    let pki = Pki::new();
+    let other = pki.int.leaf(&[OTHER]);
+    let chain = [pki.int.cert_der().clone()];
+    let strict = |host: &str, leaf: &Leaf| {
+        PinSet::builder()
+            .entry(entry(host).pin(spki(&leaf.cert)).backup_pin(BACKUP))
+            .unpinned_hosts(UnpinnedHostPolicy::Reject)
+            .build()
+            .unwrap()
+    };
+    let lenient = |host: &str, leaf: &Leaf| {
+        PinSet::builder()
+            .entry(entry(host).pin(spki(&leaf.cert)).backup_pin(BACKUP))
+            .build()
+            .unwrap()
+    };
+    for mode in MODES {
+        for (direction, static_pins, bundle_pins) in [
+            (
+                "strict static, lenient bundle",
+                strict(HOST, &pki.leaf),
+                lenient(OTHER, &other),
+            ),
+            (
+                "lenient static, strict bundle",
+                lenient(HOST, &pki.leaf),
+                strict(OTHER, &other),
+            ),
+        ] {
+            let store = store_with_bundle(pki.roots(), static_pins, &bundle_pins, mode, &provider);
+            let verifier = store.verifier();
+            let label = format!("{PROVIDER}: {mode:?}, {direction}");
+            assert_host_not_pinned(
+                verify(&*verifier, &pki.stranger.cert, &chain, STRANGER),
+                &label,
+                STRANGER,
+            );
+            assert_eq!(
+                verify(&*verifier, &pki.leaf.cert, &chain, HOST),
+                Ok(()),
+                "[{label}] the host the static policy pins"
+            );
+            let other_result = verify(&*verifier, &other.cert, &chain, OTHER);
+            assert_eq!(other_result, Ok(()), "[{label}] the host the bundle pins");
         }
     }
 }
@@ -763,43 +750,42 @@ fn a_bundle_cannot_lift_the_rule_for_unpinned_hosts() {
 /// DeniedPinMatched for B's key from the global list, in both modes.
 #[test]
 fn a_static_deny_everywhere_on_one_path_is_not_hidden_by_an_entry_deny_on_another() {
-    for (provider_name, provider) in providers() {
-        let a = Ca::root("Root A");
-        let b = Ca::root("Root B");
-        let a_by_b = b.cross_sign(&a);
-        let int = a.intermediate("Shared Intermediate");
-        let leaf = int.leaf(&[HOST]);
-        let chain = [int.cert_der().clone(), a_by_b];
-        let static_pins = PinSet::builder()
-            .entry(
-                entry(HOST)
-                    .pin(spki(int.cert_der()))
-                    .backup_pin(BACKUP)
-                    .deny_at(spki(a.cert_der()), PinScope::Root),
-            )
-            .deny_everywhere_at(spki(b.cert_der()), PinScope::Root)
-            .build()
-            .unwrap();
-        let bundle_pins = PinSet::builder()
-            .entry(entry(HOST).pin(spki(&leaf.cert)).backup_pin(BACKUP))
-            .build()
-            .unwrap();
-        for mode in MODES {
-            let store = store_with_bundle(
-                root_store(&[&a, &b]),
-                static_pins.clone(),
-                &bundle_pins,
-                mode,
-                &provider,
-            );
-            assert_denied(
-                verify(&*store.verifier(), &leaf.cert, &chain, HOST),
-                &format!("{provider_name}: {mode:?}"),
-                spki(b.cert_der()),
-                "Root B",
-                None,
-            );
-        }
+    let provider = provider();
+    let a = Ca::root("Root A");
+    let b = Ca::root("Root B");
+    let a_by_b = b.cross_sign(&a);
+    let int = a.intermediate("Shared Intermediate");
+    let leaf = int.leaf(&[HOST]);
+    let chain = [int.cert_der().clone(), a_by_b];
+    let static_pins = PinSet::builder()
+        .entry(
+            entry(HOST)
+                .pin(spki(int.cert_der()))
+                .backup_pin(BACKUP)
+                .deny_at(spki(a.cert_der()), PinScope::Root),
+        )
+        .deny_everywhere_at(spki(b.cert_der()), PinScope::Root)
+        .build()
+        .unwrap();
+    let bundle_pins = PinSet::builder()
+        .entry(entry(HOST).pin(spki(&leaf.cert)).backup_pin(BACKUP))
+        .build()
+        .unwrap();
+    for mode in MODES {
+        let store = store_with_bundle(
+            root_store(&[&a, &b]),
+            static_pins.clone(),
+            &bundle_pins,
+            mode,
+            &provider,
+        );
+        assert_denied(
+            verify(&*store.verifier(), &leaf.cert, &chain, HOST),
+            &format!("{PROVIDER}: {mode:?}"),
+            spki(b.cert_der()),
+            "Root B",
+            None,
+        );
     }
 }
 
@@ -808,38 +794,37 @@ fn a_static_deny_everywhere_on_one_path_is_not_hidden_by_an_entry_deny_on_anothe
 /// the static policy refuses).
 #[test]
 fn a_bundle_cannot_lift_a_static_entry_deny() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let chain = [pki.int.cert_der().clone()];
-        let static_pins = PinSet::builder()
-            .entry(
-                entry(HOST)
-                    .pin(spki(pki.int.cert_der()))
-                    .backup_pin(BACKUP)
-                    .deny(spki(&pki.leaf.cert)),
-            )
-            .build()
-            .unwrap();
-        let bundle_pins = PinSet::builder()
-            .entry(entry(HOST).pin(spki(&pki.leaf.cert)).backup_pin(BACKUP))
-            .build()
-            .unwrap();
-        for mode in MODES {
-            let store = store_with_bundle(
-                pki.roots(),
-                static_pins.clone(),
-                &bundle_pins,
-                mode,
-                &provider,
-            );
-            assert_denied(
-                verify(&*store.verifier(), &pki.leaf.cert, &chain, HOST),
-                &format!("{provider_name}: {mode:?}"),
-                spki(&pki.leaf.cert),
-                HOST,
-                Some(HOST),
-            );
-        }
+    let provider = provider();
+    let pki = Pki::new();
+    let chain = [pki.int.cert_der().clone()];
+    let static_pins = PinSet::builder()
+        .entry(
+            entry(HOST)
+                .pin(spki(pki.int.cert_der()))
+                .backup_pin(BACKUP)
+                .deny(spki(&pki.leaf.cert)),
+        )
+        .build()
+        .unwrap();
+    let bundle_pins = PinSet::builder()
+        .entry(entry(HOST).pin(spki(&pki.leaf.cert)).backup_pin(BACKUP))
+        .build()
+        .unwrap();
+    for mode in MODES {
+        let store = store_with_bundle(
+            pki.roots(),
+            static_pins.clone(),
+            &bundle_pins,
+            mode,
+            &provider,
+        );
+        assert_denied(
+            verify(&*store.verifier(), &pki.leaf.cert, &chain, HOST),
+            &format!("{PROVIDER}: {mode:?}"),
+            spki(&pki.leaf.cert),
+            HOST,
+            Some(HOST),
+        );
     }
 }
 
@@ -848,31 +833,30 @@ fn a_bundle_cannot_lift_a_static_entry_deny() {
 /// policy's. Expected: NoPinMatched from the static entry in both modes.
 #[test]
 fn a_report_only_bundle_entry_cannot_lift_static_enforcement() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let chain = [pki.int.cert_der().clone()];
-        let static_pins = PinSet::builder()
-            .entry(entry(HOST).pin(NOWHERE).backup_pin(BACKUP))
-            .build()
-            .unwrap();
-        let bundle_pins = PinSet::builder()
-            .entry(entry(HOST).pin(NOWHERE).backup_pin(BACKUP).report_only())
-            .build()
-            .unwrap();
-        for mode in MODES {
-            let store = store_with_bundle(
-                pki.roots(),
-                static_pins.clone(),
-                &bundle_pins,
-                mode,
-                &provider,
-            );
-            assert_no_pin_matched(
-                verify(&*store.verifier(), &pki.leaf.cert, &chain, HOST),
-                &format!("{provider_name}: {mode:?}"),
-                HOST,
-            );
-        }
+    let provider = provider();
+    let pki = Pki::new();
+    let chain = [pki.int.cert_der().clone()];
+    let static_pins = PinSet::builder()
+        .entry(entry(HOST).pin(NOWHERE).backup_pin(BACKUP))
+        .build()
+        .unwrap();
+    let bundle_pins = PinSet::builder()
+        .entry(entry(HOST).pin(NOWHERE).backup_pin(BACKUP).report_only())
+        .build()
+        .unwrap();
+    for mode in MODES {
+        let store = store_with_bundle(
+            pki.roots(),
+            static_pins.clone(),
+            &bundle_pins,
+            mode,
+            &provider,
+        );
+        assert_no_pin_matched(
+            verify(&*store.verifier(), &pki.leaf.cert, &chain, HOST),
+            &format!("{PROVIDER}: {mode:?}"),
+            HOST,
+        );
     }
 }
 
@@ -880,35 +864,34 @@ fn a_report_only_bundle_entry_cannot_lift_static_enforcement() {
 /// DeniedPinMatched from the global list in both modes.
 #[test]
 fn a_bundle_cannot_lift_a_static_deny_everywhere() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let chain = [pki.int.cert_der().clone()];
-        let leaf_pin = spki(&pki.leaf.cert);
-        let static_pins = PinSet::builder()
-            .entry(entry(OTHER).pin(NOWHERE).backup_pin(BACKUP))
-            .deny_everywhere(leaf_pin)
-            .build()
-            .unwrap();
-        let bundle_pins = PinSet::builder()
-            .entry(entry(HOST).pin(leaf_pin).backup_pin(BACKUP))
-            .build()
-            .unwrap();
-        for mode in MODES {
-            let store = store_with_bundle(
-                pki.roots(),
-                static_pins.clone(),
-                &bundle_pins,
-                mode,
-                &provider,
-            );
-            assert_denied(
-                verify(&*store.verifier(), &pki.leaf.cert, &chain, HOST),
-                &format!("{provider_name}: {mode:?}"),
-                leaf_pin,
-                HOST,
-                None,
-            );
-        }
+    let provider = provider();
+    let pki = Pki::new();
+    let chain = [pki.int.cert_der().clone()];
+    let leaf_pin = spki(&pki.leaf.cert);
+    let static_pins = PinSet::builder()
+        .entry(entry(OTHER).pin(NOWHERE).backup_pin(BACKUP))
+        .deny_everywhere(leaf_pin)
+        .build()
+        .unwrap();
+    let bundle_pins = PinSet::builder()
+        .entry(entry(HOST).pin(leaf_pin).backup_pin(BACKUP))
+        .build()
+        .unwrap();
+    for mode in MODES {
+        let store = store_with_bundle(
+            pki.roots(),
+            static_pins.clone(),
+            &bundle_pins,
+            mode,
+            &provider,
+        );
+        assert_denied(
+            verify(&*store.verifier(), &pki.leaf.cert, &chain, HOST),
+            &format!("{PROVIDER}: {mode:?}"),
+            leaf_pin,
+            HOST,
+            None,
+        );
     }
 }
 
@@ -916,48 +899,47 @@ fn a_bundle_cannot_lift_a_static_deny_everywhere() {
 /// rotation it did not foresee) and add a host; in `Both` mode narrow a static entry.
 #[test]
 fn a_bundle_adds_keys_in_either_mode_and_narrows_in_both_mode() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let chain = [pki.int.cert_der().clone()];
-        let static_pins = PinSet::builder()
-            .entry(entry(HOST).pin(NOWHERE).backup_pin(BACKUP))
-            .build()
-            .unwrap();
-        let bundle_pins = PinSet::builder()
-            .entry(entry(HOST).pin(spki(&pki.leaf.cert)).backup_pin(BACKUP))
-            .entry(entry(STRANGER).pin(NOWHERE).backup_pin(BACKUP))
-            .build()
-            .unwrap();
-        let either = store_with_bundle(
-            pki.roots(),
-            static_pins.clone(),
-            &bundle_pins,
-            HybridMode::Either,
-            &provider,
-        );
-        assert_eq!(
-            verify(&*either.verifier(), &pki.leaf.cert, &chain, HOST),
-            Ok(()),
-            "[{provider_name}] Either: the bundle's key"
-        );
-        assert_no_pin_matched(
-            verify(&*either.verifier(), &pki.stranger.cert, &chain, STRANGER),
-            &format!("{provider_name}: Either, a host only the bundle pins"),
-            STRANGER,
-        );
-        let both = store_with_bundle(
-            pki.roots(),
-            bundle_pins.clone(),
-            &static_pins,
-            HybridMode::Both,
-            &provider,
-        );
-        assert_no_pin_matched(
-            verify(&*both.verifier(), &pki.leaf.cert, &chain, HOST),
-            &format!("{provider_name}: Both, the bundle revokes the static key"),
-            HOST,
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let chain = [pki.int.cert_der().clone()];
+    let static_pins = PinSet::builder()
+        .entry(entry(HOST).pin(NOWHERE).backup_pin(BACKUP))
+        .build()
+        .unwrap();
+    let bundle_pins = PinSet::builder()
+        .entry(entry(HOST).pin(spki(&pki.leaf.cert)).backup_pin(BACKUP))
+        .entry(entry(STRANGER).pin(NOWHERE).backup_pin(BACKUP))
+        .build()
+        .unwrap();
+    let either = store_with_bundle(
+        pki.roots(),
+        static_pins.clone(),
+        &bundle_pins,
+        HybridMode::Either,
+        &provider,
+    );
+    assert_eq!(
+        verify(&*either.verifier(), &pki.leaf.cert, &chain, HOST),
+        Ok(()),
+        "[{PROVIDER}] Either: the bundle's key"
+    );
+    assert_no_pin_matched(
+        verify(&*either.verifier(), &pki.stranger.cert, &chain, STRANGER),
+        &format!("{PROVIDER}: Either, a host only the bundle pins"),
+        STRANGER,
+    );
+    let both = store_with_bundle(
+        pki.roots(),
+        bundle_pins.clone(),
+        &static_pins,
+        HybridMode::Both,
+        &provider,
+    );
+    assert_no_pin_matched(
+        verify(&*both.verifier(), &pki.leaf.cert, &chain, HOST),
+        &format!("{PROVIDER}: Both, the bundle revokes the static key"),
+        HOST,
+    );
 }
 
 /// The bundle in force, replayed: after it expired, or with a signature that does not
@@ -965,62 +947,60 @@ fn a_bundle_adds_keys_in_either_mode_and_narrows_in_both_mode() {
 /// while it is valid is "unchanged".
 #[test]
 fn replays_of_the_bundle_in_force_are_checked_like_any_bundle() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let signer = Signer::new();
-        let roots = pki.roots();
-        let factory_provider = provider.clone();
-        let store = PinStore::builder(
-            PinSet::builder()
-                .entry(entry(HOST).pin(NOWHERE).backup_pin(BACKUP))
-                .build()
-                .unwrap(),
-            move |pins| {
-                PinningServerVerifier::builder(roots.clone(), pins, factory_provider.clone())
-                    .build()
-            },
-            BundleVerifier::new(vec![signer.public.clone()], &provider).unwrap(),
-        )
+    let provider = provider();
+    let pki = Pki::new();
+    let signer = Signer::new();
+    let roots = pki.roots();
+    let factory_provider = provider.clone();
+    let store = PinStore::builder(
+        PinSet::builder()
+            .entry(entry(HOST).pin(NOWHERE).backup_pin(BACKUP))
+            .build()
+            .unwrap(),
+        move |pins| {
+            PinningServerVerifier::builder(roots.clone(), pins, factory_provider.clone()).build()
+        },
+        BundleVerifier::new(vec![signer.public.clone()], &provider).unwrap(),
+    )
+    .build()
+    .unwrap();
+    let issued = UnixTime::now();
+    let pins = PinSet::builder()
+        .entry(entry(HOST).pin(spki(&pki.leaf.cert)).backup_pin(BACKUP))
         .build()
         .unwrap();
-        let issued = UnixTime::now();
-        let pins = PinSet::builder()
-            .entry(entry(HOST).pin(spki(&pki.leaf.cert)).backup_pin(BACKUP))
-            .build()
-            .unwrap();
-        let (body, signature) = signer.bundle(&pins, 7, issued, &provider);
-        assert_eq!(
-            store.apply(&body, &signature, issued).unwrap(),
-            ApplyOutcome::Applied {
-                old_version: None,
-                new_version: 7
-            }
-        );
-        assert_eq!(
-            store.apply(&body, &signature, plus(issued, 60)).unwrap(),
-            ApplyOutcome::Unchanged,
-            "[{provider_name}] the same valid bundle"
-        );
-        let garbage = br#"{"algorithm":"ed25519","key_id":"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","signature":"AAAA"}"#;
-        let error = store.apply(&body, garbage, plus(issued, 60)).unwrap_err();
-        assert!(
-            matches!(error, BundleError::UnknownKey { .. }),
-            "[{provider_name}] garbage signature: {error}"
-        );
-        let forged = bundle::sign(&body, &Signer::new().private, &provider).unwrap();
-        let error = store.apply(&body, &forged, plus(issued, 60)).unwrap_err();
-        assert!(
-            matches!(error, BundleError::UnknownKey { .. }),
-            "[{provider_name}] another key's signature: {error}"
-        );
-        let expired_at = plus(issued, DAY + 1);
-        let error = store.apply(&body, &signature, expired_at).unwrap_err();
-        assert!(
-            matches!(error, BundleError::Expired { version: 7, .. }),
-            "[{provider_name}] replayed after its expiry: {error}"
-        );
-        assert_eq!(store.newest_version(), Some(7));
-    }
+    let (body, signature) = signer.bundle(&pins, 7, issued, &provider);
+    assert_eq!(
+        store.apply(&body, &signature, issued).unwrap(),
+        ApplyOutcome::Applied {
+            old_version: None,
+            new_version: 7
+        }
+    );
+    assert_eq!(
+        store.apply(&body, &signature, plus(issued, 60)).unwrap(),
+        ApplyOutcome::Unchanged,
+        "[{PROVIDER}] the same valid bundle"
+    );
+    let garbage = br#"{"algorithm":"ed25519","key_id":"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","signature":"AAAA"}"#;
+    let error = store.apply(&body, garbage, plus(issued, 60)).unwrap_err();
+    assert!(
+        matches!(error, BundleError::UnknownKey { .. }),
+        "[{PROVIDER}] garbage signature: {error}"
+    );
+    let forged = bundle::sign(&body, &Signer::new().private, &provider).unwrap();
+    let error = store.apply(&body, &forged, plus(issued, 60)).unwrap_err();
+    assert!(
+        matches!(error, BundleError::UnknownKey { .. }),
+        "[{PROVIDER}] another key's signature: {error}"
+    );
+    let expired_at = plus(issued, DAY + 1);
+    let error = store.apply(&body, &signature, expired_at).unwrap_err();
+    assert!(
+        matches!(error, BundleError::Expired { version: 7, .. }),
+        "[{PROVIDER}] replayed after its expiry: {error}"
+    );
+    assert_eq!(store.newest_version(), Some(7));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1109,47 +1089,46 @@ fn counting(provider: &Arc<CryptoProvider>) -> (Arc<CryptoProvider>, &'static At
 /// `PinningServerVerifier` on the same chain (and not twice as many).
 #[test]
 fn a_store_with_a_bundle_in_force_validates_each_chain_once() {
-    for (provider_name, provider) in providers() {
-        let pki = Pki::new();
-        let (counted, count) = counting(&provider);
-        let chain = [pki.int.cert_der().clone()];
-        let static_pins = PinSet::builder()
-            .entry(entry(HOST).pin(spki(pki.int.cert_der())).backup_pin(BACKUP))
-            .build()
-            .unwrap();
-        let bundle_pins = PinSet::builder()
-            .entry(entry(HOST).pin(spki(&pki.leaf.cert)).backup_pin(BACKUP))
-            .build()
-            .unwrap();
-        let plain = webpki(pki.roots(), static_pins.clone(), &counted);
-        let measure = |verifier: &dyn ServerCertVerifier, label: &str| {
-            let before = count.load(Ordering::Relaxed);
-            assert_eq!(
-                verify(verifier, &pki.leaf.cert, &chain, HOST),
-                Ok(()),
-                "[{label}]"
-            );
-            count.load(Ordering::Relaxed) - before
-        };
-        let plain_count = measure(&*plain, &format!("{provider_name}: plain"));
+    let provider = provider();
+    let pki = Pki::new();
+    let (counted, count) = counting(&provider);
+    let chain = [pki.int.cert_der().clone()];
+    let static_pins = PinSet::builder()
+        .entry(entry(HOST).pin(spki(pki.int.cert_der())).backup_pin(BACKUP))
+        .build()
+        .unwrap();
+    let bundle_pins = PinSet::builder()
+        .entry(entry(HOST).pin(spki(&pki.leaf.cert)).backup_pin(BACKUP))
+        .build()
+        .unwrap();
+    let plain = webpki(pki.roots(), static_pins.clone(), &counted);
+    let measure = |verifier: &dyn ServerCertVerifier, label: &str| {
+        let before = count.load(Ordering::Relaxed);
         assert_eq!(
-            plain_count, 2,
-            "[{provider_name}] leaf and intermediate signatures"
+            verify(verifier, &pki.leaf.cert, &chain, HOST),
+            Ok(()),
+            "[{label}]"
         );
-        for mode in MODES {
-            let store = store_with_bundle(
-                pki.roots(),
-                static_pins.clone(),
-                &bundle_pins,
-                mode,
-                &counted,
-            );
-            assert_eq!(
-                measure(&*store.verifier(), &format!("{provider_name}: {mode:?}")),
-                plain_count,
-                "[{provider_name}] {mode:?}: signature verifications per handshake"
-            );
-        }
+        count.load(Ordering::Relaxed) - before
+    };
+    let plain_count = measure(&*plain, &format!("{PROVIDER}: plain"));
+    assert_eq!(
+        plain_count, 2,
+        "[{PROVIDER}] leaf and intermediate signatures"
+    );
+    for mode in MODES {
+        let store = store_with_bundle(
+            pki.roots(),
+            static_pins.clone(),
+            &bundle_pins,
+            mode,
+            &counted,
+        );
+        assert_eq!(
+            measure(&*store.verifier(), &format!("{PROVIDER}: {mode:?}")),
+            plain_count,
+            "[{PROVIDER}] {mode:?}: signature verifications per handshake"
+        );
     }
 }
 
@@ -1165,83 +1144,82 @@ fn a_store_with_a_bundle_in_force_validates_each_chain_once() {
 #[test]
 fn uris_claiming_to_be_spiffe_ids_must_be_valid_ones() {
     const BILLING: &str = "spiffe://prod.test/ns/billing";
-    for (provider_name, provider) in providers() {
-        let ca = Ca::root("Client CA");
-        let billing = ca.leaf_with(LeafOptions::new(&[]).uri(BILLING).client_auth());
-        let intruder_key = KeyPair::generate().unwrap();
-        let intruder_pin = Pin::spki_of(
-            &ca.leaf_with(
-                LeafOptions::new(&[])
-                    .key(copy_key_pair(&intruder_key))
-                    .client_auth(),
-            )
-            .cert,
+    let provider = provider();
+    let ca = Ca::root("Client CA");
+    let billing = ca.leaf_with(LeafOptions::new(&[]).uri(BILLING).client_auth());
+    let intruder_key = KeyPair::generate().unwrap();
+    let intruder_pin = Pin::spki_of(
+        &ca.leaf_with(
+            LeafOptions::new(&[])
+                .key(copy_key_pair(&intruder_key))
+                .client_auth(),
         )
+        .cert,
+    )
+    .unwrap();
+    let policy = ClientPinSet::builder()
+        .entry(
+            ClientPinEntry::builder(BILLING.parse().unwrap())
+                .pin(spki(&billing.cert))
+                .pin(BACKUP),
+        )
+        .entry(
+            ClientPinEntry::builder("*".parse().unwrap())
+                .pin(intruder_pin)
+                .pin(BACKUP),
+        )
+        .build()
         .unwrap();
-        let policy = ClientPinSet::builder()
-            .entry(
-                ClientPinEntry::builder(BILLING.parse().unwrap())
-                    .pin(spki(&billing.cert))
-                    .pin(BACKUP),
-            )
-            .entry(
-                ClientPinEntry::builder("*".parse().unwrap())
-                    .pin(intruder_pin)
-                    .pin(BACKUP),
-            )
-            .build()
-            .unwrap();
-        let verifier = PinningClientVerifier::builder(root_store(&[&ca]), policy, provider.clone())
-            .build()
-            .unwrap();
-        let check = |uri: &str| {
-            let leaf = ca.leaf_with(
-                LeafOptions::new(&[])
-                    .uri(uri)
-                    .key(copy_key_pair(&intruder_key))
-                    .client_auth(),
-            );
-            verifier
-                .verify_client_cert(&leaf.cert, &[], UnixTime::now())
-                .map(|_| ())
-        };
-        assert_eq!(
-            verifier
-                .verify_client_cert(&billing.cert, &[], UnixTime::now())
-                .map(|_| ()),
-            Ok(()),
-            "[{provider_name}] the pinned workload"
+    let verifier = PinningClientVerifier::builder(root_store(&[&ca]), policy, provider.clone())
+        .build()
+        .unwrap();
+    let check = |uri: &str| {
+        let leaf = ca.leaf_with(
+            LeafOptions::new(&[])
+                .uri(uri)
+                .key(copy_key_pair(&intruder_key))
+                .client_auth(),
         );
-        assert_eq!(
-            check("spiffe://prod.test/ns/batch"),
-            Ok(()),
-            "[{provider_name}] a valid other ID, through the Any entry"
-        );
-        for (uri, rule) in [
-            ("spiffe://prod.test/ns/%62illing", "percent-encoding"),
-            ("spiffe://prod.test/ns/./billing", "'.'"),
-            ("spiffe://prod.test/ns/../ns/billing", "'..'"),
-            ("spiffe://prod.test/ns/billing/", "trailing '/'"),
-            ("spiffe://prod.test//ns/billing", "empty"),
-            ("spiffe://prod.test:443/ns/billing", "port"),
-            ("spiffe://admin@prod.test/ns/billing", "port or user"),
-            ("spiffe://prod.test/ns/billing?x=1", "query"),
-            ("spiffe://prod.test/ns/billing#x", "fragment"),
-            ("SPIFFE://prod.test/ns/billing", "lower-case spiffe"),
-            ("Spiffe://prod.test/ns/billing", "lower-case spiffe"),
-            ("spiffe://PROD.test/ns/billing", "lower-case letters"),
-            ("spiffe:prod.test/ns/billing", "starts with spiffe://"),
-            ("spiffe://", "trust domain"),
-        ] {
-            let label = format!("{provider_name}: {uri}");
-            let error = check(uri).expect_err(&label);
-            match ClientPinningError::from_rustls(&error) {
-                Some(ClientPinningError::InvalidSpiffeId { presented, reason }) => {
-                    assert_eq!(presented, uri, "[{label}]");
-                    assert!(reason.contains(rule), "[{label}] reason: {reason}");
-                }
-                other => panic!("[{label}] expected InvalidSpiffeId, got {other:?} ({error:?})"),
+        verifier
+            .verify_client_cert(&leaf.cert, &[], UnixTime::now())
+            .map(|_| ())
+    };
+    assert_eq!(
+        verifier
+            .verify_client_cert(&billing.cert, &[], UnixTime::now())
+            .map(|_| ()),
+        Ok(()),
+        "[{PROVIDER}] the pinned workload"
+    );
+    assert_eq!(
+        check("spiffe://prod.test/ns/batch"),
+        Ok(()),
+        "[{PROVIDER}] a valid other ID, through the Any entry"
+    );
+    for (uri, rule) in [
+        ("spiffe://prod.test/ns/%62illing", "percent-encoding"),
+        ("spiffe://prod.test/ns/./billing", "'.'"),
+        ("spiffe://prod.test/ns/../ns/billing", "'..'"),
+        ("spiffe://prod.test/ns/billing/", "trailing '/'"),
+        ("spiffe://prod.test//ns/billing", "empty"),
+        ("spiffe://prod.test:443/ns/billing", "port"),
+        ("spiffe://admin@prod.test/ns/billing", "port or user"),
+        ("spiffe://prod.test/ns/billing?x=1", "query"),
+        ("spiffe://prod.test/ns/billing#x", "fragment"),
+        ("SPIFFE://prod.test/ns/billing", "lower-case spiffe"),
+        ("Spiffe://prod.test/ns/billing", "lower-case spiffe"),
+        ("spiffe://PROD.test/ns/billing", "lower-case letters"),
+        ("spiffe:prod.test/ns/billing", "starts with spiffe://"),
+        ("spiffe://", "trust domain"),
+    ] {
+        let label = format!("{PROVIDER}: {uri}");
+        let error = check(uri).expect_err(&label);
+        match ClientPinningError::from_rustls(&error) {
+            Some(ClientPinningError::InvalidSpiffeId { presented, reason }) => {
+                assert_eq!(presented, uri, "[{label}]");
+                assert!(reason.contains(rule), "[{label}] reason: {reason}");
             }
+            other => panic!("[{label}] expected InvalidSpiffeId, got {other:?} ({error:?})"),
         }
     }
 }

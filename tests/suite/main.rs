@@ -19,10 +19,7 @@
 
 mod android_nsc;
 mod config;
-mod dynamic;
-mod explain;
 mod handshake;
-mod hostile;
 mod mtls;
 mod openssl_bundle;
 mod parser_limits;
@@ -32,7 +29,6 @@ mod pin_set;
 mod pki_smoke;
 mod properties;
 mod refresh;
-mod reports;
 mod rfc7469;
 mod with_hyper_rustls;
 mod with_platform_verifier;
@@ -48,7 +44,11 @@ mod with_aws_lc_rs {
     rustls_pinning_test_support::define_provider!(aws_lc_rs);
 
     mod adversarial;
+    mod dynamic;
+    mod explain;
+    mod hostile;
     mod pins_only;
+    mod reports;
     mod verifier_webpki;
     mod wrap;
 }
@@ -59,7 +59,11 @@ mod with_ring {
     rustls_pinning_test_support::define_provider!(ring);
 
     mod adversarial;
+    mod dynamic;
+    mod explain;
+    mod hostile;
     mod pins_only;
+    mod reports;
     mod verifier_webpki;
     mod wrap;
 }

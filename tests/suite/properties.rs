@@ -1060,6 +1060,60 @@ mod written_times {
                     prop_assert_eq!(by_the_crate(shown)?, capped(secs));
                 }
             }
+
+            /// `bundle_times_read_back`'s boundary, as a plain test: the last second
+            /// `bundle::body` can write, and the next one refused.
+            #[test]
+            fn a_bundle_body_refuses_times_it_could_not_read_back() {
+                // Regression: `bundle::body` wrote times after 9999-12-31T23:59:59Z with
+                // five-digit years, which verification then refused as a malformed bundle.
+                const LAST_WRITABLE_SECOND: u64 = 253_402_300_799;
+                const HOST: &str = "dynamic.test";
+                let reserve = |byte: u8| Pin::spki_sha256([byte; 32]);
+                let pins = PinSet::builder()
+                    .entry(
+                        PinEntry::builder(HOST.parse().unwrap())
+                            .pin(reserve(1))
+                            .backup_pin(reserve(0xEE)),
+                    )
+                    .build()
+                    .unwrap();
+                let issued = at(1_800_000_000);
+                let body = bundle::body(&pins, 1, issued, at(LAST_WRITABLE_SECOND)).unwrap();
+                assert!(String::from_utf8(body)
+                    .unwrap()
+                    .contains("\"expires_at\": \"9999-12-31T23:59:59Z\""));
+
+                let late = at(LAST_WRITABLE_SECOND + 1);
+                for (issued_at, expires_at, subject) in
+                    [(issued, late, "expires_at"), (late, late, "issued_at")]
+                {
+                    match bundle::body(&pins, 1, issued_at, expires_at) {
+                        Err(rustls_pinning::config::ConfigError::NotExpressible {
+                            target,
+                            subject: actual,
+                            ..
+                        }) => {
+                            assert_eq!(target, "a pin bundle");
+                            assert_eq!(actual, subject);
+                        }
+                        other => panic!("{subject}: {other:?}"),
+                    }
+                }
+                let late_entry = PinSet::builder()
+                    .entry(
+                        PinEntry::builder(HOST.parse().unwrap())
+                            .pin(reserve(1))
+                            .backup_pin(reserve(2))
+                            .expires_at(late),
+                    )
+                    .build()
+                    .unwrap();
+                assert!(matches!(
+                    bundle::body(&late_entry, 1, issued, at(1_900_000_000)),
+                    Err(rustls_pinning::config::ConfigError::NotExpressible { .. })
+                ));
+            }
         }
     }
 }
