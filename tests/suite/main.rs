@@ -19,14 +19,11 @@
 
 mod android_nsc;
 mod config;
-mod handshake;
-mod mtls;
 mod openssl_bundle;
 mod parser_limits;
-mod peers;
+mod peer_tools;
 mod pin;
 mod pin_set;
-mod pki_smoke;
 mod properties;
 mod refresh;
 mod rfc7469;
@@ -46,8 +43,12 @@ mod with_aws_lc_rs {
     mod adversarial;
     mod dynamic;
     mod explain;
+    mod handshake;
     mod hostile;
+    mod mtls;
+    mod peers;
     mod pins_only;
+    mod pki_smoke;
     mod reports;
     mod verifier_webpki;
     mod wrap;
@@ -61,11 +62,29 @@ mod with_ring {
     mod adversarial;
     mod dynamic;
     mod explain;
+    mod handshake;
     mod hostile;
+    mod mtls;
+    mod peers;
     mod pins_only;
+    mod pki_smoke;
     mod reports;
     mod verifier_webpki;
     mod wrap;
+}
+
+/// Each provider feature has its module, labelled with the provider's name (pki_smoke checks
+/// that `provider()` is the provider named).
+#[test]
+fn providers_are_listed() {
+    let labels: &[&str] = &[
+        #[cfg(feature = "aws-lc-rs")]
+        with_aws_lc_rs::PROVIDER,
+        #[cfg(feature = "ring")]
+        with_ring::PROVIDER,
+    ];
+    assert_eq!(cfg!(feature = "aws-lc-rs"), labels.contains(&"aws-lc-rs"));
+    assert_eq!(cfg!(feature = "ring"), labels.contains(&"ring"));
 }
 
 /// Every file of this directory is a module of the suite (a file that is not is never

@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use common::{connect, providers, tls_error_or_panic, Ca, Leaf, LeafOptions, GREETING, IO_TIMEOUT};
+use common::{connect, tls_error_or_panic, Ca, Leaf, LeafOptions, GREETING, IO_TIMEOUT};
 use rustls::crypto::CryptoProvider;
 use rustls::server::danger::ClientCertVerifier;
 use rustls::{
@@ -19,6 +19,8 @@ use rustls_pinning::{
     ClientIdentity, ClientPinEntry, ClientPinSet, ClientPinningError, Pin, PinScope,
     PinningClientVerifier, Position, UnpinnedClientPolicy,
 };
+
+use super::{provider, PROVIDER};
 
 const SERVER_NAME: &str = "api.mtls.test";
 const BILLING: &str = "spiffe://prod.test/ns/billing/sa/api";
@@ -179,409 +181,403 @@ fn assert_refusal_alert(client: Result<String, rustls::Error>, label: &str) {
 
 #[test]
 fn pinned_workload_accepted_other_workload_of_the_same_ca_rejected() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        for (version_name, version) in VERSIONS {
-            let label = format!("{name} {version_name}");
-            let policy = || pinned(BILLING, spki_pin(&pki.billing));
+    let provider = provider();
+    let pki = Pki::new();
+    for (version_name, version) in VERSIONS {
+        let label = format!("{PROVIDER} {version_name}");
+        let policy = || pinned(BILLING, spki_pin(&pki.billing));
 
-            let server = pki.server_config(policy(), &provider, |b| b);
-            let (client, server) = handshake(
-                server,
-                pki.client_config(Some(&pki.billing), &provider, version),
-            );
-            assert_eq!(client.unwrap(), GREETING, "[{label}]");
-            server.unwrap_or_else(|e| panic!("[{label}] pinned workload refused: {e}"));
+        let server = pki.server_config(policy(), &provider, |b| b);
+        let (client, server) = handshake(
+            server,
+            pki.client_config(Some(&pki.billing), &provider, version),
+        );
+        assert_eq!(client.unwrap(), GREETING, "[{label}]");
+        server.unwrap_or_else(|e| panic!("[{label}] pinned workload refused: {e}"));
 
-            // Another workload with a valid certificate from the same CA, for an identity the
-            // policy does not pin: refused because unpinned clients are rejected.
-            let server = pki.server_config(policy(), &provider, |b| b);
-            let (client, server) = handshake(
-                server,
-                pki.client_config(Some(&pki.batch), &provider, version),
-            );
-            assert_refusal_alert(client, &label);
-            let error = server.unwrap_err();
-            assert_eq!(
-                client_pinning_error(&error),
-                &ClientPinningError::ClientNotPinned {
-                    presented: vec![ClientIdentity::uri(BATCH).unwrap()],
-                },
-                "[{label}]"
-            );
-        }
+        // Another workload with a valid certificate from the same CA, for an identity the
+        // policy does not pin: refused because unpinned clients are rejected.
+        let server = pki.server_config(policy(), &provider, |b| b);
+        let (client, server) = handshake(
+            server,
+            pki.client_config(Some(&pki.batch), &provider, version),
+        );
+        assert_refusal_alert(client, &label);
+        let error = server.unwrap_err();
+        assert_eq!(
+            client_pinning_error(&error),
+            &ClientPinningError::ClientNotPinned {
+                presented: vec![ClientIdentity::uri(BATCH).unwrap()],
+            },
+            "[{label}]"
+        );
     }
 }
 
 #[test]
 fn a_certificate_claiming_the_pinned_identity_with_another_key_is_rejected() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let impostor = workload(&pki.intermediate, &[BILLING], &[]);
-        let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| b);
-        let (client, server) = handshake(
-            server,
-            pki.client_config(Some(&impostor), &provider, &rustls::version::TLS13),
-        );
-        assert_refusal_alert(client, name);
-        let error = server.unwrap_err();
-        match client_pinning_error(&error) {
-            ClientPinningError::NoPinMatched {
+    let provider = provider();
+    let pki = Pki::new();
+    let impostor = workload(&pki.intermediate, &[BILLING], &[]);
+    let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| b);
+    let (client, server) = handshake(
+        server,
+        pki.client_config(Some(&impostor), &provider, &rustls::version::TLS13),
+    );
+    assert_refusal_alert(client, PROVIDER);
+    let error = server.unwrap_err();
+    match client_pinning_error(&error) {
+        ClientPinningError::NoPinMatched {
+            identity,
+            allowed,
+            verified_paths,
+        } => {
+            assert_eq!(
                 identity,
-                allowed,
-                verified_paths,
-            } => {
-                assert_eq!(identity, &ClientIdentity::uri(BILLING).unwrap(), "[{name}]");
-                assert_eq!(allowed.len(), 2, "[{name}]");
-                let path = &verified_paths[0];
-                assert_eq!(path[0].position(), Position::Leaf);
-                assert_eq!(path[0].spki_pin(), spki_pin(&impostor), "[{name}]");
-                assert_eq!(path.len(), 3, "[{name}] leaf, intermediate, root");
-            }
-            other => panic!("[{name}] unexpected {other:?}"),
+                &ClientIdentity::uri(BILLING).unwrap(),
+                "[{PROVIDER}]"
+            );
+            assert_eq!(allowed.len(), 2, "[{PROVIDER}]");
+            let path = &verified_paths[0];
+            assert_eq!(path[0].position(), Position::Leaf);
+            assert_eq!(path[0].spki_pin(), spki_pin(&impostor), "[{PROVIDER}]");
+            assert_eq!(path.len(), 3, "[{PROVIDER}] leaf, intermediate, root");
         }
-        let message = error.to_string();
-        assert!(
-            message.contains(&format!(
-                "client certificate pinning failure for URI:{BILLING}"
-            )),
-            "[{name}] {message}"
-        );
+        other => panic!("[{PROVIDER}] unexpected {other:?}"),
     }
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!(
+            "client certificate pinning failure for URI:{BILLING}"
+        )),
+        "[{PROVIDER}] {message}"
+    );
 }
 
 #[test]
 fn a_pinned_certificate_sent_along_with_an_impostor_chain_does_not_count() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let impostor = workload(&pki.intermediate, &[BILLING], &[]);
-        let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| b);
-        // The impostor appends the genuine (public) billing certificate to its chain.
-        let stuffed = ClientConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_root_certificates(pki.root.root_store())
-            .with_client_auth_cert(
-                vec![
-                    impostor.cert.clone(),
-                    pki.intermediate.cert_der().clone(),
-                    pki.billing.cert.clone(),
-                ],
-                impostor.private_key(),
-            )
-            .unwrap();
-        let (client, server) = handshake(server, Arc::new(stuffed));
-        assert_refusal_alert(client, name);
-        let error = server.unwrap_err();
-        match client_pinning_error(&error) {
-            ClientPinningError::NoPinMatched { verified_paths, .. } => {
-                for path in verified_paths {
-                    assert!(
-                        path.iter()
-                            .all(|cert| cert.spki_pin() != spki_pin(&pki.billing)),
-                        "[{name}] the appended certificate is not on a verified path"
-                    );
-                }
+    let provider = provider();
+    let pki = Pki::new();
+    let impostor = workload(&pki.intermediate, &[BILLING], &[]);
+    let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| b);
+    // The impostor appends the genuine (public) billing certificate to its chain.
+    let stuffed = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(pki.root.root_store())
+        .with_client_auth_cert(
+            vec![
+                impostor.cert.clone(),
+                pki.intermediate.cert_der().clone(),
+                pki.billing.cert.clone(),
+            ],
+            impostor.private_key(),
+        )
+        .unwrap();
+    let (client, server) = handshake(server, Arc::new(stuffed));
+    assert_refusal_alert(client, PROVIDER);
+    let error = server.unwrap_err();
+    match client_pinning_error(&error) {
+        ClientPinningError::NoPinMatched { verified_paths, .. } => {
+            for path in verified_paths {
+                assert!(
+                    path.iter()
+                        .all(|cert| cert.spki_pin() != spki_pin(&pki.billing)),
+                    "[{PROVIDER}] the appended certificate is not on a verified path"
+                );
             }
-            other => panic!("[{name}] unexpected {other:?}"),
         }
+        other => panic!("[{PROVIDER}] unexpected {other:?}"),
     }
 }
 
 #[test]
 fn every_pinned_identity_a_certificate_names_must_be_satisfied() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        // The batch workload's key, in a certificate that also claims the billing identity.
-        let borrowing = workload(&pki.intermediate, &[BATCH, BILLING], &[]);
-        let policy = ClientPinSet::builder()
-            .entry(
-                ClientPinEntry::builder(BILLING.parse().unwrap())
-                    .pin(spki_pin(&pki.billing))
-                    .pin(backup()),
-            )
-            .entry(
-                ClientPinEntry::builder(BATCH.parse().unwrap())
-                    .pin(spki_pin(&borrowing))
-                    .pin(backup()),
-            )
-            .build()
-            .unwrap();
-        let server = pki.server_config(policy, &provider, |b| b);
-        let (client, server) = handshake(
-            server,
-            pki.client_config(Some(&borrowing), &provider, &rustls::version::TLS13),
-        );
-        assert_refusal_alert(client, name);
-        let error = server.unwrap_err();
-        assert!(
-            matches!(
-                client_pinning_error(&error),
-                ClientPinningError::NoPinMatched { identity, .. }
-                    if identity == &ClientIdentity::uri(BILLING).unwrap()
-            ),
-            "[{name}] {error}"
-        );
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    // The batch workload's key, in a certificate that also claims the billing identity.
+    let borrowing = workload(&pki.intermediate, &[BATCH, BILLING], &[]);
+    let policy = ClientPinSet::builder()
+        .entry(
+            ClientPinEntry::builder(BILLING.parse().unwrap())
+                .pin(spki_pin(&pki.billing))
+                .pin(backup()),
+        )
+        .entry(
+            ClientPinEntry::builder(BATCH.parse().unwrap())
+                .pin(spki_pin(&borrowing))
+                .pin(backup()),
+        )
+        .build()
+        .unwrap();
+    let server = pki.server_config(policy, &provider, |b| b);
+    let (client, server) = handshake(
+        server,
+        pki.client_config(Some(&borrowing), &provider, &rustls::version::TLS13),
+    );
+    assert_refusal_alert(client, PROVIDER);
+    let error = server.unwrap_err();
+    assert!(
+        matches!(
+            client_pinning_error(&error),
+            ClientPinningError::NoPinMatched { identity, .. }
+                if identity == &ClientIdentity::uri(BILLING).unwrap()
+        ),
+        "[{PROVIDER}] {error}"
+    );
 }
 
 #[test]
 fn no_client_certificate_is_rejected_when_client_auth_is_mandatory() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        for (version_name, version) in VERSIONS {
-            let label = format!("{name} {version_name}");
-            let server =
-                pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| b);
-            let (client, server) = handshake(server, pki.client_config(None, &provider, version));
-            assert!(client.is_err(), "[{label}]");
-            assert_eq!(
-                server.unwrap_err(),
-                rustls::Error::NoCertificatesPresented,
-                "[{label}]"
-            );
-        }
-
-        // Optional client auth lets an anonymous client in, but still pins one that presents
-        // a certificate.
-        let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| {
-            b.allow_unauthenticated()
-        });
-        let (client, server) = handshake(
-            server,
-            pki.client_config(None, &provider, &rustls::version::TLS13),
+    let provider = provider();
+    let pki = Pki::new();
+    for (version_name, version) in VERSIONS {
+        let label = format!("{PROVIDER} {version_name}");
+        let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| b);
+        let (client, server) = handshake(server, pki.client_config(None, &provider, version));
+        assert!(client.is_err(), "[{label}]");
+        assert_eq!(
+            server.unwrap_err(),
+            rustls::Error::NoCertificatesPresented,
+            "[{label}]"
         );
-        assert_eq!(client.unwrap(), GREETING, "[{name}]");
-        server.unwrap();
-        let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| {
-            b.allow_unauthenticated()
-        });
-        let (client, server) = handshake(
-            server,
-            pki.client_config(Some(&pki.batch), &provider, &rustls::version::TLS13),
-        );
-        assert_refusal_alert(client, name);
-        client_pinning_error(&server.unwrap_err());
     }
+
+    // Optional client auth lets an anonymous client in, but still pins one that presents
+    // a certificate.
+    let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| {
+        b.allow_unauthenticated()
+    });
+    let (client, server) = handshake(
+        server,
+        pki.client_config(None, &provider, &rustls::version::TLS13),
+    );
+    assert_eq!(client.unwrap(), GREETING, "[{PROVIDER}]");
+    server.unwrap();
+    let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| {
+        b.allow_unauthenticated()
+    });
+    let (client, server) = handshake(
+        server,
+        pki.client_config(Some(&pki.batch), &provider, &rustls::version::TLS13),
+    );
+    assert_refusal_alert(client, PROVIDER);
+    client_pinning_error(&server.unwrap_err());
 }
 
 #[test]
 fn deny_pins_reject_even_when_an_allowed_pin_matches() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let ca_pin = Pin::spki_of(pki.intermediate.cert_der()).unwrap();
+    let provider = provider();
+    let pki = Pki::new();
+    let ca_pin = Pin::spki_of(pki.intermediate.cert_der()).unwrap();
 
-        // The entry trusts every billing key issued by the workload CA, except a retired one.
-        let policy = ClientPinSet::builder()
-            .entry(
-                ClientPinEntry::builder(BILLING.parse().unwrap())
-                    .pin_at(ca_pin, PinScope::Intermediate)
-                    .pin(backup())
-                    .deny_at(spki_pin(&pki.billing), PinScope::Leaf),
-            )
-            .build()
-            .unwrap();
-        let server = pki.server_config(policy, &provider, |b| b);
-        let (client, server) = handshake(
-            server,
-            pki.client_config(Some(&pki.billing), &provider, &rustls::version::TLS13),
-        );
-        assert_refusal_alert(client, name);
-        let error = server.unwrap_err();
-        match client_pinning_error(&error) {
-            ClientPinningError::DeniedPinMatched {
-                identity,
-                denied,
-                certificate,
-                ..
-            } => {
-                assert_eq!(identity, &Some(ClientIdentity::uri(BILLING).unwrap()));
-                assert_eq!(denied.pin(), spki_pin(&pki.billing));
-                assert_eq!(certificate.position(), Position::Leaf);
-            }
-            other => panic!("[{name}] unexpected {other:?}"),
+    // The entry trusts every billing key issued by the workload CA, except a retired one.
+    let policy = ClientPinSet::builder()
+        .entry(
+            ClientPinEntry::builder(BILLING.parse().unwrap())
+                .pin_at(ca_pin, PinScope::Intermediate)
+                .pin(backup())
+                .deny_at(spki_pin(&pki.billing), PinScope::Leaf),
+        )
+        .build()
+        .unwrap();
+    let server = pki.server_config(policy, &provider, |b| b);
+    let (client, server) = handshake(
+        server,
+        pki.client_config(Some(&pki.billing), &provider, &rustls::version::TLS13),
+    );
+    assert_refusal_alert(client, PROVIDER);
+    let error = server.unwrap_err();
+    match client_pinning_error(&error) {
+        ClientPinningError::DeniedPinMatched {
+            identity,
+            denied,
+            certificate,
+            ..
+        } => {
+            assert_eq!(identity, &Some(ClientIdentity::uri(BILLING).unwrap()));
+            assert_eq!(denied.pin(), spki_pin(&pki.billing));
+            assert_eq!(certificate.position(), Position::Leaf);
         }
-
-        // A fresh billing key from the same CA gets in.
-        let fresh = workload(&pki.intermediate, &[BILLING], &[]);
-        let policy = ClientPinSet::builder()
-            .entry(
-                ClientPinEntry::builder(BILLING.parse().unwrap())
-                    .pin_at(ca_pin, PinScope::Intermediate)
-                    .pin(backup())
-                    .deny_at(spki_pin(&pki.billing), PinScope::Leaf),
-            )
-            .build()
-            .unwrap();
-        let server = pki.server_config(policy, &provider, |b| b);
-        let (client, server) = handshake(
-            server,
-            pki.client_config(Some(&fresh), &provider, &rustls::version::TLS13),
-        );
-        assert_eq!(client.unwrap(), GREETING, "[{name}]");
-        server.unwrap();
-
-        // A CA denied everywhere refuses every client it issued, pinned or not.
-        let policy = ClientPinSet::builder()
-            .entry(
-                ClientPinEntry::builder(BILLING.parse().unwrap())
-                    .pin(spki_pin(&pki.billing))
-                    .pin(backup())
-                    .report_only(),
-            )
-            .deny_everywhere_at(ca_pin, PinScope::Intermediate)
-            .build()
-            .unwrap();
-        let server = pki.server_config(policy, &provider, |b| b);
-        let (client, server) = handshake(
-            server,
-            pki.client_config(Some(&pki.billing), &provider, &rustls::version::TLS13),
-        );
-        assert_refusal_alert(client, name);
-        let error = server.unwrap_err();
-        assert!(
-            matches!(
-                client_pinning_error(&error),
-                ClientPinningError::DeniedPinMatched { identity: None, certificate, .. }
-                    if certificate.position() == Position::Intermediate
-            ),
-            "[{name}] report-only never waives a global deny: {error}"
-        );
+        other => panic!("[{PROVIDER}] unexpected {other:?}"),
     }
+
+    // A fresh billing key from the same CA gets in.
+    let fresh = workload(&pki.intermediate, &[BILLING], &[]);
+    let policy = ClientPinSet::builder()
+        .entry(
+            ClientPinEntry::builder(BILLING.parse().unwrap())
+                .pin_at(ca_pin, PinScope::Intermediate)
+                .pin(backup())
+                .deny_at(spki_pin(&pki.billing), PinScope::Leaf),
+        )
+        .build()
+        .unwrap();
+    let server = pki.server_config(policy, &provider, |b| b);
+    let (client, server) = handshake(
+        server,
+        pki.client_config(Some(&fresh), &provider, &rustls::version::TLS13),
+    );
+    assert_eq!(client.unwrap(), GREETING, "[{PROVIDER}]");
+    server.unwrap();
+
+    // A CA denied everywhere refuses every client it issued, pinned or not.
+    let policy = ClientPinSet::builder()
+        .entry(
+            ClientPinEntry::builder(BILLING.parse().unwrap())
+                .pin(spki_pin(&pki.billing))
+                .pin(backup())
+                .report_only(),
+        )
+        .deny_everywhere_at(ca_pin, PinScope::Intermediate)
+        .build()
+        .unwrap();
+    let server = pki.server_config(policy, &provider, |b| b);
+    let (client, server) = handshake(
+        server,
+        pki.client_config(Some(&pki.billing), &provider, &rustls::version::TLS13),
+    );
+    assert_refusal_alert(client, PROVIDER);
+    let error = server.unwrap_err();
+    assert!(
+        matches!(
+            client_pinning_error(&error),
+            ClientPinningError::DeniedPinMatched { identity: None, certificate, .. }
+                if certificate.position() == Position::Intermediate
+        ),
+        "[{PROVIDER}] report-only never waives a global deny: {error}"
+    );
 }
 
 #[test]
 fn report_only_entries_let_a_mismatching_client_through() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let policy = ClientPinSet::builder()
-            .entry(
-                ClientPinEntry::builder(BILLING.parse().unwrap())
-                    .pin(backup())
-                    .report_only(),
-            )
-            .build()
-            .unwrap();
-        let server = pki.server_config(policy, &provider, |b| b);
-        let (client, server) = handshake(
-            server,
-            pki.client_config(Some(&pki.billing), &provider, &rustls::version::TLS13),
-        );
-        assert_eq!(client.unwrap(), GREETING, "[{name}]");
-        server.unwrap();
-    }
+    let provider = provider();
+    let pki = Pki::new();
+    let policy = ClientPinSet::builder()
+        .entry(
+            ClientPinEntry::builder(BILLING.parse().unwrap())
+                .pin(backup())
+                .report_only(),
+        )
+        .build()
+        .unwrap();
+    let server = pki.server_config(policy, &provider, |b| b);
+    let (client, server) = handshake(
+        server,
+        pki.client_config(Some(&pki.billing), &provider, &rustls::version::TLS13),
+    );
+    assert_eq!(client.unwrap(), GREETING, "[{PROVIDER}]");
+    server.unwrap();
 }
 
 #[test]
 fn any_client_entry_and_dns_identities() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let worker = workload(&pki.intermediate, &[], &["worker-1.jobs.test"]);
-        let policy = || {
-            ClientPinSet::builder()
-                .entry(
-                    ClientPinEntry::builder("Worker-1.Jobs.Test".parse().unwrap())
-                        .pin(spki_pin(&worker))
-                        .pin(backup()),
-                )
-                .entry(
-                    ClientPinEntry::builder(ClientIdentity::Any)
-                        .pin(spki_pin(&pki.batch))
-                        .pin(backup()),
-                )
-                .build()
-                .unwrap()
-        };
-        for (leaf, accepted) in [(&worker, true), (&pki.batch, true), (&pki.billing, false)] {
-            let server = pki.server_config(policy(), &provider, |b| b);
-            let (client, server) = handshake(
-                server,
-                pki.client_config(Some(leaf), &provider, &rustls::version::TLS13),
-            );
-            assert_eq!(client.is_ok(), accepted, "[{name}] {client:?}");
-            match server {
-                Ok(()) => assert!(accepted),
-                Err(error) => {
-                    assert!(!accepted);
-                    assert!(matches!(
-                        client_pinning_error(&error),
-                        ClientPinningError::NoPinMatched {
-                            identity: ClientIdentity::Any,
-                            ..
-                        }
-                    ));
-                }
-            }
-        }
-
-        // With no entry applying and WebPKI-only unpinned clients, the CA alone decides.
-        let policy = ClientPinSet::builder()
+    let provider = provider();
+    let pki = Pki::new();
+    let worker = workload(&pki.intermediate, &[], &["worker-1.jobs.test"]);
+    let policy = || {
+        ClientPinSet::builder()
             .entry(
-                ClientPinEntry::builder(BILLING.parse().unwrap())
-                    .pin(spki_pin(&pki.billing))
+                ClientPinEntry::builder("Worker-1.Jobs.Test".parse().unwrap())
+                    .pin(spki_pin(&worker))
                     .pin(backup()),
             )
-            .unpinned_clients(UnpinnedClientPolicy::WebPkiOnly)
+            .entry(
+                ClientPinEntry::builder(ClientIdentity::Any)
+                    .pin(spki_pin(&pki.batch))
+                    .pin(backup()),
+            )
             .build()
-            .unwrap();
-        let server = pki.server_config(policy, &provider, |b| b);
+            .unwrap()
+    };
+    for (leaf, accepted) in [(&worker, true), (&pki.batch, true), (&pki.billing, false)] {
+        let server = pki.server_config(policy(), &provider, |b| b);
         let (client, server) = handshake(
             server,
-            pki.client_config(Some(&pki.batch), &provider, &rustls::version::TLS13),
+            pki.client_config(Some(leaf), &provider, &rustls::version::TLS13),
         );
-        assert_eq!(client.unwrap(), GREETING, "[{name}]");
-        server.unwrap();
+        assert_eq!(client.is_ok(), accepted, "[{PROVIDER}] {client:?}");
+        match server {
+            Ok(()) => assert!(accepted),
+            Err(error) => {
+                assert!(!accepted);
+                assert!(matches!(
+                    client_pinning_error(&error),
+                    ClientPinningError::NoPinMatched {
+                        identity: ClientIdentity::Any,
+                        ..
+                    }
+                ));
+            }
+        }
     }
+
+    // With no entry applying and WebPKI-only unpinned clients, the CA alone decides.
+    let policy = ClientPinSet::builder()
+        .entry(
+            ClientPinEntry::builder(BILLING.parse().unwrap())
+                .pin(spki_pin(&pki.billing))
+                .pin(backup()),
+        )
+        .unpinned_clients(UnpinnedClientPolicy::WebPkiOnly)
+        .build()
+        .unwrap();
+    let server = pki.server_config(policy, &provider, |b| b);
+    let (client, server) = handshake(
+        server,
+        pki.client_config(Some(&pki.batch), &provider, &rustls::version::TLS13),
+    );
+    assert_eq!(client.unwrap(), GREETING, "[{PROVIDER}]");
+    server.unwrap();
 }
 
 #[test]
 fn chain_failures_are_rustls_errors_not_pin_errors() {
-    for (name, provider) in providers() {
-        let pki = Pki::new();
-        let other_ca = Ca::root("Unrelated Root");
-        let stranger = other_ca.leaf_with(LeafOptions::new(&[]).uri(BILLING).client_auth());
-        let server = pki.server_config(pinned(BILLING, spki_pin(&stranger)), &provider, |b| b);
-        let verifier = PinningClientVerifier::builder(
-            pki.root.root_store(),
-            pinned(BILLING, spki_pin(&stranger)),
-            provider.clone(),
-        )
-        .build()
+    let provider = provider();
+    let pki = Pki::new();
+    let other_ca = Ca::root("Unrelated Root");
+    let stranger = other_ca.leaf_with(LeafOptions::new(&[]).uri(BILLING).client_auth());
+    let server = pki.server_config(pinned(BILLING, spki_pin(&stranger)), &provider, |b| b);
+    let verifier = PinningClientVerifier::builder(
+        pki.root.root_store(),
+        pinned(BILLING, spki_pin(&stranger)),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    assert_eq!(
+        verifier.root_hint_subjects().len(),
+        1,
+        "[{PROVIDER}] the client-CA root is hinted"
+    );
+    let client = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(pki.root.root_store())
+        .with_client_auth_cert(vec![stranger.cert.clone()], stranger.private_key())
         .unwrap();
-        assert_eq!(
-            verifier.root_hint_subjects().len(),
-            1,
-            "[{name}] the client-CA root is hinted"
-        );
-        let client = ClientConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_root_certificates(pki.root.root_store())
-            .with_client_auth_cert(vec![stranger.cert.clone()], stranger.private_key())
-            .unwrap();
-        let (client, server) = handshake(server, Arc::new(client));
-        assert!(client.is_err(), "[{name}]");
-        assert_eq!(
-            server.unwrap_err(),
-            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
-            "[{name}]"
-        );
+    let (client, server) = handshake(server, Arc::new(client));
+    assert!(client.is_err(), "[{PROVIDER}]");
+    assert_eq!(
+        server.unwrap_err(),
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+        "[{PROVIDER}]"
+    );
 
-        // A server certificate (serverAuth only) is not a client certificate.
-        let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| b);
-        let wrong_purpose = pki
-            .intermediate
-            .leaf_with(LeafOptions::new(&["billing.test"]).uri(BILLING));
-        let (client, server) = handshake(
-            server,
-            pki.client_config(Some(&wrong_purpose), &provider, &rustls::version::TLS13),
-        );
-        assert!(client.is_err(), "[{name}]");
-        let error = server.unwrap_err();
-        assert!(
-            ClientPinningError::from_rustls(&error).is_none()
-                && matches!(error, rustls::Error::InvalidCertificate(_)),
-            "[{name}] {error:?}"
-        );
-    }
+    // A server certificate (serverAuth only) is not a client certificate.
+    let server = pki.server_config(pinned(BILLING, spki_pin(&pki.billing)), &provider, |b| b);
+    let wrong_purpose = pki
+        .intermediate
+        .leaf_with(LeafOptions::new(&["billing.test"]).uri(BILLING));
+    let (client, server) = handshake(
+        server,
+        pki.client_config(Some(&wrong_purpose), &provider, &rustls::version::TLS13),
+    );
+    assert!(client.is_err(), "[{PROVIDER}]");
+    let error = server.unwrap_err();
+    assert!(
+        ClientPinningError::from_rustls(&error).is_none()
+            && matches!(error, rustls::Error::InvalidCertificate(_)),
+        "[{PROVIDER}] {error:?}"
+    );
 }
