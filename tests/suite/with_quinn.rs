@@ -6,13 +6,14 @@ use rustls_pinning_test_support::integration as support;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use common::providers;
 use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use quinn::{ConnectionError, Endpoint};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{ServerName, UnixTime};
 use support::{runtime, Scenario, HOST};
+
+use super::{provider, PROVIDER};
 
 const ALPN: &[u8] = b"pinning-test";
 const TLS13: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
@@ -55,48 +56,47 @@ async fn request(client: &Endpoint, addr: SocketAddr) -> Result<Vec<u8>, Connect
 
 #[test]
 fn quinn_accepts_the_pinned_server_and_refuses_the_impostor() {
-    for (name, provider) in providers() {
-        let scenario = Scenario::new();
-        runtime().block_on(async {
-            let genuine = server(&scenario, &scenario.genuine, &provider);
-            let impostor = server(&scenario, &scenario.impostor, &provider);
+    let provider = provider();
+    let scenario = Scenario::new();
+    runtime().block_on(async {
+        let genuine = server(&scenario, &scenario.genuine, &provider);
+        let impostor = server(&scenario, &scenario.impostor, &provider);
 
-            // QUIC is TLS 1.3 only; quinn-proto 0.11 panics at connect (it unwraps rustls's
-            // "TLS 1.3 support is required for QUIC") if the config lacks TLS 1.3.
-            let mut crypto = scenario.client_config(&provider, TLS13);
-            crypto.alpn_protocols = vec![ALPN.to_vec()];
-            let quic = QuicClientConfig::try_from(crypto).unwrap();
-            let mut client = Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-            client.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
+        // QUIC is TLS 1.3 only; quinn-proto 0.11 panics at connect (it unwraps rustls's
+        // "TLS 1.3 support is required for QUIC") if the config lacks TLS 1.3.
+        let mut crypto = scenario.client_config(&provider, TLS13);
+        crypto.alpn_protocols = vec![ALPN.to_vec()];
+        let quic = QuicClientConfig::try_from(crypto).unwrap();
+        let mut client = Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+        client.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
 
-            let reply = request(&client, genuine.local_addr().unwrap())
-                .await
-                .unwrap_or_else(|e| panic!("[{name}] pinned server: {e}"));
-            assert_eq!(reply, b"hello, pins", "[{name}]");
+        let reply = request(&client, genuine.local_addr().unwrap())
+            .await
+            .unwrap_or_else(|e| panic!("[{PROVIDER}] pinned server: {e}"));
+        assert_eq!(reply, b"hello, pins", "[{PROVIDER}]");
 
-            let error = request(&client, impostor.local_addr().unwrap())
-                .await
-                .expect_err("the impostor must be refused");
-            // quinn flattens the rustls error into the transport error's text: compare it
-            // with the error the verifier gives for the impostor's chain.
-            let expected = scenario
-                .verifier(&provider)
-                .verify_server_cert(
-                    &scenario.impostor.cert,
-                    &[scenario.intermediate.cert_der().clone()],
-                    &ServerName::try_from(HOST).unwrap(),
-                    &[],
-                    UnixTime::now(),
-                )
-                .expect_err("the impostor fails the verifier");
-            scenario.assert_impostor_refused(&expected, name);
-            match error {
-                ConnectionError::TransportError(transport) => {
-                    assert_eq!(transport.reason, expected.to_string(), "[{name}]");
-                }
-                other => panic!("[{name}] unexpected {other:?}"),
+        let error = request(&client, impostor.local_addr().unwrap())
+            .await
+            .expect_err("the impostor must be refused");
+        // quinn flattens the rustls error into the transport error's text: compare it
+        // with the error the verifier gives for the impostor's chain.
+        let expected = scenario
+            .verifier(&provider)
+            .verify_server_cert(
+                &scenario.impostor.cert,
+                &[scenario.intermediate.cert_der().clone()],
+                &ServerName::try_from(HOST).unwrap(),
+                &[],
+                UnixTime::now(),
+            )
+            .expect_err("the impostor fails the verifier");
+        scenario.assert_impostor_refused(&expected, PROVIDER);
+        match error {
+            ConnectionError::TransportError(transport) => {
+                assert_eq!(transport.reason, expected.to_string(), "[{PROVIDER}]");
             }
-            client.wait_idle().await;
-        });
-    }
+            other => panic!("[{PROVIDER}] unexpected {other:?}"),
+        }
+        client.wait_idle().await;
+    });
 }

@@ -8,7 +8,6 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::{Buf, BufMut};
-use common::providers;
 use rustls::crypto::CryptoProvider;
 use rustls::ServerConfig;
 use support::{find_rustls_error, runtime, Scenario, BOTH_VERSIONS};
@@ -21,6 +20,8 @@ use tonic::codegen::{http, BoxFuture, Context, Poll, Service};
 use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint, Server};
 use tonic::Status;
+
+use super::{provider, PROVIDER};
 
 /// Messages are raw bytes, so no protobuf code generation is needed.
 #[derive(Clone, Copy, Default)]
@@ -156,42 +157,41 @@ fn server_config(
 
 #[test]
 fn tonic_accepts_the_pinned_server_and_refuses_the_impostor() {
-    for (name, provider) in providers() {
-        let scenario = Scenario::new();
-        runtime().block_on(async {
-            let (genuine, _stop_genuine) =
-                serve(server_config(&scenario, &scenario.genuine, &provider)).await;
-            let (impostor, _stop_impostor) =
-                serve(server_config(&scenario, &scenario.impostor, &provider)).await;
+    let provider = provider();
+    let scenario = Scenario::new();
+    runtime().block_on(async {
+        let (genuine, _stop_genuine) =
+            serve(server_config(&scenario, &scenario.genuine, &provider)).await;
+        let (impostor, _stop_impostor) =
+            serve(server_config(&scenario, &scenario.impostor, &provider)).await;
 
-            let channel = connect(genuine, &scenario, &provider)
-                .await
-                .unwrap_or_else(|e| panic!("[{name}] pinned server: {e:?}"));
-            let mut client = tonic::client::Grpc::new(channel);
-            client.ready().await.unwrap();
-            let reply = client
-                .unary(
-                    tonic::Request::new(b"pins".to_vec()),
-                    PathAndQuery::from_static(METHOD),
-                    RawCodec,
-                )
-                .await
-                .unwrap_or_else(|e| panic!("[{name}] call: {e:?}"));
-            assert_eq!(reply.into_inner(), b"hello, pins", "[{name}]");
+        let channel = connect(genuine, &scenario, &provider)
+            .await
+            .unwrap_or_else(|e| panic!("[{PROVIDER}] pinned server: {e:?}"));
+        let mut client = tonic::client::Grpc::new(channel);
+        client.ready().await.unwrap();
+        let reply = client
+            .unary(
+                tonic::Request::new(b"pins".to_vec()),
+                PathAndQuery::from_static(METHOD),
+                RawCodec,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{PROVIDER}] call: {e:?}"));
+        assert_eq!(reply.into_inner(), b"hello, pins", "[{PROVIDER}]");
 
-            let error = connect(impostor, &scenario, &provider)
-                .await
-                .expect_err("the impostor must be refused");
-            let tls = find_rustls_error(&error)
-                .unwrap_or_else(|| panic!("[{name}] no rustls::Error in {error:?}"));
-            scenario.assert_impostor_refused(tls, name);
-        });
-    }
+        let error = connect(impostor, &scenario, &provider)
+            .await
+            .expect_err("the impostor must be refused");
+        let tls = find_rustls_error(&error)
+            .unwrap_or_else(|| panic!("[{PROVIDER}] no rustls::Error in {error:?}"));
+        scenario.assert_impostor_refused(tls, PROVIDER);
+    });
 }
 
 #[test]
 fn tonic_refuses_a_verifier_mixed_with_ca_certificates() {
-    let (_, provider) = providers().into_iter().next().expect("a provider");
+    let provider = provider();
     let scenario = Scenario::new();
     let ca = tonic::transport::Certificate::from_pem(
         "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
