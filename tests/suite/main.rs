@@ -10,7 +10,7 @@
 //! a signature whose algorithm is not what they test.
 //!
 //! Two tests run in processes of their own, being about the process itself:
-//! `tests/allocations.rs` installs a counting global allocator, and
+//! `tests/allocations/` installs a counting global allocator, and
 //! `tests/no_default_provider.rs` needs a process in which no default crypto provider was
 //! ever installed.
 
