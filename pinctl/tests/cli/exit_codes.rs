@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::thread;
 
 use crate::cli::*;
-use crate::common::{self, Ca, KeyKind, LeafOptions, TestServer};
+use crate::common::{Ca, KeyKind, LeafOptions, TestServer};
 use rustls_pinning::Pin;
 
 const HOST: &str = "api.example.test";
@@ -164,7 +164,7 @@ impl Fixture {
             pem(&[stranger.cert_der()]).as_bytes(),
         );
         let garbage = write(&dir, "garbage.pem", b"not a certificate");
-        let (_, provider) = common::providers().remove(0);
+        let provider = rustls_pinning::default_crypto_provider();
         let server =
             TestServer::with_chain(leaf.chain(&[&intermediate]), leaf.private_key(), provider);
         let closed = {

@@ -405,15 +405,18 @@ fn usage_errors_exit_with_2_and_help_lists_the_exit_codes() {
 // ---------------------------------------------------------------------------------------
 
 /// A root, an intermediate and a leaf for `localhost` and 127.0.0.1, served on loopback.
-struct Served {
-    dir: PathBuf,
-    root: Ca,
-    intermediate: Ca,
-    leaf: common::Leaf,
-    server: TestServer,
+pub(crate) struct Served {
+    pub(crate) dir: PathBuf,
+    pub(crate) root: Ca,
+    pub(crate) intermediate: Ca,
+    pub(crate) leaf: common::Leaf,
+    pub(crate) server: TestServer,
 }
 
-fn serve(test: &str, provider: std::sync::Arc<rustls::crypto::CryptoProvider>) -> Served {
+pub(crate) fn serve(
+    test: &str,
+    provider: std::sync::Arc<rustls::crypto::CryptoProvider>,
+) -> Served {
     let root = Ca::root_with("pinctl Root", KeyKind::Rsa2048);
     let intermediate = root.intermediate("pinctl Intermediate");
     let leaf =
@@ -429,12 +432,12 @@ fn serve(test: &str, provider: std::sync::Arc<rustls::crypto::CryptoProvider>) -
 }
 
 impl Served {
-    fn address(&self) -> String {
+    pub(crate) fn address(&self) -> String {
         self.server.addr.to_string()
     }
 
     /// The pins pinctl must print for the served chain, leaf first.
-    fn expected_pins(&self) -> Vec<(String, String)> {
+    pub(crate) fn expected_pins(&self) -> Vec<(String, String)> {
         vec![
             (
                 spki_pin(self.leaf.spki_der()),
@@ -447,7 +450,7 @@ impl Served {
         ]
     }
 
-    fn assert_chain(&self, report: &Value) {
+    pub(crate) fn assert_chain(&self, report: &Value) {
         let chain = &report["chains"][0];
         assert_eq!(chain["source"], self.address());
         assert_eq!(chain["server"]["address"], self.address());
@@ -470,148 +473,6 @@ impl Served {
         assert_eq!(
             chain["certificates"][1]["subject"],
             "CN=pinctl Intermediate, O=rustls-pinning test PKI"
-        );
-    }
-}
-
-#[test]
-fn connect_without_cafile_shows_the_chain_unvalidated() {
-    for (label, provider) in common::providers() {
-        let served = serve("connect", provider);
-        let address = served.address();
-        let run = pinctl(&["pins", "--json", "--connect", &address, "--timeout", "5"]);
-        assert_eq!(run.code, OK, "{label}: {}", run.stderr);
-        let report = run.json();
-        served.assert_chain(&report);
-        assert_eq!(report["chains"][0]["server"]["server_name"], "127.0.0.1");
-        assert_eq!(
-            report["chains"][0]["server"]["validation"],
-            serde_json::json!({"status": "not_validated"}),
-            "{label}"
-        );
-
-        let run = pinctl(&["pins", "--connect", &address, "--servername", "localhost"]);
-        assert_eq!(run.code, OK, "{label}: {}", run.stderr);
-        assert!(
-            run.stdout.starts_with(&format!(
-                "{address}: 2 certificates as served, leaf first (address {address}, \
-                 server name localhost)\n  NOT VALIDATED: "
-            )),
-            "{label}: {}",
-            run.stdout
-        );
-        assert!(run.stdout.contains("  [0] leaf\n"), "{}", run.stdout);
-        for (spki, certificate) in served.expected_pins() {
-            assert!(
-                run.stdout.contains(&format!("SPKI pin    {spki}\n")),
-                "{label}"
-            );
-            assert!(
-                run.stdout.contains(&format!("cert pin    {certificate}\n")),
-                "{label}"
-            );
-        }
-        // The handshake was always ended once the certificates arrived: the server never got
-        // to answer a request.
-        thread::sleep(Duration::from_millis(100));
-        assert_eq!(served.server.completed(), 0, "{label}");
-    }
-}
-
-#[test]
-fn connect_with_cafile_validates_the_chain_for_the_name() {
-    for (label, provider) in common::providers() {
-        let served = serve("cafile", provider);
-        let address = served.address();
-        let roots = write(
-            &served.dir,
-            "roots.pem",
-            pem(&[served.root.cert_der()]).as_bytes(),
-        );
-        for name in [None, Some("localhost")] {
-            let mut args = vec!["pins", "--json", "--connect", &address, "--cafile", &roots];
-            if let Some(name) = name {
-                args.extend(["--servername", name]);
-            }
-            let run = pinctl(&args);
-            assert_eq!(run.code, OK, "{label} {name:?}: {}", run.stderr);
-            let report = run.json();
-            served.assert_chain(&report);
-            assert_eq!(
-                report["chains"][0]["server"]["server_name"],
-                name.unwrap_or("127.0.0.1")
-            );
-            assert_eq!(
-                report["chains"][0]["server"]["validation"],
-                serde_json::json!({"status": "valid", "roots": roots}),
-                "{label}"
-            );
-        }
-        let run = pinctl(&["pins", "--connect", &address, "--cafile", &roots]);
-        assert_eq!(run.code, OK, "{label}: {}", run.stderr);
-        assert!(
-            run.stdout.contains(&format!(
-                "\n  valid for 127.0.0.1 with the roots in {roots}\n"
-            )),
-            "{label}: {}",
-            run.stdout
-        );
-
-        // A name the leaf does not cover: the chain is still printed, exit code 1.
-        let run = pinctl(&[
-            "pins",
-            "--json",
-            "--connect",
-            &address,
-            "--cafile",
-            &roots,
-            "--servername",
-            "other.test",
-        ]);
-        assert_eq!(run.code, PROBLEM_FOUND, "{label}: {}", run.stderr);
-        let report = run.json();
-        served.assert_chain(&report);
-        let validation = &report["chains"][0]["server"]["validation"];
-        assert_eq!(validation["status"], "invalid");
-        assert!(
-            validation["error"]
-                .as_str()
-                .unwrap()
-                .contains("not valid for name \"other.test\""),
-            "{validation}"
-        );
-
-        // Roots that did not issue the chain.
-        let stranger = Ca::root("Stranger Root");
-        let other_roots = write(
-            &served.dir,
-            "other.pem",
-            pem(&[stranger.cert_der()]).as_bytes(),
-        );
-        let run = pinctl(&["pins", "--connect", &address, "--cafile", &other_roots]);
-        assert_eq!(run.code, PROBLEM_FOUND, "{label}: {}", run.stderr);
-        assert!(
-            run.stdout.contains(&format!(
-                "\n  INVALID for 127.0.0.1 with the roots in {other_roots}: "
-            )),
-            "{}",
-            run.stdout
-        );
-        assert!(run.stdout.contains("UnknownIssuer"), "{}", run.stdout);
-        for (spki, _) in served.expected_pins() {
-            assert!(run.stdout.contains(&spki));
-        }
-
-        // A bad --cafile is an input error naming it.
-        let bad_roots = write(&served.dir, "bad.pem", b"garbage");
-        let run = pinctl(&["pins", "--connect", &address, "--cafile", &bad_roots]);
-        run.assert_input_error(&[&bad_roots, "neither PEM nor DER"]);
-
-        thread::sleep(Duration::from_millis(100));
-        assert_eq!(
-            served.server.completed(),
-            0,
-            "{label}: no request was ever sent"
         );
     }
 }
@@ -740,7 +601,7 @@ fn assert_deadline_passed(run: &Run, address: &str, seconds: u64) {
 
 #[test]
 fn timeout_is_a_deadline_for_a_server_that_trickles_one_byte_at_a_time() {
-    let (_, provider) = common::providers().remove(0);
+    let provider = rustls_pinning::default_crypto_provider();
     let served = serve("trickle", provider);
     let address = slow_proxy(
         served.server.addr,
@@ -779,7 +640,7 @@ fn timeout_is_a_deadline_for_a_server_that_trickles_one_byte_at_a_time() {
 
 #[test]
 fn timeout_is_a_deadline_for_a_handshake_that_completes_just_after_it() {
-    let (_, provider) = common::providers().remove(0);
+    let provider = rustls_pinning::default_crypto_provider();
     let served = serve("late", provider);
     // A record header well before the deadline, the rest half a second after it: a read
     // timeout set once lets the handshake finish late.
@@ -821,7 +682,7 @@ fn timeout_is_a_deadline_for_a_handshake_that_completes_just_after_it() {
 
 #[test]
 fn timeout_counts_for_each_server_on_its_own() {
-    let (_, provider) = common::providers().remove(0);
+    let provider = rustls_pinning::default_crypto_provider();
     let served = serve("per-target", provider);
     // Two servers that each answer after 60% of the timeout: together they take longer than
     // one timeout, each within its own.

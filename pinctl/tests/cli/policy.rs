@@ -5,34 +5,34 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::*;
-use crate::common::{self, Ca, KeyKind, Leaf, LeafOptions, TestServer, DAY};
+use crate::common::{Ca, KeyKind, Leaf, LeafOptions, TestServer, DAY};
 use rustls::pki_types::UnixTime;
 use rustls_pinning::config::{self, ConfigFormat};
 use rustls_pinning::{Date, Pin, PinSet};
 use serde_json::Value;
 
-const HOST: &str = "api.example.test";
+pub(crate) const HOST: &str = "api.example.test";
 
 /// A pin no certificate here has: a key held offline.
-const SPARE: &str = "sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=";
+pub(crate) const SPARE: &str = "sha256/YLh1dUR9y6Kja30RrAn7JKnbQG/uEtLMkBgFF2Fuihg=";
 
 /// A root, an intermediate, and two leaves for [`HOST`] (and 127.0.0.1) with different keys:
 /// the one served today and the one a rotation moves to.
-struct Pki {
-    dir: PathBuf,
-    root: Ca,
-    intermediate: Ca,
-    old: Leaf,
-    new: Leaf,
+pub(crate) struct Pki {
+    pub(crate) dir: PathBuf,
+    pub(crate) root: Ca,
+    pub(crate) intermediate: Ca,
+    pub(crate) old: Leaf,
+    pub(crate) new: Leaf,
     /// `roots.pem`: the root certificate.
-    roots: String,
+    pub(crate) roots: String,
     /// `old.pem` and `new.pem`: leaf and intermediate, as a server sends them.
-    old_chain: String,
-    new_chain: String,
+    pub(crate) old_chain: String,
+    pub(crate) new_chain: String,
 }
 
 impl Pki {
-    fn new(test: &str) -> Self {
+    pub(crate) fn new(test: &str) -> Self {
         let dir = scratch_dir(test);
         let root = Ca::root_with("Policy Root", KeyKind::Rsa2048);
         let intermediate = root.intermediate("Policy Issuing CA");
@@ -62,33 +62,33 @@ impl Pki {
         }
     }
 
-    fn old_pin(&self) -> String {
+    pub(crate) fn old_pin(&self) -> String {
         spki_pin(self.old.spki_der())
     }
 
-    fn new_pin(&self) -> String {
+    pub(crate) fn new_pin(&self) -> String {
         spki_pin(self.new.spki_der())
     }
 
-    fn intermediate_pin(&self) -> String {
+    pub(crate) fn intermediate_pin(&self) -> String {
         spki_pin(self.intermediate.spki_der())
     }
 
-    fn root_pin(&self) -> String {
+    pub(crate) fn root_pin(&self) -> String {
         spki_pin(self.root.spki_der())
     }
 
     /// Writes a policy file in the scratch directory. A TOML text that does not start with
     /// its `version` line gets `version = 1` first, as every policy file must, so that the
     /// tests read as the entries they are about.
-    fn policy(&self, name: &str, text: &str) -> String {
+    pub(crate) fn policy(&self, name: &str, text: &str) -> String {
         match name.ends_with(".toml") && !text.starts_with("version") {
             true => write(&self.dir, name, format!("version = 1\n{text}").as_bytes()),
             false => write(&self.dir, name, text.as_bytes()),
         }
     }
 
-    fn check(&self, config: &str, chain: &str, extra: &[&str]) -> Run {
+    pub(crate) fn check(&self, config: &str, chain: &str, extra: &[&str]) -> Run {
         let mut args = vec![
             "--json",
             "check",
@@ -105,7 +105,7 @@ impl Pki {
         pinctl(&args)
     }
 
-    fn path(&self, name: &str) -> String {
+    pub(crate) fn path(&self, name: &str) -> String {
         self.dir.join(name).to_str().unwrap().to_owned()
     }
 }
@@ -132,7 +132,7 @@ fn findings(report: &Value) -> Vec<(String, String, Option<String>)> {
         .collect()
 }
 
-fn has(report: &Value, severity: &str, code: &str) -> bool {
+pub(crate) fn has(report: &Value, severity: &str, code: &str) -> bool {
     findings(report)
         .iter()
         .any(|(s, c, _)| s == severity && c == code)
@@ -625,81 +625,11 @@ fn check_reports_bad_inputs_with_their_location() {
     }
 }
 
-#[test]
-fn check_connects_to_a_live_server() {
-    for (label, provider) in common::providers() {
-        let pki = Pki::new("check-live");
-        let server = TestServer::with_chain(
-            pki.old.chain(&[&pki.intermediate]),
-            pki.old.private_key(),
-            provider,
-        );
-        let address = server.addr.to_string();
-        let pinned_old = pki.policy(
-            "old.toml",
-            &entry("**.example.test", &[&pki.old_pin()], &[SPARE], ""),
-        );
-        let pinned_new = pki.policy(
-            "new.toml",
-            &entry("**.example.test", &[&pki.new_pin()], &[SPARE], ""),
-        );
-        let live = |config: &str| {
-            pinctl(&[
-                "--json",
-                "check",
-                "--config",
-                config,
-                "--connect",
-                &address,
-                "--servername",
-                HOST,
-                "--cafile",
-                &pki.roots,
-                "--timeout",
-                "5",
-            ])
-        };
-        let report = live(&pinned_old).assert_code(OK).json();
-        assert_eq!(report["host"], HOST, "{label}");
-        assert_eq!(report["chain"]["source"], address.as_str());
-        assert_eq!(report["accepted_through"][0]["pin"], pki.old_pin().as_str());
-
-        let report = live(&pinned_new).assert_code(PROBLEM_FOUND).json();
-        assert_eq!(report["error"]["kind"], "pin", "{label}");
-        assert!(report["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains(&pki.old_pin()));
-
-        // The name checked defaults to the address when no server name is given; the leaf
-        // has 127.0.0.1 as well. An entry for the address pins it.
-        let by_address = pki.policy(
-            "ip.toml",
-            &entry("127.0.0.1", &[&pki.old_pin()], &[SPARE], ""),
-        );
-        let run = pinctl(&[
-            "--json",
-            "check",
-            "--config",
-            &by_address,
-            "--connect",
-            &address,
-            "--cafile",
-            &pki.roots,
-        ]);
-        let report = run.assert_code(OK).json();
-        assert_eq!(report["host"], "127.0.0.1");
-        assert_eq!(report["entry"]["pattern"], "127.0.0.1");
-        // The handshakes were ended once the certificates arrived.
-        assert_eq!(server.completed(), 0, "{label}");
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // lint
 // ---------------------------------------------------------------------------------------
 
-fn lint(config: &str, extra: &[&str]) -> Run {
+pub(crate) fn lint(config: &str, extra: &[&str]) -> Run {
     let mut args = vec!["--json", "lint", "--config", config];
     args.extend(extra);
     pinctl(&args)
@@ -910,52 +840,7 @@ fn lint_flags_expiry_report_only_age_and_pins_matching_nothing() {
 }
 
 #[test]
-fn lint_applies_the_hpkp_rule_to_live_chains_and_refuses_denied_keys() {
-    for (label, provider) in common::providers() {
-        let pki = Pki::new("lint-live");
-        let server = TestServer::with_chain(
-            pki.old.chain(&[&pki.intermediate]),
-            pki.old.private_key(),
-            provider,
-        );
-        let address = server.addr.to_string();
-        let connect = [
-            "--connect",
-            address.as_str(),
-            "--cafile",
-            pki.roots.as_str(),
-        ];
-        // One pin in the chain, one outside: fine.
-        let good = pki.policy(
-            "good.toml",
-            &entry("127.0.0.1", &[&pki.old_pin()], &[SPARE], ""),
-        );
-        let report = lint(&good, &connect).assert_code(OK).json();
-        assert_eq!(report["chains"][0]["live"], true, "{label}");
-        assert_eq!(report["chains"][0]["entries"][0], "127.0.0.1");
-        // Both pins in the served chain (leaf and the root from --cafile): no backup.
-        let inside = pki.policy(
-            "inside.toml",
-            &entry("127.0.0.1", &[&pki.old_pin(), &pki.root_pin()], &[], ""),
-        );
-        let report = lint(&inside, &connect).assert_code(PROBLEM_FOUND).json();
-        assert!(
-            has(&report, "error", "hpkp-no-backup-outside-chain"),
-            "{label}: {report}"
-        );
-        // No pin in the served chain: clients refuse it today.
-        let outside = pki.policy(
-            "outside.toml",
-            &entry("127.0.0.1", &[&pki.new_pin()], &[SPARE], ""),
-        );
-        let report = lint(&outside, &connect).assert_code(PROBLEM_FOUND).json();
-        assert!(
-            has(&report, "error", "hpkp-no-pin-in-chain"),
-            "{label}: {report}"
-        );
-        assert_eq!(server.completed(), 0, "{label}");
-    }
-
+fn lint_refuses_denied_keys_and_notes_a_chain_no_entry_governs() {
     let pki = Pki::new("lint-deny");
     let config = pki.policy(
         "deny.toml",
@@ -1203,31 +1088,6 @@ fn expiry_lists_entries_and_certificates_soonest_first() {
     assert_eq!(pinctl(&["expiry"]).code, USAGE_OR_INPUT_ERROR);
     let broken = pki.policy("broken.json", "[");
     pinctl(&["expiry", "--config", &broken]).assert_input_error(&[&format!("{broken}:1:")]);
-}
-
-#[test]
-fn expiry_checks_live_chains() {
-    let (label, provider) = common::providers().remove(0);
-    let pki = Pki::new("expiry-live");
-    let server = TestServer::with_chain(
-        pki.old.chain(&[&pki.intermediate]),
-        pki.old.private_key(),
-        provider,
-    );
-    let address = server.addr.to_string();
-    let run = pinctl(&[
-        "--json",
-        "expiry",
-        "--connect",
-        &address,
-        "--within",
-        "100d",
-    ]);
-    let report = run.assert_code(PROBLEM_FOUND).json();
-    assert_eq!(report["items"][0]["source"], address.as_str(), "{label}");
-    assert_eq!(report["items"][0]["position"], "leaf");
-    assert_eq!(report["items"][0]["status"], "expiring");
-    pinctl(&["expiry", "--connect", &address]).assert_code(OK);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1621,7 +1481,7 @@ fn readme_rotation_walkthrough_runs_as_written() {
     };
     std::fs::copy(&pki.old_chain, pki.dir.join("current.pem")).unwrap();
     // The server the walkthrough connects to, serving the new chain once it is rolled out.
-    let (_, provider) = common::providers().remove(0);
+    let provider = rustls_pinning::default_crypto_provider();
     let server = TestServer::with_chain(
         pki.new.chain(&[&pki.intermediate]),
         pki.new.private_key(),
