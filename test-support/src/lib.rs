@@ -4,8 +4,8 @@
 //! - [`pki`]: a throw-away PKI built in memory with rcgen (roots, intermediates, cross-signed
 //!   certificates, leaves, CRLs);
 //! - [`net`]: real TLS handshakes over loopback with rustls's blocking API;
-//! - [`providers`]: every crypto provider compiled in, so that each scenario runs once per
-//!   provider;
+//! - [`define_provider`]: a test module's crypto provider, so that each scenario runs once per
+//!   provider compiled in;
 //! - [`find_rustls_error`]: the `rustls::Error` a client library wrapped;
 //! - [`bench`](mod@bench): the benches' verified paths, large pin sets and loopback handshakes;
 //! - with the `http` feature, [`http`] (HTTPS servers on tokio and hyper), [`integration`]
@@ -33,8 +33,7 @@ pub mod pki;
 pub use error_chain::find_rustls_error;
 pub use net::*;
 pub use pki::*;
-/// For [`define_providers`] and [`define_provider`], which name rustls from the crate that
-/// expands them.
+/// For [`define_provider`], which names rustls from the crate that expands it.
 #[doc(hidden)]
 pub use rustls;
 
@@ -81,41 +80,3 @@ macro_rules! define_provider {
         }
     };
 }
-
-/// Defines `pub fn providers()` in the crate that expands it: every rustls crypto provider
-/// compiled into that crate's build, with a label, as its own `aws-lc-rs` and `ring` features
-/// say (the `cfg`s are evaluated where the macro is expanded).
-///
-/// Tests loop over `providers()` so that `cargo test --all-features` runs each scenario once
-/// per provider: pinning must not depend on which backend verified the signatures. With
-/// neither feature the list is empty.
-///
-/// The library forwards its provider features to this crate's, whose [`providers`] is
-/// defined with this macro. A crate that cannot forward features to a dev-dependency (pinctl:
-/// `cargo install` drops dev-dependencies and refuses features naming them) expands it in a
-/// test module of its own.
-#[macro_export]
-macro_rules! define_providers {
-    () => {
-        /// Every rustls crypto provider compiled into this build, with a label.
-        pub fn providers() -> ::std::vec::Vec<(
-            &'static str,
-            ::std::sync::Arc<$crate::rustls::crypto::CryptoProvider>,
-        )> {
-            ::std::vec![
-                #[cfg(feature = "aws-lc-rs")]
-                (
-                    "aws-lc-rs",
-                    ::std::sync::Arc::new($crate::rustls::crypto::aws_lc_rs::default_provider()),
-                ),
-                #[cfg(feature = "ring")]
-                (
-                    "ring",
-                    ::std::sync::Arc::new($crate::rustls::crypto::ring::default_provider()),
-                ),
-            ]
-        }
-    };
-}
-
-define_providers!();
