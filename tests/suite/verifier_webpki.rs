@@ -270,163 +270,130 @@ impl Pki {
 // 1. What each kind of pin matches
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn leaf_spki_pin_accepts_the_leaf_and_rejects_a_sibling_leaf() {
-    let provider = provider();
-    let pki = Pki::new();
-    let allowed = [any(spki(&pki.leaf.cert)), any(backup(1))];
-    let v = verifier(
-        pki.roots(),
-        pin_set([PinEntry::builder(pattern(HOST))
-            .pin(allowed[0].pin())
-            .pin(allowed[1].pin())]),
-        &provider,
-    );
-    assert_eq!(
-        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-        Ok(()),
-        "[{PROVIDER}]"
-    );
+/// A leaf one kind of pin must refuse.
+#[derive(Clone, Copy)]
+enum Refused {
+    /// Another leaf for the host from the pinned intermediate, with its own key.
+    Sibling,
+    /// A leaf for the host from the other, equally trusted CA.
+    Stranger,
+}
 
-    let err = verify(&*v, &pki.sibling.cert, &pki.ints(), HOST).unwrap_err();
-    assert_no_pin_matched(
-        &err,
-        PROVIDER,
-        HOST,
-        HOST,
-        &allowed,
-        &[pki.path(&pki.sibling)],
-    );
+/// One kind of pin: what it is taken from, the leaves it accepts and the leaf it refuses.
+struct PinKindRow {
+    label: &'static str,
+    /// The pin, at the scope it is allowed at.
+    pin: fn(&Pki) -> ScopedPin,
+    /// The entry's second pin: a key no certificate carries.
+    backup: u8,
+    /// The leaves it accepts, all under the pinned intermediate, with their names.
+    accepts: fn(&Pki) -> Vec<(&'static str, &Leaf)>,
+    refuses: Refused,
+    /// Whether the verifier is given the root certificates (`with_root_certificates`): a
+    /// root's certificate pin matches only then, and the failure report carries the anchor's
+    /// certificate pin.
+    root_certificates: bool,
 }
 
 #[test]
-fn leaf_certificate_pin_accepts_the_leaf_and_rejects_a_sibling_leaf() {
+fn each_kind_of_pin_accepts_its_certificate_and_refuses_another() {
     let provider = provider();
-    let pki = Pki::new();
-    let allowed = [any(cert_pin(&pki.leaf.cert)), any(backup(2))];
-    let v = verifier(
-        pki.roots(),
-        pin_set([PinEntry::builder(pattern(HOST))
-            .pin(allowed[0].pin())
-            .pin(allowed[1].pin())]),
-        &provider,
-    );
-    assert_eq!(
-        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-        Ok(()),
-        "[{PROVIDER}]"
-    );
-
-    let err = verify(&*v, &pki.sibling.cert, &pki.ints(), HOST).unwrap_err();
-    assert_no_pin_matched(
-        &err,
-        PROVIDER,
-        HOST,
-        HOST,
-        &allowed,
-        &[pki.path(&pki.sibling)],
-    );
-}
-
-#[test]
-fn intermediate_spki_pin_accepts_its_leaves_and_rejects_another_ca() {
-    let provider = provider();
-    let pki = Pki::new();
-    let allowed = [any(spki(pki.int.cert_der())), any(backup(3))];
-    let v = verifier(
-        pki.roots(),
-        pin_set([PinEntry::builder(pattern(HOST))
-            .pin(allowed[0].pin())
-            .pin(allowed[1].pin())]),
-        &provider,
-    );
-    assert_eq!(
-        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-        Ok(()),
-        "[{PROVIDER}]"
-    );
-    assert_eq!(
-        verify(&*v, &pki.sibling.cert, &pki.ints(), HOST),
-        Ok(()),
-        "[{PROVIDER}] any leaf under the pinned intermediate"
-    );
-
-    let err = verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST).unwrap_err();
-    assert_no_pin_matched(
-        &err,
-        PROVIDER,
-        HOST,
-        HOST,
-        &allowed,
-        &[pki.other_path(&pki.stranger)],
-    );
-}
-
-#[test]
-fn root_spki_pin_matches_an_anchor_the_server_does_not_send() {
-    let provider = provider();
-    let pki = Pki::new();
-    let allowed = [any(spki(pki.root.cert_der())), any(backup(4))];
-    let v = verifier(
-        pki.roots(),
-        pin_set([PinEntry::builder(pattern(HOST))
-            .pin(allowed[0].pin())
-            .pin(allowed[1].pin())]),
-        &provider,
-    );
-    // The server sends only the intermediate: the root comes from the trust store.
-    assert_eq!(
-        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-        Ok(()),
-        "[{PROVIDER}]"
-    );
-
-    let err = verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST).unwrap_err();
-    assert_no_pin_matched(
-        &err,
-        PROVIDER,
-        HOST,
-        HOST,
-        &allowed,
-        &[pki.other_path(&pki.stranger)],
-    );
-}
-
-#[test]
-fn root_certificate_pin_matches_when_root_certificates_are_given() {
-    let provider = provider();
-    let pki = Pki::new();
-    let allowed = [
-        ScopedPin::new(cert_pin(pki.root.cert_der()), PinScope::Root),
-        any(backup(5)),
+    let rows = [
+        PinKindRow {
+            label: "leaf SPKI pin",
+            pin: |pki| any(spki(&pki.leaf.cert)),
+            backup: 1,
+            accepts: |pki| vec![("leaf", &pki.leaf)],
+            refuses: Refused::Sibling,
+            root_certificates: false,
+        },
+        PinKindRow {
+            label: "leaf certificate pin",
+            pin: |pki| any(cert_pin(&pki.leaf.cert)),
+            backup: 2,
+            accepts: |pki| vec![("leaf", &pki.leaf)],
+            refuses: Refused::Sibling,
+            root_certificates: false,
+        },
+        PinKindRow {
+            label: "intermediate SPKI pin",
+            pin: |pki| any(spki(pki.int.cert_der())),
+            backup: 3,
+            accepts: |pki| {
+                vec![
+                    ("leaf", &pki.leaf),
+                    (
+                        "sibling: any leaf under the pinned intermediate",
+                        &pki.sibling,
+                    ),
+                ]
+            },
+            refuses: Refused::Stranger,
+            root_certificates: false,
+        },
+        PinKindRow {
+            // The server sends only the intermediate: the root comes from the trust store.
+            label: "root SPKI pin, the anchor not sent",
+            pin: |pki| any(spki(pki.root.cert_der())),
+            backup: 4,
+            accepts: |pki| vec![("leaf", &pki.leaf)],
+            refuses: Refused::Stranger,
+            root_certificates: false,
+        },
+        PinKindRow {
+            label: "root certificate pin, root certificates given",
+            pin: |pki| ScopedPin::new(cert_pin(pki.root.cert_der()), PinScope::Root),
+            backup: 5,
+            accepts: |pki| vec![("leaf", &pki.leaf)],
+            refuses: Refused::Stranger,
+            root_certificates: true,
+        },
     ];
-    let v = PinningServerVerifier::builder(
-        pki.roots(),
-        pin_set([PinEntry::builder(pattern(HOST))
-            .pin_at(allowed[0].pin(), PinScope::Root)
-            .pin(allowed[1].pin())]),
-        provider.clone(),
-    )
-    .with_root_certificates([
-        pki.root.cert_der().clone(),
-        pki.other_root.cert_der().clone(),
-    ])
-    .build()
-    .unwrap();
-    assert_eq!(
-        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-        Ok(()),
-        "[{PROVIDER}]"
-    );
+    for row in rows {
+        let label = format!("{PROVIDER}: {}", row.label);
+        let pki = Pki::new();
+        let allowed = [(row.pin)(&pki), any(backup(row.backup))];
+        let builder = PinningServerVerifier::builder(
+            pki.roots(),
+            pin_set([PinEntry::builder(pattern(HOST))
+                .pin_at(allowed[0].pin(), allowed[0].scope())
+                .pin(allowed[1].pin())]),
+            provider.clone(),
+        );
+        let v = match row.root_certificates {
+            true => builder.with_root_certificates([
+                pki.root.cert_der().clone(),
+                pki.other_root.cert_der().clone(),
+            ]),
+            false => builder,
+        }
+        .build()
+        .unwrap();
+        for (which, leaf) in (row.accepts)(&pki) {
+            assert_eq!(
+                verify(&*v, &leaf.cert, &pki.ints(), HOST),
+                Ok(()),
+                "[{label}] {which}"
+            );
+        }
 
-    let err = verify(&*v, &pki.stranger.cert, &pki.other_ints(), HOST).unwrap_err();
-    // With the root certificates known, the report carries the anchor's certificate pin.
-    let expected_path = vec![
-        Node::leaf(&pki.stranger, HOST),
-        Node::intermediate(&pki.other_int),
-        Node::root(&pki.other_root, true),
-    ];
-    assert_no_pin_matched(&err, PROVIDER, HOST, HOST, &allowed, &[expected_path]);
+        let (refused, intermediates, int, root) = match row.refuses {
+            Refused::Sibling => (&pki.sibling, pki.ints(), &pki.int, &pki.root),
+            Refused::Stranger => (
+                &pki.stranger,
+                pki.other_ints(),
+                &pki.other_int,
+                &pki.other_root,
+            ),
+        };
+        let err = verify(&*v, &refused.cert, &intermediates, HOST).unwrap_err();
+        let expected_path = vec![
+            Node::leaf(refused, HOST),
+            Node::intermediate(int),
+            Node::root(root, row.root_certificates),
+        ];
+        assert_no_pin_matched(&err, &label, HOST, HOST, &allowed, &[expected_path]);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -448,89 +415,60 @@ fn scoped_verifier(
     )
 }
 
-#[test]
-fn leaf_scoped_pin_does_not_match_the_intermediate_key() {
-    let provider = provider();
-    let pki = Pki::new();
-    let int_key = spki(pki.int.cert_der());
-    let v = scoped_verifier(&pki, int_key, PinScope::Leaf, &provider);
-    let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
-    assert_no_pin_matched(
-        &err,
-        PROVIDER,
-        HOST,
-        HOST,
-        &[ScopedPin::new(int_key, PinScope::Leaf), any(backup(6))],
-        &[pki.path(&pki.leaf)],
-    );
-
-    // The same scope does match the leaf's own key.
-    let v = scoped_verifier(&pki, spki(&pki.leaf.cert), PinScope::Leaf, &provider);
-    assert_eq!(
-        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-        Ok(()),
-        "[{PROVIDER}]"
-    );
-}
-
-#[test]
-fn intermediate_scoped_pin_matches_the_intermediate_only() {
-    let provider = provider();
-    let pki = Pki::new();
-    let v = scoped_verifier(
-        &pki,
-        spki(pki.int.cert_der()),
-        PinScope::Intermediate,
-        &provider,
-    );
-    assert_eq!(
-        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-        Ok(()),
-        "[{PROVIDER}]"
-    );
-
-    for (what, pin) in [
-        ("leaf key", spki(&pki.leaf.cert)),
-        ("root key", spki(pki.root.cert_der())),
-    ] {
-        let v = scoped_verifier(&pki, pin, PinScope::Intermediate, &provider);
-        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
-        assert_no_pin_matched(
-            &err,
-            &format!("{PROVIDER}: {what}"),
-            HOST,
-            HOST,
-            &[ScopedPin::new(pin, PinScope::Intermediate), any(backup(6))],
-            &[pki.path(&pki.leaf)],
-        );
+/// The SPKI pin of the certificate at `position` of the PKI's path, and its name.
+fn key_at(pki: &Pki, position: Position) -> (&'static str, Pin) {
+    match position {
+        Position::Leaf => ("leaf key", spki(&pki.leaf.cert)),
+        Position::Intermediate => ("intermediate key", spki(pki.int.cert_der())),
+        Position::Root => ("root key", spki(pki.root.cert_der())),
+        other => panic!("no certificate at {other:?}"),
     }
 }
 
 #[test]
-fn root_scoped_pin_matches_only_the_trust_anchor() {
+fn a_scoped_pin_matches_the_key_at_its_position_only() {
     let provider = provider();
-    let pki = Pki::new();
-    let v = scoped_verifier(&pki, spki(pki.root.cert_der()), PinScope::Root, &provider);
-    assert_eq!(
-        verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
-        Ok(()),
-        "[{PROVIDER}]"
-    );
-
-    for (what, pin) in [
-        ("leaf key", spki(&pki.leaf.cert)),
-        ("intermediate key", spki(pki.int.cert_der())),
-    ] {
-        let v = scoped_verifier(&pki, pin, PinScope::Root, &provider);
-        let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
-        assert_no_pin_matched(
-            &err,
-            &format!("{PROVIDER}: {what}"),
-            HOST,
-            HOST,
-            &[ScopedPin::new(pin, PinScope::Root), any(backup(6))],
-            &[pki.path(&pki.leaf)],
+    // The scope, the position whose key it matches, and the positions whose keys it does not.
+    let rows = [
+        (
+            PinScope::Leaf,
+            Position::Leaf,
+            [Position::Intermediate, Position::Root],
+        ),
+        (
+            PinScope::Intermediate,
+            Position::Intermediate,
+            [Position::Leaf, Position::Root],
+        ),
+        (
+            PinScope::Root,
+            Position::Root,
+            [Position::Leaf, Position::Intermediate],
+        ),
+    ];
+    for (scope, position, elsewhere) in rows {
+        let pki = Pki::new();
+        let (what, pin) = key_at(&pki, position);
+        let v = scoped_verifier(&pki, pin, scope, &provider);
+        assert_eq!(
+            verify(&*v, &pki.leaf.cert, &pki.ints(), HOST),
+            Ok(()),
+            "[{PROVIDER}: {scope:?} scope] {what}"
         );
+
+        for position in elsewhere {
+            let (what, pin) = key_at(&pki, position);
+            let v = scoped_verifier(&pki, pin, scope, &provider);
+            let err = verify(&*v, &pki.leaf.cert, &pki.ints(), HOST).unwrap_err();
+            assert_no_pin_matched(
+                &err,
+                &format!("{PROVIDER}: {scope:?} scope, {what}"),
+                HOST,
+                HOST,
+                &[ScopedPin::new(pin, scope), any(backup(6))],
+                &[pki.path(&pki.leaf)],
+            );
+        }
     }
 }
 
@@ -634,59 +572,33 @@ fn assert_stuffing_rejected(
 }
 
 #[test]
-fn chain_stuffing_with_the_pinned_leaf_certificate_is_rejected() {
+fn chain_stuffing_with_a_pinned_certificate_is_rejected() {
     let provider = provider();
     let pki = Pki::new();
-    let stuffed = [pki.leaf.cert.clone()];
-    assert_stuffing_rejected(
-        &format!("{PROVIDER}: leaf spki"),
-        &provider,
-        &pki,
-        spki(&pki.leaf.cert),
-        &stuffed,
-    );
-    assert_stuffing_rejected(
-        &format!("{PROVIDER}: leaf certificate"),
-        &provider,
-        &pki,
-        cert_pin(&pki.leaf.cert),
-        &stuffed,
-    );
-}
-
-#[test]
-fn chain_stuffing_with_the_pinned_intermediate_is_rejected() {
-    let provider = provider();
-    let pki = Pki::new();
-    let stuffed = [pki.int.cert_der().clone()];
-    assert_stuffing_rejected(
-        &format!("{PROVIDER}: intermediate spki"),
-        &provider,
-        &pki,
-        spki(pki.int.cert_der()),
-        &stuffed,
-    );
-    assert_stuffing_rejected(
-        &format!("{PROVIDER}: intermediate certificate"),
-        &provider,
-        &pki,
-        cert_pin(pki.int.cert_der()),
-        &stuffed,
-    );
-}
-
-#[test]
-fn chain_stuffing_with_the_pinned_root_is_rejected() {
-    let provider = provider();
-    let pki = Pki::new();
-    let stuffed = [pki.int.cert_der().clone(), pki.root.cert_der().clone()];
-    assert_stuffing_rejected(
-        &format!("{PROVIDER}: root spki"),
-        &provider,
-        &pki,
-        spki(pki.root.cert_der()),
-        &stuffed,
-    );
+    let leaf = [pki.leaf.cert.clone()];
+    let int = [pki.int.cert_der().clone()];
+    let int_and_root = [pki.int.cert_der().clone(), pki.root.cert_der().clone()];
+    // What is pinned, and what the impostor appends to its own intermediate.
+    let rows: [(&str, Pin, &[CertificateDer<'static>]); 5] = [
+        ("leaf spki", spki(&pki.leaf.cert), &leaf),
+        ("leaf certificate", cert_pin(&pki.leaf.cert), &leaf),
+        ("intermediate spki", spki(pki.int.cert_der()), &int),
+        (
+            "intermediate certificate",
+            cert_pin(pki.int.cert_der()),
+            &int,
+        ),
+        ("root spki", spki(pki.root.cert_der()), &int_and_root),
+    ];
+    for (what, pinned, stuffed) in rows {
+        assert_stuffing_rejected(
+            &format!("{PROVIDER}: {what}"),
+            &provider,
+            &pki,
+            pinned,
+            stuffed,
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
