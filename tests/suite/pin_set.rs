@@ -118,17 +118,76 @@ fn one_label_wildcard_matches_exactly_one_label() {
 }
 
 #[test]
-fn single_pin_without_opt_out_is_missing_backup() {
-    let err = PinSet::builder()
-        .entry(PinEntry::builder(pattern("api.example.com")).pin(pin(1)))
-        .build()
-        .unwrap_err();
-    assert_eq!(
-        err,
-        PinSetError::MissingBackupPin {
-            pattern: pattern("api.example.com")
-        }
-    );
+fn malformed_entries_are_refused_with_the_reason() {
+    let missing_backup = |text| PinSetError::MissingBackupPin {
+        pattern: pattern(text),
+    };
+    let rows = [
+        (
+            "a single pin without the opt-out",
+            PinEntry::builder(pattern("api.example.com")).pin(pin(1)),
+            missing_backup("api.example.com"),
+        ),
+        (
+            "two copies of one pin are not a backup",
+            PinEntry::builder(pattern("api.example.com"))
+                .pin(pin(1))
+                .pin(pin(1)),
+            missing_backup("api.example.com"),
+        ),
+        (
+            "two copies of one pin at different scopes are not a backup",
+            PinEntry::builder(pattern("api.example.com"))
+                .pin_at(pin(1), PinScope::Leaf)
+                .pin_at(pin(1), PinScope::Root),
+            missing_backup("api.example.com"),
+        ),
+        (
+            "a pin both allowed and denied",
+            PinEntry::builder(pattern("api.example.com"))
+                .pin(pin(1))
+                .pin(pin(2))
+                .deny_at(pin(2), PinScope::Intermediate),
+            PinSetError::PinAllowedAndDenied {
+                pattern: pattern("api.example.com"),
+                pin: pin(2),
+            },
+        ),
+        (
+            "backup pins without a primary pin",
+            PinEntry::builder(pattern("a.example"))
+                .backup_pin(pin(1))
+                .backup_pin(pin(2)),
+            PinSetError::BackupWithoutPrimaryPin {
+                pattern: pattern("a.example"),
+            },
+        ),
+        (
+            "a backup pin that repeats the primary is no backup",
+            PinEntry::builder(pattern("a.example"))
+                .pin(pin(1))
+                .backup_pin(pin(1)),
+            missing_backup("a.example"),
+        ),
+        (
+            "a backup pin may not be denied",
+            PinEntry::builder(pattern("a.example"))
+                .pin(pin(1))
+                .backup_pin(pin(2))
+                .deny(pin(2)),
+            PinSetError::PinAllowedAndDenied {
+                pattern: pattern("a.example"),
+                pin: pin(2),
+            },
+        ),
+    ];
+    for (label, entry, error) in rows {
+        assert_eq!(
+            PinSet::builder().entry(entry).build().unwrap_err(),
+            error,
+            "{label}"
+        );
+    }
 }
 
 #[test]
@@ -144,26 +203,6 @@ fn single_pin_with_opt_out_builds() {
         set.lookup("api.example.com").unwrap().allowed_pins(),
         [ScopedPin::new(pin(1), PinScope::Any)]
     );
-}
-
-#[test]
-fn two_copies_of_one_pin_are_not_a_backup() {
-    for builder in [
-        PinEntry::builder(pattern("api.example.com"))
-            .pin(pin(1))
-            .pin(pin(1)),
-        PinEntry::builder(pattern("api.example.com"))
-            .pin_at(pin(1), PinScope::Leaf)
-            .pin_at(pin(1), PinScope::Root),
-    ] {
-        let err = PinSet::builder().entry(builder).build().unwrap_err();
-        assert_eq!(
-            err,
-            PinSetError::MissingBackupPin {
-                pattern: pattern("api.example.com")
-            }
-        );
-    }
 }
 
 #[test]
@@ -242,26 +281,6 @@ fn duplicate_patterns_are_rejected_after_normalisation() {
             .entry(entry("**.example.com", 5)),
     );
     assert_eq!(set.len(), 3);
-}
-
-#[test]
-fn pin_both_allowed_and_denied_is_rejected() {
-    let err = PinSet::builder()
-        .entry(
-            PinEntry::builder(pattern("api.example.com"))
-                .pin(pin(1))
-                .pin(pin(2))
-                .deny_at(pin(2), PinScope::Intermediate),
-        )
-        .build()
-        .unwrap_err();
-    assert_eq!(
-        err,
-        PinSetError::PinAllowedAndDenied {
-            pattern: pattern("api.example.com"),
-            pin: pin(2)
-        }
-    );
 }
 
 #[test]
@@ -448,57 +467,4 @@ fn a_pin_given_as_primary_and_backup_is_primary() {
     let entry = set.lookup("a.example").unwrap();
     assert_eq!(entry.primary_pins().len(), 2);
     assert_eq!(entry.backup_pins(), []);
-}
-
-#[test]
-fn backup_pins_without_a_primary_pin_are_rejected() {
-    let result = PinSet::builder()
-        .entry(
-            PinEntry::builder(pattern("a.example"))
-                .backup_pin(pin(1))
-                .backup_pin(pin(2)),
-        )
-        .build();
-    assert_eq!(
-        result.unwrap_err(),
-        PinSetError::BackupWithoutPrimaryPin {
-            pattern: pattern("a.example")
-        }
-    );
-}
-
-#[test]
-fn a_backup_pin_that_repeats_the_primary_is_no_backup() {
-    let result = PinSet::builder()
-        .entry(
-            PinEntry::builder(pattern("a.example"))
-                .pin(pin(1))
-                .backup_pin(pin(1)),
-        )
-        .build();
-    assert_eq!(
-        result.unwrap_err(),
-        PinSetError::MissingBackupPin {
-            pattern: pattern("a.example")
-        }
-    );
-}
-
-#[test]
-fn a_backup_pin_may_not_be_denied() {
-    let result = PinSet::builder()
-        .entry(
-            PinEntry::builder(pattern("a.example"))
-                .pin(pin(1))
-                .backup_pin(pin(2))
-                .deny(pin(2)),
-        )
-        .build();
-    assert_eq!(
-        result.unwrap_err(),
-        PinSetError::PinAllowedAndDenied {
-            pattern: pattern("a.example"),
-            pin: pin(2)
-        }
-    );
 }
