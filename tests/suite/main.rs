@@ -9,7 +9,7 @@
 //! provider, or take the build's default (`rustls_pinning::default_crypto_provider()`) for
 //! a signature whose algorithm is not what they test.
 //!
-//! Two tests run in processes of their own, being about the process itself:
+//! Two other test binaries run in processes of their own, being about the process itself:
 //! `tests/allocations/` installs a counting global allocator, and
 //! `tests/no_default_provider.rs` needs a process in which no default crypto provider was
 //! ever installed.
