@@ -29,6 +29,7 @@ mod refresh;
 mod rfc7469;
 
 // examples/ureq_client.rs's connector, which with_ureq tests.
+#[cfg(any(feature = "aws-lc-rs", feature = "ring"))]
 #[path = "../../examples/ureq_connector/mod.rs"]
 mod ureq_connector;
 
