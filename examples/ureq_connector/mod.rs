@@ -1,6 +1,6 @@
 //! A ureq 3 connector that wraps ureq's TCP transport in a rustls connection from a finished
 //! (pinned) configuration: ureq has no verifier hook. Shared by `examples/ureq_client.rs` and
-//! `tests/with_ureq.rs`, which include it by path.
+//! the test suite (`tests/suite/main.rs`, for `with_ureq.rs`), which include it by path.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;

@@ -4,8 +4,8 @@
 //! - [`pki`]: a throw-away PKI built in memory with rcgen (roots, intermediates, cross-signed
 //!   certificates, leaves, CRLs);
 //! - [`net`]: real TLS handshakes over loopback with rustls's blocking API;
-//! - [`providers`]: every crypto provider compiled in, so that each scenario runs once per
-//!   provider;
+//! - [`define_provider`]: a test module's crypto provider, so that each scenario runs once per
+//!   provider compiled in;
 //! - [`find_rustls_error`]: the `rustls::Error` a client library wrapped;
 //! - [`bench`](mod@bench): the benches' verified paths, large pin sets and loopback handshakes;
 //! - with the `http` feature, [`http`] (HTTPS servers on tokio and hyper), [`integration`]
@@ -33,44 +33,50 @@ pub mod pki;
 pub use error_chain::find_rustls_error;
 pub use net::*;
 pub use pki::*;
-/// For [`define_providers`], which names rustls from the crate that expands it.
+/// For [`define_provider`], which names rustls from the crate that expands it.
 #[doc(hidden)]
 pub use rustls;
 
-/// Defines `pub fn providers()` in the crate that expands it: every rustls crypto provider
-/// compiled into that crate's build, with a label, as its own `aws-lc-rs` and `ring` features
-/// say (the `cfg`s are evaluated where the macro is expanded).
+/// Defines, in the module that expands it, the crypto provider its tests run with:
+/// `PROVIDER`, the label assert messages print, and `provider()`, a new instance of it.
+/// `define_provider!(aws_lc_rs)` or `define_provider!(ring)`.
 ///
-/// Tests loop over `providers()` so that `cargo test --all-features` runs each scenario once
-/// per provider: pinning must not depend on which backend verified the signatures. With
-/// neither feature the list is empty.
+/// A test binary runs every test that needs a provider once per provider compiled in, the way
+/// rustls's own tests do: it declares one module per provider feature of its crate, each
+/// including the same test files, which use `super::provider()` and `super::PROVIDER` and
+/// never name a provider.
 ///
-/// The library forwards its provider features to this crate's, whose [`providers`] is
-/// defined with this macro. A crate that cannot forward features to a dev-dependency (pinctl:
-/// `cargo install` drops dev-dependencies and refuses features naming them) expands it in a
-/// test module of its own.
+/// ```text
+/// #[cfg(feature = "ring")]
+/// #[path = "."]
+/// mod with_ring {
+///     rustls_pinning_test_support::define_provider!(ring);
+///
+///     mod verifier_webpki;
+/// }
+/// ```
+///
+/// Test names then say which provider a test ran with
+/// (`with_ring::verifier_webpki::leaf_spki_pin_...`). The `cfg`s are the test crate's own
+/// features: pinctl cannot forward its features to this dev-dependency (`cargo install`
+/// drops dev-dependencies and refuses features that name them).
 #[macro_export]
-macro_rules! define_providers {
-    () => {
-        /// Every rustls crypto provider compiled into this build, with a label.
-        pub fn providers() -> ::std::vec::Vec<(
-            &'static str,
-            ::std::sync::Arc<$crate::rustls::crypto::CryptoProvider>,
-        )> {
-            ::std::vec![
-                #[cfg(feature = "aws-lc-rs")]
-                (
-                    "aws-lc-rs",
-                    ::std::sync::Arc::new($crate::rustls::crypto::aws_lc_rs::default_provider()),
-                ),
-                #[cfg(feature = "ring")]
-                (
-                    "ring",
-                    ::std::sync::Arc::new($crate::rustls::crypto::ring::default_provider()),
-                ),
-            ]
+macro_rules! define_provider {
+    (aws_lc_rs) => {
+        $crate::define_provider!(@define "aws-lc-rs", aws_lc_rs);
+    };
+    (ring) => {
+        $crate::define_provider!(@define "ring", ring);
+    };
+    (@define $label:literal, $module:ident) => {
+        /// The crypto provider of this module's tests, as assert messages name it.
+        #[allow(dead_code)]
+        pub(crate) const PROVIDER: &str = $label;
+
+        /// The crypto provider of this module's tests.
+        #[allow(dead_code)]
+        pub(crate) fn provider() -> ::std::sync::Arc<$crate::rustls::crypto::CryptoProvider> {
+            ::std::sync::Arc::new($crate::rustls::crypto::$module::default_provider())
         }
     };
 }
-
-define_providers!();
