@@ -6,7 +6,7 @@
 //!
 //! Certificates are untrusted input, so nothing here recurses: every walk is a loop that
 //! consumes at least one element header (two bytes) per step, so its work is bounded by the
-//! input's length whatever its nesting, and `tests/parser_limits.rs` feeds 50 000 nested
+//! input's length whatever its nesting, and `tests/suite/parser_limits.rs` feeds 50 000 nested
 //! SEQUENCEs on a small stack.
 
 use pki_types::UnixTime;
