@@ -9,9 +9,12 @@
 )]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-// The layers, in the order data flows through them: configuration becomes a policy, the
-// decision engine judges candidate paths against it, verifiers feed it those paths, and
-// reports tell what was decided. No module imports from a layer after its own.
+// The layers. Configuration is read into a policy; the decision engine judges candidate paths
+// against a policy; reports describe its decisions; verifiers feed it the paths of a handshake
+// and hand its outcome to the reporters; the dynamic store combines loaded policies with a
+// verifier. Each imports only from those before it in the order policy, config, decision,
+// report, verifier, dynamic (with `date` and `der` below them all), and no two modules of one
+// folder import each other: `tests/suite/layers.rs` checks both from the source.
 pub mod config;
 mod decision;
 #[cfg(feature = "dynamic")]

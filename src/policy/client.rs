@@ -3,10 +3,10 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::der::AltName;
-use crate::policy::entry::EnforcementMode;
 use crate::policy::host_pattern::normalize_host_into;
 use crate::policy::identity::ClientIdentity;
 use crate::policy::pin::Pin;
+use crate::policy::rules::EnforcementMode;
 use crate::policy::rules::{
     self, entry_pin_methods, set_accessors, set_builder_methods, Broken, EntryPins,
 };

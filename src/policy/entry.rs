@@ -9,25 +9,8 @@ use crate::date::Date;
 use crate::policy::error::PinSetError;
 use crate::policy::host_pattern::HostPattern;
 use crate::policy::pin::Pin;
-use crate::policy::rules::{self, entry_pin_methods, Broken, EntryPins};
+use crate::policy::rules::{self, entry_pin_methods, Broken, EnforcementMode, EntryPins};
 use crate::policy::scope::{PinScope, ScopedPin};
-
-/// Whether an entry's pin failures reject the connection.
-///
-/// ```
-/// use rustls_pinning::EnforcementMode;
-/// assert_eq!(EnforcementMode::default(), EnforcementMode::Enforce);
-/// ```
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum EnforcementMode {
-    /// A pin failure rejects the connection.
-    #[default]
-    Enforce,
-    /// A pin failure is noted but the connection proceeds (chain and name failures still
-    /// reject). For rolling pins out before enforcing them.
-    ReportOnly,
-}
 
 /// What an entry does once its expiry time has passed.
 ///

@@ -22,12 +22,13 @@ pub use client::{
     ClientPinEntry, ClientPinEntryBuilder, ClientPinSet, ClientPinSetBuilder, ClientPinSetError,
     UnpinnedClientPolicy,
 };
-pub use entry::{AfterExpiry, EnforcementMode, PinEntry, PinEntryBuilder};
+pub use entry::{AfterExpiry, PinEntry, PinEntryBuilder};
 pub use error::PinSetError;
 pub use host_pattern::{HostPattern, HostPatternError, HostPatternKind};
 pub use identity::{ClientIdentity, ClientIdentityError};
 pub use pin::{Pin, PinError, PinKind};
 pub use pin_set::{PinSet, PinSetBuilder, UnpinnedHostPolicy};
+pub use rules::EnforcementMode;
 pub use scope::{PinScope, Position, ScopedPin};
 
 pub(crate) use host_pattern::normalize_host_into;

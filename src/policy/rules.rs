@@ -1,11 +1,27 @@
-//! The rules every pin entry follows, server or client: the builders of both check an entry
-//! here and only name the entry in their own error.
+//! The rules every pin entry follows, server or client, and the enforcement mode both carry:
+//! the builders of both check an entry here and only name the entry in their own error.
 
 use std::collections::HashSet;
 
-use crate::policy::entry::EnforcementMode;
 use crate::policy::pin::{Pin, PinKind};
 use crate::policy::scope::{PinScope, ScopedPin};
+
+/// Whether an entry's pin failures reject the connection.
+///
+/// ```
+/// use rustls_pinning::EnforcementMode;
+/// assert_eq!(EnforcementMode::default(), EnforcementMode::Enforce);
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum EnforcementMode {
+    /// A pin failure rejects the connection.
+    #[default]
+    Enforce,
+    /// A pin failure is noted but the connection proceeds (chain and name failures still
+    /// reject). For rolling pins out before enforcing them.
+    ReportOnly,
+}
 
 /// The pins an entry builder collects, server or client, and the options the entry rules
 /// depend on.

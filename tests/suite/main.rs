@@ -19,6 +19,7 @@
 
 mod android_nsc;
 mod config;
+mod layers;
 mod openssl_bundle;
 mod parser_limits;
 mod peer_tools;
