@@ -93,13 +93,3 @@ pub(crate) fn from_server(args: &ServerArgs, target: &Target) -> Result<Chain, C
         certificates,
     })
 }
-
-/// The options to reach servers with when a subcommand takes several `--connect`.
-pub(crate) fn server_args(servername: Option<&str>, timeout: u64) -> ServerArgs {
-    ServerArgs {
-        connect: None,
-        servername: servername.map(str::to_owned),
-        cafile: None,
-        timeout,
-    }
-}

@@ -58,6 +58,38 @@ pub(crate) struct ServerArgs {
     pub(crate) timeout: u64,
 }
 
+/// The options of the subcommands that take several `--connect` servers (`lint`, `expiry`):
+/// the name to send to each, and a deadline for each on its own.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct EachServerArgs {
+    /// The name to send in SNI to every --connect server, and to look its entry up with
+    /// (default: each HOST).
+    #[arg(long, value_name = "NAME", requires = "connect")]
+    pub(crate) servername: Option<String>,
+    /// A deadline in seconds for each --connect server on its own: name resolution,
+    /// connection and handshake together (N servers may take up to N times as long).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = DEFAULT_TIMEOUT_SECONDS,
+        value_parser = clap::value_parser!(u64).range(1..=600)
+    )]
+    pub(crate) timeout: u64,
+}
+
+impl EachServerArgs {
+    /// The options to reach each server with (no chain validation: lint and expiry read the
+    /// chain as served).
+    pub(crate) fn server_args(&self) -> ServerArgs {
+        ServerArgs {
+            connect: None,
+            servername: self.servername.clone(),
+            cafile: None,
+            timeout: self.timeout,
+        }
+    }
+}
+
 /// `HOST[:PORT]`, as given to `--connect`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Target {

@@ -10,7 +10,7 @@ use rustls_pinning::{AfterExpiry, HostPattern};
 use serde::Serialize;
 
 use crate::chain::{self, Chain};
-use crate::connect::{Target, DEFAULT_TIMEOUT_SECONDS};
+use crate::connect::{EachServerArgs, Target};
 use crate::error::CliError;
 use crate::exit;
 use crate::output::{Output, Report};
@@ -28,19 +28,8 @@ pub(crate) struct ExpiryArgs {
     /// A certificate file to check (PEM or DER), repeatable.
     #[arg(long, value_name = "FILE")]
     chain: Vec<PathBuf>,
-    /// The name to send in SNI to every --connect server, and to look its entry up with
-    /// (default: each HOST).
-    #[arg(long, value_name = "NAME", requires = "connect")]
-    servername: Option<String>,
-    /// A deadline in seconds for each --connect server on its own: name resolution,
-    /// connection and handshake together (N servers may take up to N times as long).
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = DEFAULT_TIMEOUT_SECONDS,
-        value_parser = clap::value_parser!(u64).range(1..=600)
-    )]
-    timeout: u64,
+    #[command(flatten)]
+    servers: EachServerArgs,
     /// The window: what expires within it is reported (s, m, h, d or w).
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = when::parse_duration)]
     within: Duration,
@@ -94,7 +83,7 @@ pub(crate) fn run(args: &ExpiryArgs, output: &Output) -> Result<u8, CliError> {
     for path in &args.chain {
         chains.push(chain::from_file(path)?);
     }
-    let server = chain::server_args(args.servername.as_deref(), args.timeout);
+    let server = args.servers.server_args();
     for target in &args.connect {
         chains.push(chain::from_server(&server, target)?);
     }

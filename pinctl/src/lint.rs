@@ -27,7 +27,7 @@ use rustls_pinning::{
 use serde::Serialize;
 
 use crate::chain::{self, Chain, ChainCertificate};
-use crate::connect::{Target, DEFAULT_TIMEOUT_SECONDS};
+use crate::connect::{EachServerArgs, Target};
 use crate::error::CliError;
 use crate::exit;
 use crate::output::{Output, Report};
@@ -53,19 +53,8 @@ pub(crate) struct LintArgs {
     /// certificate is added to that chain, so that pins on roots servers do not send count.
     #[arg(long, value_name = "FILE")]
     cafile: Option<PathBuf>,
-    /// The name to send in SNI to every --connect server, and to look its entry up with
-    /// (default: each HOST).
-    #[arg(long, value_name = "NAME", requires = "connect")]
-    servername: Option<String>,
-    /// A deadline in seconds for each --connect server on its own: name resolution,
-    /// connection and handshake together (N servers may take up to N times as long).
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = DEFAULT_TIMEOUT_SECONDS,
-        value_parser = clap::value_parser!(u64).range(1..=600)
-    )]
-    timeout: u64,
+    #[command(flatten)]
+    servers: EachServerArgs,
     /// Warn about entries expiring within this window (s, m, h, d or w).
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = when::parse_duration)]
     within: Duration,
@@ -153,7 +142,7 @@ pub(crate) fn run(args: &LintArgs, output: &Output) -> Result<u8, CliError> {
             now,
         ));
     }
-    let server = chain::server_args(args.servername.as_deref(), args.timeout);
+    let server = args.servers.server_args();
     for target in &args.connect {
         chains.push(Positioned::new(
             chain::from_server(&server, target)?,
